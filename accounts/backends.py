@@ -1,0 +1,20 @@
+from django.contrib.auth.backends import ModelBackend
+
+from accounts.models import User
+
+
+class EmailBackend(ModelBackend):
+    """Log in with the e-mail address, case-insensitively."""
+
+    def authenticate(self, request, username=None, password=None, email=None, **kwargs):
+        email = email or username
+        if not email or password is None:
+            return None
+        try:
+            user = User.objects.get(email__iexact=email.strip())
+        except User.DoesNotExist:
+            User().set_password(password)  # same cost whether or not the account exists
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.exceptions import api_not_found
+
+handler400 = "core.exceptions.handler400"
+handler403 = "core.exceptions.handler403"
+handler404 = "core.exceptions.handler404"
+handler500 = "core.exceptions.handler500"
+
+# Each app owns its URLs; the prefixes are the SPEC's.
+api_patterns = [
+    path("", include("core.urls")),
+    path("auth/", include("accounts.urls")),
+    path("", include("subscriptions.urls")),
+    path("", include("payments.urls")),
+    path("", include("notifications.urls")),
+    path("", include("channels_sync.urls")),
+    path("", include("formations.urls")),
+    path("", include("trading_signals.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^.*$", api_not_found),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("espace/", include("member_space.urls")),
+]

@@ -1,0 +1,68 @@
+"""Every API error is JSON: `{detail}` or `{field: [messages]}`, never an HTML page."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger("calmnessfi.api")
+
+
+def json_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": _("Requête trop volumineuse.")}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(_("Requête invalide."))
+    response = exception_handler(exc, context)
+    if response is not None:
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            response["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
+        return response
+    if isinstance(exc, Http404 | PermissionDenied):
+        return None
+    logger.exception("Unhandled API error", exc_info=exc)
+    return Response({"detail": _("Erreur interne du serveur.")}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def api_not_found(request, exception=None):
+    return JsonResponse({"detail": _("Ressource introuvable.")}, status=404)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    if _is_api(request):
+        return api_not_found(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if _is_api(request):
+        return JsonResponse({"detail": _("Erreur interne du serveur.")}, status=500)
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def handler400(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"detail": _("Requête invalide.")}, status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"detail": _("Accès refusé.")}, status=403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
