@@ -1,0 +1,36 @@
+"""Reads about subscriptions. "Active" is decided by time, never by the stored status alone."""
+
+from datetime import datetime
+
+from django.db.models import Max, Q, QuerySet
+
+from core import clock
+from subscriptions.models import Subscription
+
+
+def active_q(*, at: datetime | None = None, prefix: str = "") -> Q:
+    """Q for subscriptions in force at `at` (default now): status active and not yet ended.
+
+    `prefix` lets other models filter through a relation, e.g. prefix="subscriptions__".
+    """
+    at = at or clock.now()
+    return Q(**{f"{prefix}status": Subscription.Status.ACTIVE, f"{prefix}ends_at__gt": at})
+
+
+def in_force_q(*, at: datetime | None = None, prefix: str = "") -> Q:
+    """Active and already started at `at` (a renewal queued after the current one is active but not in force)."""
+    at = at or clock.now()
+    return active_q(at=at, prefix=prefix) & Q(**{f"{prefix}starts_at__lte": at})
+
+
+def subscriptions_active_for(*, user, at: datetime | None = None) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(active_q(at=at), user=user)
+
+
+def coverage_end(*, user, at: datetime | None = None) -> datetime | None:
+    """End of the member's paid coverage: the latest `ends_at` of their active subscriptions.
+
+    Renewals always start at the current coverage end, so active subscriptions are back to back
+    and the latest end is the end of the chain.
+    """
+    return subscriptions_active_for(user=user, at=at).aggregate(end=Max("ends_at"))["end"]
