@@ -1,0 +1,267 @@
+"""Writes of the accounts app: registration, e-mail verification, password reset, login, profile."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import update_last_login
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from accounts.serializers import PROFILE_WRITABLE_FIELDS
+
+logger = logging.getLogger("calmnessfi.accounts")
+
+VERIFY_EMAIL_SALT = "accounts.verify-email"
+PASSWORD_RESET_SALT = "accounts.password-reset"
+
+
+class InvalidToken(Exception):
+    """A verification or reset token that cannot be used; the message is French and safe to show."""
+
+
+# --- e-mail addresses -------------------------------------------------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    """The form used for look-ups and throttling: trimmed and lower-cased (uniqueness is on Lower(email))."""
+    return (email or "").strip().lower()
+
+
+def user_get_by_email(*, email: str) -> User | None:
+    return User.objects.filter(email__iexact=(email or "").strip()).first()
+
+
+# --- signed, expiring, single-use tokens -----------------------------------------------------------------
+# A token is a TimestampSigner-signed {user id, fingerprint}. The fingerprint hashes the state the token is
+# meant to change (is_verified for verification, the password hash for a reset), so once used it no longer
+# matches: every token works once, and every older token dies with it.
+
+
+def _fingerprint(*, salt: str, user: User) -> str:
+    if salt == VERIFY_EMAIL_SALT:
+        state = f"{user.pk}:{user.email.lower()}:{user.is_verified}"
+    else:
+        last_login = user.last_login.replace(microsecond=0, tzinfo=None) if user.last_login else ""
+        state = f"{user.pk}:{user.email.lower()}:{user.password}:{last_login}"
+    return salted_hmac(salt, state).hexdigest()[:32]
+
+
+def _make_token(*, salt: str, user: User) -> str:
+    return signing.TimestampSigner(salt=salt).sign_object({"u": user.pk, "f": _fingerprint(salt=salt, user=user)})
+
+
+def _read_token(*, salt: str, token: str, max_age_hours: int, used_message: str) -> User:
+    try:
+        payload = signing.TimestampSigner(salt=salt).unsign_object(token or "", max_age=timedelta(hours=max_age_hours))
+    except signing.SignatureExpired as exc:
+        raise InvalidToken(_("Ce lien a expiré. Demandez-en un nouveau.")) from exc
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise InvalidToken(_("Ce lien est invalide.")) from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("u"), int) or not isinstance(payload.get("f"), str):
+        raise InvalidToken(_("Ce lien est invalide."))
+    user = User.objects.filter(pk=payload["u"], is_active=True).first()
+    if user is None:
+        raise InvalidToken(_("Ce lien est invalide."))
+    if not constant_time_compare(payload["f"], _fingerprint(salt=salt, user=user)):
+        raise InvalidToken(used_message)
+    return user
+
+
+def make_email_verification_token(*, user: User) -> str:
+    return _make_token(salt=VERIFY_EMAIL_SALT, user=user)
+
+
+def make_password_reset_token(*, user: User) -> str:
+    return _make_token(salt=PASSWORD_RESET_SALT, user=user)
+
+
+# --- e-mails ----------------------------------------------------------------------------------------------
+
+
+def _send_email(*, template: str, to: str, context: dict[str, Any]) -> None:
+    """Render templates/emails/accounts/<template>_{subject,body}.{txt,html} and send it (French, text + HTML)."""
+    context = {"frontend_url": settings.FRONTEND_URL.rstrip("/"), **context}
+    subject = " ".join(render_to_string(f"emails/accounts/{template}_subject.txt", context).split())
+    text = render_to_string(f"emails/accounts/{template}.txt", context)
+    html = render_to_string(f"emails/accounts/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except Exception:
+        # The account change is committed already; the member can ask for the e-mail again.
+        logger.exception("E-mail %s to user could not be sent", template)
+
+
+def _send_after_commit(*, template: str, to: str, context: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: _send_email(template=template, to=to, context=context))
+
+
+def _verification_context(user: User) -> dict[str, Any]:
+    token = make_email_verification_token(user=user)
+    return {
+        "user": user,
+        "token": token,
+        "link": f"{settings.FRONTEND_URL.rstrip('/')}/verifier-email/?token={token}",
+        "max_age_hours": settings.EMAIL_VERIFICATION_MAX_AGE_HOURS,
+    }
+
+
+def _reset_context(user: User) -> dict[str, Any]:
+    token = make_password_reset_token(user=user)
+    return {
+        "user": user,
+        "token": token,
+        "link": f"{settings.FRONTEND_URL.rstrip('/')}/mot-de-passe/reinitialiser/?token={token}",
+        "max_age_hours": settings.PASSWORD_RESET_MAX_AGE_HOURS,
+    }
+
+
+# --- registration and verification ------------------------------------------------------------------------
+
+
+def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User | None:
+    """Create an unverified member and e-mail them a verification link.
+
+    Returns None when the address is taken: the caller answers exactly as for a new account, and the owner
+    of the address gets a "someone tried to register" notice instead. The database constraint on
+    Lower(email) is the guard against two concurrent registrations of the same address.
+    """
+    email = User.objects.normalize_email((email or "").strip())
+    if user_get_by_email(email=email) is not None:
+        make_password(password)  # same cost as a real registration
+        _send_after_commit(template="register_notice", to=email, context={"email": email})
+        return None
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, first_name=first_name.strip(), last_name=last_name.strip()
+            )
+            _send_after_commit(template="verify_email", to=user.email, context=_verification_context(user))
+    except IntegrityError:
+        # Lost a race with a concurrent registration of the same address (any case).
+        _send_after_commit(template="register_notice", to=email, context={"email": email})
+        return None
+    return user
+
+
+@transaction.atomic
+def user_verify_email(*, token: str) -> User:
+    """Mark the member's e-mail verified. Raises InvalidToken for an expired, forged or already used token."""
+    user = _read_token(
+        salt=VERIFY_EMAIL_SALT,
+        token=token,
+        max_age_hours=settings.EMAIL_VERIFICATION_MAX_AGE_HOURS,
+        used_message=_("Ce lien a déjà été utilisé ou n'est plus valide."),
+    )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_verified:
+        raise InvalidToken(_("Ce lien a déjà été utilisé ou n'est plus valide."))
+    user.is_verified = True
+    user.save(update_fields=["is_verified"])
+    return user
+
+
+def user_resend_verification(*, email: str) -> None:
+    """Send a new verification link if the address belongs to an unverified member; silent otherwise."""
+    user = user_get_by_email(email=email)
+    if user is None or user.is_verified or not user.is_active:
+        return
+    _send_after_commit(template="verify_email", to=user.email, context=_verification_context(user))
+
+
+# --- password reset ---------------------------------------------------------------------------------------
+
+
+def user_request_password_reset(*, email: str) -> None:
+    """E-mail a reset link if the address has an active account; silent otherwise (no enumeration)."""
+    user = user_get_by_email(email=email)
+    if user is None or not user.is_active:
+        return
+    _send_after_commit(template="password_reset", to=user.email, context=_reset_context(user))
+
+
+def user_check_password_reset_token(*, token: str) -> User:
+    return _read_token(
+        salt=PASSWORD_RESET_SALT,
+        token=token,
+        max_age_hours=settings.PASSWORD_RESET_MAX_AGE_HOURS,
+        used_message=_("Ce lien a déjà été utilisé ou n'est plus valide."),
+    )
+
+
+@transaction.atomic
+def user_reset_password(*, user: User, new_password: str) -> User:
+    """Set the new password (which kills the token) and log the member out everywhere."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _blacklist_all_refresh_tokens(user=user)
+    return user
+
+
+def _blacklist_all_refresh_tokens(*, user: User) -> None:
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+# --- login and logout -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User
+    refresh: RefreshToken
+
+
+def login_failed_message() -> str:
+    return _("Adresse e-mail ou mot de passe incorrect.")
+
+
+def user_login(*, request, email: str, password: str) -> LoginResult:
+    """Check the credentials and issue a JWT pair. One identical error whether the e-mail or the password is wrong."""
+    user = authenticate(request, email=(email or "").strip(), password=password)
+    if user is None:
+        raise exceptions.AuthenticationFailed(login_failed_message(), code="invalid_credentials")
+    refresh = RefreshToken.for_user(user)
+    update_last_login(None, user)
+    return LoginResult(user=user, refresh=refresh)
+
+
+def user_logout(*, user: User, refresh: str) -> None:
+    """Blacklist the given refresh token of this member. Raises TokenError if it is not a valid one of theirs."""
+    token = RefreshToken(refresh)
+    if str(token.payload.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))) != str(user.pk):
+        raise TokenError(_("Jeton invalide ou expiré."))
+    token.blacklist()
+
+
+# --- profile ----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+    """Apply validated profile changes. Only the member-writable fields are taken; can_make_payment follows."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    changed = [field for field in PROFILE_WRITABLE_FIELDS if field in data]
+    for field in changed:
+        setattr(user, field, data[field])
+    if changed:
+        user.save(update_fields=changed)
+    return user
