@@ -1,0 +1,60 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+
+from core import clock
+from formations.models import Course, Lesson
+from subscriptions.models import Plan, Subscription
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Plan
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Formule {n}")
+    slug = factory.Sequence(lambda n: f"formule-{n}")
+    price = Decimal("49.00")
+    duration_days = 30
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """A subscription in force now (started yesterday, ends in 20 days)."""
+
+    class Meta:
+        model = Subscription
+
+    user = factory.SubFactory("accounts.tests.factories.UserFactory")
+    plan = factory.SubFactory(PlanFactory)
+    starts_at = factory.LazyFunction(lambda: clock.now() - timedelta(days=1))
+    ends_at = factory.LazyFunction(lambda: clock.now() + timedelta(days=20))
+    status = Subscription.Status.ACTIVE
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Formation {n}")
+    slug = factory.Sequence(lambda n: f"formation-{n}")
+    summary = "Les bases."
+    is_published = True
+
+    @factory.post_generation
+    def plans(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.plans.set(extracted)
+
+
+class LessonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lesson
+
+    course = factory.SubFactory(CourseFactory)
+    order = factory.Sequence(lambda n: n)
+    title = factory.Sequence(lambda n: f"Leçon {n}")
+    body = "Contenu secret de la leçon."
+    video_url = "https://videos.example.com/lecon.mp4"
+    duration_minutes = 10
