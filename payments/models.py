@@ -41,13 +41,27 @@ class Payment(models.Model):
         verbose_name=_("confirmé par"),
     )
     rejected_at = models.DateTimeField(_("rejeté le"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rejeté par"),
+    )
     rejection_reason = models.TextField(_("motif du rejet"), blank=True)
 
     class Meta:
         verbose_name = _("paiement")
         verbose_name_plural = _("paiements")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["status", "created_at"])]
+        indexes = [
+            # History and "recent payments": newest first for one member, in index order.
+            models.Index(fields=["user", "-created_at", "-id"], name="payments_user_recent_idx"),
+            # Dashboard stats (counts and total paid) read from the index alone.
+            models.Index(fields=["user", "status", "amount"], name="payments_user_stats_idx"),
+            models.Index(fields=["status", "created_at"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_amount_positive"),
             models.CheckConstraint(

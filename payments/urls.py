@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from payments.api import PaymentListDeclareApi
+
+urlpatterns = [
+    path("auth/user/payments/", PaymentListDeclareApi.as_view(), name="member-payments"),
+]

@@ -34,3 +34,38 @@ def coverage_end(*, user, at: datetime | None = None) -> datetime | None:
     and the latest end is the end of the chain.
     """
     return subscriptions_active_for(user=user, at=at).aggregate(end=Max("ends_at"))["end"]
+
+
+def time_remaining(*, ends_at: datetime, at: datetime | None = None) -> dict:
+    """The countdown to `ends_at`: the one definition used by every endpoint (never negative)."""
+    at = at or clock.now()
+    total_seconds = max(int((ends_at - at).total_seconds()), 0)
+    days, rest = divmod(total_seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return {
+        "days": days,
+        "hours": hours,
+        "minutes": minutes,
+        "seconds": seconds,
+        "total_seconds": total_seconds,
+        "is_expired": total_seconds == 0,
+    }
+
+
+def subscription_effective_status(*, subscription: Subscription, at: datetime | None = None) -> str:
+    """The status the member sees: an active subscription whose end has passed is expired already."""
+    at = at or clock.now()
+    if subscription.status == Subscription.Status.ACTIVE and subscription.ends_at <= at:
+        return Subscription.Status.EXPIRED
+    return subscription.status
+
+
+def subscriptions_for_member(*, user) -> QuerySet[Subscription]:
+    """Every subscription of the member, the one ending last first."""
+    return Subscription.objects.filter(user=user).select_related("plan").order_by("-ends_at", "-id")
+
+
+def subscriptions_active_list_for(*, user, at: datetime | None = None) -> QuerySet[Subscription]:
+    """The member's active subscriptions (by time), the one ending last first."""
+    return subscriptions_active_for(user=user, at=at).select_related("plan").order_by("-ends_at", "-id")

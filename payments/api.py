@@ -1,0 +1,63 @@
+"""The member's payments: history and declaration."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.pagination import StandardPagination
+from payments.selectors import payments_for_member
+from payments.serializers import PaymentDeclareInputSerializer, PaymentSerializer
+from payments.services import PaymentError, PaymentNotAllowed, payment_declare
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 100
+
+PaymentNotAllowedSerializer = inline_serializer(
+    "PaymentNotAllowed",
+    {"detail": serializers.CharField(), "missing_fields": serializers.ListField(child=serializers.CharField())},
+)
+
+
+class PaymentListDeclareApi(APIView):
+    @extend_schema(responses=PaymentSerializer(many=True), summary="Mon historique de paiements")
+    def get(self, request):
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(payments_for_member(user=request.user), request, view=self)
+        return paginator.get_paginated_response(PaymentSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=PaymentDeclareInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Une nouvelle tentative avec la même clé renvoie le premier paiement (200).",
+            )
+        ],
+        responses={201: PaymentSerializer, 200: PaymentSerializer, 403: PaymentNotAllowedSerializer},
+        summary="Déclarer un paiement",
+    )
+    def post(self, request):
+        idempotency_key = request.headers.get("Idempotency-Key", "").strip() or None
+        if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            return Response(
+                {"detail": _("L'en-tête Idempotency-Key ne doit pas dépasser 100 caractères.")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        serializer = PaymentDeclareInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            payment, created = payment_declare(
+                user=request.user, idempotency_key=idempotency_key, **serializer.validated_data
+            )
+        except PaymentNotAllowed as exc:
+            return Response(
+                {"detail": str(exc), "missing_fields": exc.missing_fields}, status=status.HTTP_403_FORBIDDEN
+            )
+        except PaymentError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            PaymentSerializer(payment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )

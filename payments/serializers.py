@@ -1,0 +1,43 @@
+"""Input and output shapes for payments."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from payments.models import Payment
+from subscriptions.models import Plan
+from subscriptions.serializers import PlanBriefSerializer
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    plan = PlanBriefSerializer()
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "plan",
+            "amount",
+            "currency",
+            "method",
+            "reference",
+            "note",
+            "status",
+            "created_at",
+            "confirmed_at",
+            "rejected_at",
+            "rejection_reason",
+        ]
+        read_only_fields = fields
+
+
+class PaymentDeclareInputSerializer(serializers.Serializer):
+    plan = serializers.PrimaryKeyRelatedField(
+        queryset=Plan.objects.filter(is_active=True),
+        error_messages={
+            "does_not_exist": _("Formule inconnue ou plus proposée."),
+            "incorrect_type": _("Identifiant de formule invalide."),
+        },
+    )
+    method = serializers.ChoiceField(choices=Payment.Method.choices)
+    reference = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
+    note = serializers.CharField(max_length=1000, allow_blank=True, required=False, default="")

@@ -1,0 +1,70 @@
+"""Plans (public), the member's subscriptions and the member dashboard."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.serializers import ProfileSerializer
+from core import clock
+from payments.serializers import PaymentSerializer
+from subscriptions.dashboard import dashboard_for_member
+from subscriptions.models import Plan
+from subscriptions.selectors import subscriptions_for_member
+from subscriptions.serializers import CountdownSerializer, PlanSerializer, SubscriptionSerializer
+
+
+class PlanListApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=PlanSerializer(many=True), summary="Formules proposées")
+    def get(self, request):
+        plans = Plan.objects.filter(is_active=True).order_by("price", "duration_days", "id")
+        return Response(PlanSerializer(plans, many=True).data)
+
+
+class SubscriptionListApi(APIView):
+    @extend_schema(responses=SubscriptionSerializer(many=True), summary="Mes abonnements et leur compte à rebours")
+    def get(self, request):
+        subscriptions = subscriptions_for_member(user=request.user)
+        return Response(SubscriptionSerializer(subscriptions, many=True, context={"at": clock.now()}).data)
+
+
+class DashboardNotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    notification_type = serializers.CharField()
+    title = serializers.CharField()
+    message = serializers.CharField()
+    status = serializers.CharField()
+    scheduled_for = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class DashboardStatsSerializer(serializers.Serializer):
+    active_subscriptions = serializers.IntegerField()
+    total_subscriptions = serializers.IntegerField()
+    total_payments = serializers.IntegerField()
+    confirmed_payments = serializers.IntegerField()
+    pending_payments = serializers.IntegerField()
+    total_paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+    unread_notifications = serializers.IntegerField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    user = ProfileSerializer()
+    stats = DashboardStatsSerializer()
+    countdown = CountdownSerializer(allow_null=True)
+    active_subscriptions = SubscriptionSerializer(many=True)
+    recent_payments = PaymentSerializer(many=True)
+    recent_notifications = DashboardNotificationSerializer(many=True)
+    server_time = serializers.DateTimeField()
+
+
+class DashboardApi(APIView):
+    @extend_schema(responses=DashboardSerializer, summary="Tableau de bord du membre")
+    def get(self, request):
+        dashboard = dashboard_for_member(user=request.user)
+        return Response(DashboardSerializer(dashboard, context={"at": dashboard.server_time}).data)
