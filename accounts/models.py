@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -123,9 +124,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email)
-        self.telegram_username = normalize_telegram_username(self.telegram_username)
-        self.discord_username = normalize_discord_username(self.discord_username)
-        self.whatsapp_number = normalize_whatsapp_number(self.whatsapp_number)
+        # Each contact is normalised by its one validator; errors are reported on their field (admin forms).
+        errors = {}
+        for field, normalize in (
+            ("telegram_username", normalize_telegram_username),
+            ("discord_username", normalize_discord_username),
+            ("whatsapp_number", normalize_whatsapp_number),
+        ):
+            try:
+                setattr(self, field, normalize(getattr(self, field)))
+            except ValidationError as exc:
+                errors[field] = exc.error_list
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
         # can_make_payment is derived data, recomputed on every save path (API, admin, shell).

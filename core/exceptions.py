@@ -17,6 +17,10 @@ def json_exception_handler(exc, context):
         return Response({"detail": _("Requête trop volumineuse.")}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError(_("Requête invalide."))
+    elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
+        # DRF's JSON parser message is English-only; the parser's own words stay in the logs.
+        logger.info("Malformed JSON body: %s", exc.detail)
+        exc = exceptions.ParseError(_("Requête invalide : le corps n'est pas un JSON valide."))
     response = exception_handler(exc, context)
     if response is not None:
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:

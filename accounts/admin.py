@@ -1,0 +1,105 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+
+def _email_taken(email: str, *, exclude_pk=None) -> bool:
+    return User.objects.filter(email__iexact=email.strip()).exclude(pk=exclude_pk).exists()
+
+
+class MemberCreationForm(AdminUserCreationForm):
+    """Add a member with an e-mail login; the model's clean() runs the contact validators."""
+
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if _email_taken(email):
+            raise forms.ValidationError(_("Un compte existe déjà avec cette adresse e-mail."), code="email_taken")
+        return email
+
+
+class MemberChangeForm(UserChangeForm):
+    preferred_markets = forms.MultipleChoiceField(
+        choices=User.Market.choices, widget=forms.CheckboxSelectMultiple, required=False, label=_("marchés préférés")
+    )
+
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if _email_taken(email, exclude_pk=self.instance.pk):
+            raise forms.ValidationError(_("Un compte existe déjà avec cette adresse e-mail."), code="email_taken")
+        return email
+
+
+class CompleteProfileFilter(admin.SimpleListFilter):
+    """What the member fills in themself: both names and a Telegram or Discord username (verification aside)."""
+
+    title = _("profil complet")
+    parameter_name = "profil_complet"
+
+    complete_q = ~Q(first_name="") & ~Q(last_name="") & (~Q(telegram_username="") | ~Q(discord_username=""))
+
+    def lookups(self, request, model_admin):
+        return [("oui", _("Oui")), ("non", _("Non"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "oui":
+            return queryset.filter(self.complete_q)
+        if self.value() == "non":
+            return queryset.exclude(self.complete_q)
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = MemberChangeForm
+    add_form = MemberCreationForm
+    ordering = ("-date_joined",)
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "telegram_username",
+        "discord_username",
+        "is_verified",
+        "can_make_payment",
+        "is_staff",
+        "date_joined",
+    )
+    list_filter = ("is_verified", CompleteProfileFilter, "can_make_payment", "is_staff", "is_active")
+    search_fields = ("email", "first_name", "last_name", "telegram_username", "discord_username")
+    readonly_fields = ("can_make_payment", "last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (
+            _("Profil"),
+            {"fields": ("first_name", "last_name", "telegram_username", "discord_username", "whatsapp_number")},
+        ),
+        (
+            _("Préférences"),
+            {"fields": ("trading_experience", "preferred_markets", "risk_tolerance", "email_reminders")},
+        ),
+        (_("Statut"), {"fields": ("is_verified", "can_make_payment")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "first_name", "last_name", "usable_password", "password1", "password2"),
+            },
+        ),
+    )

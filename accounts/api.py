@@ -1,0 +1,279 @@
+"""Accounts API: one thin view per operation. Business rules live in services.py and selectors.py."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRefreshView
+
+from accounts import selectors, services
+from accounts.models import User
+from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer
+from accounts.throttles import EmailRateThrottle, IPRateThrottle
+
+TAG = "Comptes"
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def _detail(message: str, code: int) -> Response:
+    return Response({"detail": message}, status=code)
+
+
+def _password_errors(password: str, user: User) -> list[str]:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+class PublicAPIView(APIView):
+    """No authentication, no session/CSRF: these endpoints take credentials or e-mailed tokens in the body."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class ThrottledPublicAPIView(PublicAPIView):
+    throttle_classes = [IPRateThrottle, EmailRateThrottle]
+
+
+ACCEPTED_MESSAGE = gettext_lazy(
+    "Si cette adresse peut recevoir un e-mail de notre part, il vient de lui être envoyé. Pensez à vérifier "
+    "vos courriers indésirables."
+)
+
+
+class RegisterView(ThrottledPublicAPIView):
+    throttle_scope = "register"
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Créer un compte",
+        description="Même réponse que l'adresse soit déjà utilisée ou non ; un e-mail de vérification est envoyé.",
+        request=InputSerializer,
+        responses={201: DetailSerializer, 400: OpenApiResponse(description="Champ invalide"), 429: DetailSerializer},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        candidate = User(email=data["email"], first_name=data["first_name"], last_name=data["last_name"])
+        if errors := _password_errors(data["password"], candidate):
+            raise serializers.ValidationError({"password": errors})
+        services.user_register(**data)
+        return _detail(
+            _(
+                "Merci ! Consultez votre boîte e-mail pour confirmer votre adresse "
+                "(pensez à vérifier vos courriers indésirables)."
+            ),
+            status.HTTP_201_CREATED,
+        )
+
+
+class TokenInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=512)
+
+
+class VerifyEmailView(PublicAPIView):
+    @extend_schema(
+        tags=[TAG],
+        summary="Confirmer l'adresse e-mail",
+        request=TokenInputSerializer,
+        responses={200: DetailSerializer, 400: OpenApiResponse(description="Lien expiré, invalide ou déjà utilisé")},
+    )
+    def post(self, request):
+        serializer = TokenInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.user_verify_email(token=serializer.validated_data["token"])
+        except services.InvalidToken as exc:
+            raise serializers.ValidationError({"token": [str(exc)]}) from exc
+        return _detail(_("Votre adresse e-mail est confirmée."), status.HTTP_200_OK)
+
+
+class EmailInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class ResendVerificationView(ThrottledPublicAPIView):
+    throttle_scope = "resend"
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Renvoyer l'e-mail de vérification",
+        description="Répond 202 dans tous les cas (aucune information sur l'existence du compte).",
+        request=EmailInputSerializer,
+        responses={202: DetailSerializer, 400: OpenApiResponse(description="Champ invalide"), 429: DetailSerializer},
+    )
+    def post(self, request):
+        serializer = EmailInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_resend_verification(email=serializer.validated_data["email"])
+        return _detail(str(ACCEPTED_MESSAGE), status.HTTP_202_ACCEPTED)
+
+
+class LoginView(ThrottledPublicAPIView):
+    throttle_scope = "login"
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+    class OutputSerializer(serializers.Serializer):
+        access = serializers.CharField()
+        refresh = serializers.CharField()
+        user = ProfileSerializer()
+
+    def get_authenticate_header(self, request):
+        # A failed login is a 401 (not DRF's 403 fallback for views without authenticators).
+        return 'Bearer realm="api"'
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Se connecter",
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            401: OpenApiResponse(DetailSerializer, description="Identifiants incorrects (message unique)"),
+            429: DetailSerializer,
+        },
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.user_login(request=request, **serializer.validated_data)
+        output = {"access": str(result.refresh.access_token), "refresh": str(result.refresh), "user": result.user}
+        return Response(self.OutputSerializer(output).data)
+
+
+class TokenRefreshView(SimpleJWTTokenRefreshView):
+    """Rotation: the answer carries a new refresh token and the one sent is blacklisted."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(tags=[TAG], summary="Renouveler le jeton d'accès")
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2048)
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Se déconnecter",
+        description="Révoque le jeton de rafraîchissement fourni ; réponse 205 sans corps.",
+        request=RefreshInputSerializer,
+        responses={205: OpenApiResponse(description="Déconnecté"), 400: OpenApiResponse(description="Jeton invalide")},
+    )
+    def post(self, request):
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.user_logout(user=request.user, refresh=serializer.validated_data["refresh"])
+        except TokenError as exc:
+            raise serializers.ValidationError({"refresh": [_("Jeton invalide ou expiré.")]}) from exc
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class PasswordResetView(ThrottledPublicAPIView):
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Demander la réinitialisation du mot de passe",
+        description="Répond 202 dans tous les cas (aucune information sur l'existence du compte).",
+        request=EmailInputSerializer,
+        responses={202: DetailSerializer, 400: OpenApiResponse(description="Champ invalide"), 429: DetailSerializer},
+    )
+    def post(self, request):
+        serializer = EmailInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_request_password_reset(email=serializer.validated_data["email"])
+        return _detail(str(ACCEPTED_MESSAGE), status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicAPIView):
+    throttle_classes = [IPRateThrottle]
+    throttle_scope = "password_reset"
+
+    class InputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=512)
+        new_password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Choisir un nouveau mot de passe",
+        description="Le lien reçu par e-mail ne sert qu'une fois ; toutes les sessions sont fermées.",
+        request=InputSerializer,
+        responses={200: DetailSerializer, 400: OpenApiResponse(description="Lien ou mot de passe invalide")},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = services.user_check_password_reset_token(token=serializer.validated_data["token"])
+        except services.InvalidToken as exc:
+            raise serializers.ValidationError({"token": [str(exc)]}) from exc
+        if errors := _password_errors(serializer.validated_data["new_password"], user):
+            raise serializers.ValidationError({"new_password": errors})
+        services.user_reset_password(user=user, new_password=serializer.validated_data["new_password"])
+        return _detail(_("Votre mot de passe a été modifié. Vous pouvez vous connecter."), status.HTTP_200_OK)
+
+
+class ProfileView(APIView):
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "patch", "options"]
+
+    @extend_schema(tags=[TAG], summary="Mon profil", responses={200: ProfileSerializer})
+    def get(self, request):
+        return Response(ProfileSerializer(request.user).data)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Modifier mon profil",
+        description="E-mail, vérification, éligibilité au paiement et statut d'équipe sont en lecture seule "
+        "(ignorés s'ils sont envoyés), comme tout champ inconnu.",
+        request=ProfileUpdateSerializer,
+        responses={200: ProfileSerializer, 400: OpenApiResponse(description="Champ invalide")},
+    )
+    def patch(self, request):
+        serializer = ProfileUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update_profile(user=request.user, data=serializer.validated_data)
+        return Response(ProfileSerializer(user).data)
+
+
+class PaymentEligibilityView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        can_make_payment = serializers.BooleanField()
+        missing_fields = serializers.ListField(
+            child=serializers.ChoiceField(choices=["first_name", "last_name", "email_verified", "telegram_or_discord"])
+        )
+
+    @extend_schema(tags=[TAG], summary="Puis-je payer ?", responses={200: OutputSerializer})
+    def get(self, request):
+        return Response(self.OutputSerializer(selectors.user_payment_eligibility(user=request.user)).data)
