@@ -50,3 +50,11 @@ class Command(BaseCommand):
     def after_user_ready(self, user: User, options: dict) -> None:
         """Hook for what the test member gets besides the account (a confirmed payment and an active
         subscription, unless --no-subscription). Must be idempotent: it runs on every invocation."""
+        if options.get("no_subscription"):
+            return
+        from subscriptions.services import subscription_seed_for_test_member
+
+        subscription = subscription_seed_for_test_member(user=user)
+        self.stdout.write(
+            f"Abonnement {subscription.plan.name} actif jusqu'au {subscription.ends_at:%d/%m/%Y %H:%M} (UTC)."
+        )
