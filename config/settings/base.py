@@ -151,6 +151,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "core.exceptions.json_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles key on the client IP: trust X-Forwarded-For only from this many proxies (0: REMOTE_ADDR only,
+    # so a client cannot pick its own IP; 1 behind one nginx).
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 
 SIMPLE_JWT = {
