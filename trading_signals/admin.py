@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from trading_signals.models import Signal, TakeProfit
+
+
+class TakeProfitInline(admin.TabularInline):
+    model = TakeProfit
+    extra = 1
+    ordering = ("order", "id")
+
+
+@admin.register(Signal)
+class SignalAdmin(admin.ModelAdmin):
+    list_display = (
+        "instrument",
+        "market",
+        "direction",
+        "status",
+        "result",
+        "result_unit",
+        "published_at",
+        "closed_at",
+        "is_published",
+    )
+    list_filter = ("is_published", "market", "status", "direction")
+    list_editable = ("is_published",)
+    search_fields = ("instrument", "comment")
+    date_hierarchy = "published_at"
+    inlines = [TakeProfitInline]
+    actions = ["publish", "unpublish"]
+    fieldsets = (
+        (None, {"fields": ("market", "instrument", "direction", "entry_price", "stop_loss")}),
+        (_("Suivi"), {"fields": ("status", "result", "result_unit", "closed_at", "comment")}),
+        (_("Publication"), {"fields": ("is_published", "published_at")}),
+    )
+
+    @admin.action(description=_("Publier les signaux sélectionnés"))
+    def publish(self, request, queryset):
+        self.message_user(request, _("%(n)d signal(aux) publié(s).") % {"n": queryset.update(is_published=True)})
+
+    @admin.action(description=_("Dépublier les signaux sélectionnés"))
+    def unpublish(self, request, queryset):
+        self.message_user(request, _("%(n)d signal(aux) dépublié(s).") % {"n": queryset.update(is_published=False)})

@@ -1,0 +1,48 @@
+"""Trading signals API. Who sees details is decided by trading_signals.policies."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.pagination import StandardPagination
+from trading_signals import policies, selectors
+from trading_signals.serializers import (
+    LockedSignalSerializer,
+    SignalFilterSerializer,
+    SignalSerializer,
+    SignalStatsSerializer,
+)
+
+
+class SignalListApi(APIView):
+    @extend_schema(
+        operation_id="user_signals_list",
+        summary="Signaux publiés (détails réservés aux membres avec un abonnement en cours)",
+        description=(
+            "Sans abonnement en cours, chaque signal ne contient que id, market, instrument, direction, status, "
+            "published_at, `locked: true` et `locked_message`. Filtres invalides : 400."
+        ),
+        parameters=[SignalFilterSerializer],
+        responses=SignalSerializer(many=True),
+    )
+    def get(self, request):
+        filters = SignalFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        sees_details = policies.member_sees_signal_details(user=request.user)
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(selectors.signals_published(filters=filters.filters()), request, view=self)
+        serializer = SignalSerializer if sees_details else LockedSignalSerializer
+        return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+class SignalStatsApi(APIView):
+    @extend_schema(
+        operation_id="user_signals_stats",
+        summary="Statistiques des signaux publiés (mêmes filtres que la liste)",
+        parameters=[SignalFilterSerializer],
+        responses=SignalStatsSerializer,
+    )
+    def get(self, request):
+        filters = SignalFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return Response(SignalStatsSerializer(selectors.signal_stats(filters=filters.filters())).data)

@@ -1,0 +1,92 @@
+"""Reads about trading signals. Filters come validated from SignalFilterSerializer; stats are SQL aggregates."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from core import clock
+from trading_signals.models import Market, Signal, TakeProfit
+
+
+@dataclass(frozen=True)
+class SignalFilters:
+    status: str = ""
+    market: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def signals_published(*, filters: SignalFilters | None = None) -> QuerySet[Signal]:
+    """Published signals, newest first, filtered; dates are calendar days in TIME_ZONE, both ends included."""
+    filters = filters or SignalFilters()
+    queryset = Signal.objects.filter(is_published=True, published_at__lte=clock.now())
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.market:
+        queryset = queryset.filter(market=filters.market)
+    if filters.date_from:
+        queryset = queryset.filter(published_at__gte=clock.start_of_local_day(filters.date_from))
+    if filters.date_to:
+        queryset = queryset.filter(published_at__lt=clock.start_of_local_day(filters.date_to + timedelta(days=1)))
+    return queryset.prefetch_related(Prefetch("take_profits", queryset=TakeProfit.objects.order_by("order", "id")))
+
+
+def _win_rate(won: int, lost: int) -> Decimal | None:
+    """tp_hit / (tp_hit + sl_hit), in %, one decimal; None while no signal has reached either."""
+    if won + lost == 0:
+        return None
+    return (Decimal(won * 100) / Decimal(won + lost)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _aggregates() -> dict:
+    decided = Q(status__in=[Signal.Status.TP_HIT, Signal.Status.SL_HIT])
+    return {
+        "count": Count("pk"),
+        "open": Count("pk", filter=Q(status=Signal.Status.OPEN)),
+        "won": Count("pk", filter=Q(status=Signal.Status.TP_HIT)),
+        "lost": Count("pk", filter=Q(status=Signal.Status.SL_HIT)),
+        "decided": Count("pk", filter=decided),
+        "result_pips": Sum("result", filter=Q(result_unit=Signal.ResultUnit.PIPS)),
+        "result_percent": Sum("result", filter=Q(result_unit=Signal.ResultUnit.PERCENT)),
+    }
+
+
+def _shape(row: dict) -> dict:
+    return {
+        "count": row["count"],
+        "open": row["open"],
+        "tp_hit": row["won"],
+        "sl_hit": row["lost"],
+        "win_rate": _win_rate(row["won"], row["lost"]),
+        "total_result": {
+            "pips": row["result_pips"] or Decimal("0"),
+            "percent": row["result_percent"] or Decimal("0"),
+        },
+    }
+
+
+def signal_stats(*, filters: SignalFilters | None = None) -> dict:
+    """Count, win rate, total result (per unit: pips and % are never added together), per market, per month.
+
+    Three aggregate queries whatever the number of signals; months are calendar months in TIME_ZONE.
+    """
+    queryset = signals_published(filters=filters).order_by()
+    totals = _shape(queryset.aggregate(**_aggregates()))
+    markets = {row["market"]: row for row in queryset.values("market").annotate(**_aggregates())}
+    per_market = [
+        {"market": value, "label": str(label), **_shape(markets[value])}
+        for value, label in Market.choices
+        if value in markets
+    ]
+    months = (
+        queryset.annotate(month=TruncMonth("published_at", tzinfo=timezone.get_current_timezone()))
+        .values("month")
+        .annotate(**_aggregates())
+        .order_by("month")
+    )
+    per_month = [{"month": timezone.localtime(row["month"]).strftime("%Y-%m"), **_shape(row)} for row in months]
+    return {**totals, "per_market": per_market, "per_month": per_month}

@@ -1,0 +1,123 @@
+"""Input and output shapes of the signals API (also what the member pages use to validate filters)."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from trading_signals.models import Market, Signal
+from trading_signals.policies import LOCKED_MESSAGE
+from trading_signals.selectors import SignalFilters
+
+FILTER_FIELDS = ("status", "market", "date_from", "date_to")
+
+
+class SignalFilterSerializer(serializers.Serializer):
+    """Query parameters of the list and the stats. An empty value means "no filter" (as an HTML form sends)."""
+
+    status = serializers.ChoiceField(choices=Signal.Status.choices, required=False)
+    market = serializers.ChoiceField(choices=Market.choices, required=False)
+    date_from = serializers.DateField(required=False, help_text="AAAA-MM-JJ, inclus (jour à Paris).")
+    date_to = serializers.DateField(required=False, help_text="AAAA-MM-JJ, inclus (jour à Paris).")
+
+    def to_internal_value(self, data):
+        present = {key: data[key] for key in FILTER_FIELDS if key in data and str(data[key]).strip() != ""}
+        return super().to_internal_value(present)
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError(
+                {"date_to": [_("La date de fin doit être postérieure ou égale à la date de début.")]}
+            )
+        return attrs
+
+    def filters(self) -> SignalFilters:
+        return SignalFilters(**self.validated_data)
+
+
+class LockedSignalSerializer(serializers.ModelSerializer):
+    """What a member without a subscription in force sees of a signal."""
+
+    locked = serializers.SerializerMethodField()
+    locked_message = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Signal
+        fields = ("id", "market", "instrument", "direction", "status", "published_at", "locked", "locked_message")
+        read_only_fields = fields
+
+    def get_locked(self, signal: Signal) -> bool:
+        return True
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_locked_message(self, signal: Signal) -> str | None:
+        return str(LOCKED_MESSAGE)
+
+
+class SignalSerializer(serializers.ModelSerializer):
+    """A signal in full (members with a subscription in force). Locked entries carry only LockedSignal's fields."""
+
+    take_profits = serializers.SerializerMethodField()
+    locked = serializers.SerializerMethodField()
+    locked_message = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Signal
+        fields = (
+            "id",
+            "market",
+            "instrument",
+            "direction",
+            "status",
+            "published_at",
+            "locked",
+            "locked_message",
+            "entry_price",
+            "stop_loss",
+            "take_profits",
+            "result",
+            "result_unit",
+            "closed_at",
+            "comment",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.DecimalField(max_digits=18, decimal_places=6)))
+    def get_take_profits(self, signal: Signal) -> list[str]:
+        return [str(tp.price) for tp in signal.take_profits.all()]
+
+    def get_locked(self, signal: Signal) -> bool:
+        return False
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_locked_message(self, signal: Signal) -> str | None:
+        return None
+
+
+class ResultTotalsSerializer(serializers.Serializer):
+    pips = serializers.DecimalField(max_digits=14, decimal_places=2)
+    percent = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class StatsBlockSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    open = serializers.IntegerField()
+    tp_hit = serializers.IntegerField()
+    sl_hit = serializers.IntegerField()
+    win_rate = serializers.DecimalField(
+        max_digits=4, decimal_places=1, allow_null=True, help_text="tp_hit / (tp_hit + sl_hit) en %, null sans cas."
+    )
+    total_result = ResultTotalsSerializer()
+
+
+class MarketStatsSerializer(StatsBlockSerializer):
+    market = serializers.ChoiceField(choices=Market.choices)
+    label = serializers.CharField()
+
+
+class MonthStatsSerializer(StatsBlockSerializer):
+    month = serializers.CharField(help_text="AAAA-MM (mois civil à Paris).")
+
+
+class SignalStatsSerializer(StatsBlockSerializer):
+    per_market = MarketStatsSerializer(many=True)
+    per_month = MonthStatsSerializer(many=True)
