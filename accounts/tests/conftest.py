@@ -1,0 +1,34 @@
+import re
+
+import pytest
+from django.core import mail
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+TOKEN_RE = re.compile(r"\?token=([^\s\"<&]+)")
+
+
+@pytest.fixture
+def post(api_client, django_capture_on_commit_callbacks):
+    """POST JSON and run the on-commit callbacks (the e-mails) as a real request would after its commit."""
+
+    def _post(url, data=None, *, client: APIClient | None = None, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return (client or api_client).post(url, data, format="json", **extra)
+
+    return _post
+
+
+def token_from_last_mail(to: str) -> str:
+    """Read the token from the link of the last e-mail sent to `to`, as the member would."""
+    messages = [m for m in mail.outbox if to.lower() in [a.lower() for a in m.to]]
+    assert messages, f"no e-mail sent to {to}"
+    match = TOKEN_RE.search(messages[-1].body)
+    assert match, messages[-1].body
+    return match.group(1)
+
+
+def bearer_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client

@@ -1,0 +1,78 @@
+import pytest
+import time_machine
+
+from accounts.tests.factories import UserFactory
+from core.clock import now
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tight_rates(settings):
+    settings.THROTTLE_RATES = {"login": "3/min", "register": "3/min", "resend": "3/min", "password_reset": "3/min"}
+
+
+def _assert_throttled(response):
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert int(response["Retry-After"]) <= 60
+    assert "detail" in response.json()
+
+
+def test_login_is_throttled_per_email_even_across_ips(post, tight_rates):
+    UserFactory(email="cible@example.com")
+    for i in range(3):
+        response = post("/api/auth/login/", {"email": "cible@example.com", "password": "x"}, REMOTE_ADDR=f"10.0.0.{i}")
+        assert response.status_code == 401
+
+    response = post("/api/auth/login/", {"email": "CIBLE@example.com", "password": "x"}, REMOTE_ADDR="10.0.0.99")
+
+    _assert_throttled(response)
+    other = post("/api/auth/login/", {"email": "autre@example.com", "password": "x"}, REMOTE_ADDR="10.0.0.98")
+    assert other.status_code == 401
+
+
+def test_login_is_throttled_per_ip_across_emails(post, tight_rates):
+    for i in range(3):
+        response = post("/api/auth/login/", {"email": f"m{i}@example.com", "password": "x"}, REMOTE_ADDR="10.1.1.1")
+        assert response.status_code == 401
+
+    response = post("/api/auth/login/", {"email": "m9@example.com", "password": "x"}, REMOTE_ADDR="10.1.1.1")
+
+    _assert_throttled(response)
+    elsewhere = post("/api/auth/login/", {"email": "m9@example.com", "password": "x"}, REMOTE_ADDR="10.1.1.2")
+    assert elsewhere.status_code == 401
+
+
+def test_a_spoofed_forwarded_for_header_does_not_reset_the_ip_budget(post, tight_rates):
+    for i in range(3):
+        post("/api/auth/login/", {"email": f"m{i}@example.com", "password": "x"}, HTTP_X_FORWARDED_FOR=f"1.2.3.{i}")
+
+    response = post("/api/auth/login/", {"email": "m9@example.com", "password": "x"}, HTTP_X_FORWARDED_FOR="9.9.9.9")
+
+    _assert_throttled(response)
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/auth/register/", {"email": "x@example.com", "password": "Zk3!pqrstu9"}),
+        ("/api/auth/resend-verification/", {"email": "x@example.com"}),
+        ("/api/auth/password-reset/", {"email": "x@example.com"}),
+    ],
+)
+def test_public_email_endpoints_are_throttled_per_email(post, tight_rates, url, body):
+    for i in range(3):
+        assert post(url, body, REMOTE_ADDR=f"10.2.0.{i}").status_code in (201, 202)
+
+    _assert_throttled(post(url, body, REMOTE_ADDR="10.2.0.50"))
+
+
+def test_throttling_window_ends(post, tight_rates):
+    start = now()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            post("/api/auth/password-reset/", {"email": "x@example.com"})
+        _assert_throttled(post("/api/auth/password-reset/", {"email": "x@example.com"}))
+    with time_machine.travel(start.timestamp() + 61, tick=False):
+        assert post("/api/auth/password-reset/", {"email": "x@example.com"}).status_code == 202
