@@ -1,0 +1,122 @@
+"""The reminder calendar, defined once: the command, the e-mails, the admin and the API read it from here.
+
+Offsets count calendar days in settings.TIME_ZONE from the local day on which the subscription that ends
+the member's coverage ends: −7 is seven days before that day, +1 the day after.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import NotificationType
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    offset_days: int
+    type: NotificationType
+    title: str | Promise
+    message: str | Promise  # placeholders: {plan} and {end_date}
+
+    def render_message(self, *, plan_name: str, ends_at: datetime) -> str:
+        return str(self.message).format(plan=plan_name, end_date=format_end_date(ends_at))
+
+
+CALENDAR: tuple[CalendarEntry, ...] = (
+    CalendarEntry(
+        -7,
+        NotificationType.RENEWAL_RECOMMENDED,
+        _("Renouvellement recommandé"),
+        _(
+            "Votre abonnement expire dans 7 jours, le {end_date}. Renouvelez dès maintenant votre formule {plan} "
+            "pour garder vos accès sans interruption."
+        ),
+    ),
+    CalendarEntry(
+        -3,
+        NotificationType.EXPIRES_IN_3_DAYS,
+        _("Expiration dans 3 jours"),
+        _(
+            "Plus que 3 jours avant la fin de votre formule {plan}, le {end_date}. Pensez à la renouveler "
+            "pour ne rien manquer."
+        ),
+    ),
+    CalendarEntry(
+        -2,
+        NotificationType.EXPIRES_IN_2_DAYS,
+        _("Expiration dans 2 jours"),
+        _(
+            "Attention ! Votre abonnement expire dans 2 jours, le {end_date}. Renouvelez votre formule {plan} "
+            "pour conserver vos accès."
+        ),
+    ),
+    CalendarEntry(
+        -1,
+        NotificationType.LAST_CHANCE,
+        _("Dernière chance !"),
+        _("Dernier jour ! Renouvelez maintenant votre formule {plan} : votre abonnement se termine le {end_date}."),
+    ),
+    CalendarEntry(
+        1,
+        NotificationType.EXPIRED,
+        _("Abonnement expiré"),
+        _("Votre abonnement a expiré hier, le {end_date}. Renouvelez votre formule {plan} pour retrouver vos accès."),
+    ),
+    CalendarEntry(
+        2,
+        NotificationType.WE_MISS_YOU,
+        _("On vous attend !"),
+        _(
+            "Cela fait 2 jours que votre formule {plan} a pris fin, le {end_date}. La communauté vous attend : "
+            "renouvelez pour la retrouver."
+        ),
+    ),
+    CalendarEntry(
+        3,
+        NotificationType.FINAL_REMINDER,
+        _("Dernière notification"),
+        _(
+            "Dernière relance : votre formule {plan} a pris fin le {end_date}. Renouvelez aujourd'hui pour "
+            "retrouver les signaux, les formations et les canaux privés."
+        ),
+    ),
+)
+
+FIRST_OFFSET = CALENDAR[0].offset_days
+LAST_OFFSET = CALENDAR[-1].offset_days
+BY_TYPE: dict[str, CalendarEntry] = {entry.type.value: entry for entry in CALENDAR}
+_POSITION: dict[str, int] = {entry.type.value: index for index, entry in enumerate(CALENDAR)}
+
+
+def entry_due(offset_days: int) -> CalendarEntry | None:
+    """The most recent row whose offset is <= `offset_days`, or None outside [first row, last row].
+
+    After days without a run this is the only row worth sending: the older ones are stale.
+    """
+    if offset_days < FIRST_OFFSET or offset_days > LAST_OFFSET:
+        return None
+    due = None
+    for entry in CALENDAR:
+        if entry.offset_days <= offset_days:
+            due = entry
+    return due
+
+
+def already_covered(entry: CalendarEntry, existing_types: set[str]) -> bool:
+    """True when this row, or a later one, was already created for the subscription."""
+    position = _POSITION[entry.type.value]
+    return any(_POSITION.get(t, -1) >= position for t in existing_types)
+
+
+def format_end_date(moment: datetime | date) -> str:
+    """French long date in TIME_ZONE, e.g. "mardi 3 mars 2026" ("1er" for the first of the month)."""
+    day = timezone.localtime(moment).date() if isinstance(moment, datetime) else moment
+    with translation.override("fr"):
+        text = date_format(day, "l j F Y")
+    if day.day == 1:
+        text = text.replace(" 1 ", " 1er ", 1)
+    return text

@@ -1,0 +1,51 @@
+"""Reads about notifications and about which subscriptions the calendar concerns."""
+
+from datetime import date, datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from core import clock
+from notifications.calendar import FIRST_OFFSET, LAST_OFFSET
+from notifications.models import NotificationDelivery, UserNotification
+from subscriptions.models import Subscription
+
+UNREAD_STATUSES = (UserNotification.Status.PENDING, UserNotification.Status.SENT)
+
+
+def notifications_for_member(*, user, status: str | None = None) -> QuerySet[UserNotification]:
+    """The member's notifications, newest first. Dismissed ones only when asked for by status."""
+    notifications = user.notifications.all()
+    if status:
+        return notifications.filter(status=status)
+    return notifications.exclude(status=UserNotification.Status.DISMISSED)
+
+
+def notifications_unread_count(*, user) -> int:
+    return user.notifications.filter(status__in=UNREAD_STATUSES).count()
+
+
+def subscriptions_ending_coverage(*, as_of: date) -> QuerySet[Subscription]:
+    """Non-cancelled subscriptions whose local end day is within the calendar's window around `as_of`
+    and that end their member's coverage: no other non-cancelled subscription of the member ends later
+    (ties broken by id), so a member who renewed gets no reminder for the old end.
+    """
+    window_start = clock.start_of_local_day(clock.add_days(as_of, -LAST_OFFSET))
+    window_end = clock.start_of_local_day(clock.add_days(as_of, -FIRST_OFFSET + 1))
+    ends_later = (
+        Subscription.objects.filter(user=OuterRef("user"))
+        .exclude(status=Subscription.Status.CANCELLED)
+        .filter(Q(ends_at__gt=OuterRef("ends_at")) | Q(ends_at=OuterRef("ends_at"), pk__gt=OuterRef("pk")))
+    )
+    return (
+        Subscription.objects.exclude(status=Subscription.Status.CANCELLED)
+        .filter(ends_at__gte=window_start, ends_at__lt=window_end)
+        .filter(~Exists(ends_later))
+    )
+
+
+def deliveries_claimable(*, channel: str, now: datetime) -> QuerySet[NotificationDelivery]:
+    """Pending deliveries of a channel that nobody holds: never claimed, failed earlier, or whose claim
+    lease ran out (the run that claimed them died)."""
+    return NotificationDelivery.objects.filter(channel=channel, status=NotificationDelivery.Status.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )

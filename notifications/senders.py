@@ -1,0 +1,144 @@
+"""Delivery channels as small pluggable senders.
+
+A sender sends one batch of claimed deliveries and reports one outcome per delivery; it never writes to the
+database (the delivery loop in notifications/services.py records outcomes, attempts and retries). A new
+channel (Telegram) is one more sender given to `register_sender`, e.g. from its app's `AppConfig.ready()`:
+the command and the delivery loop need no change, and new notifications get a delivery row for it.
+"""
+
+import logging
+import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+
+from notifications.models import NotificationDelivery
+
+logger = logging.getLogger("calmnessfi.notifications")
+
+Status = NotificationDelivery.Status
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    delivery_id: int
+    status: str  # Status.SENT, Status.FAILED or Status.SKIPPED
+    error: str = ""
+    # The channel itself is unreachable (server down): stop it for this run, the rest stays pending.
+    channel_down: bool = False
+
+
+class Sender(Protocol):
+    channel: str
+    batch_size: int
+    # Relations loaded on the deliveries handed to send_batch (keep empty when the sender needs none).
+    select_related: tuple[str, ...]
+    # The in-app delivery is what makes a notification "sent" for the member.
+    marks_notification_sent: bool
+
+    def send_batch(self, deliveries: Sequence[NotificationDelivery]) -> list[DeliveryOutcome]: ...
+
+
+class InAppSender:
+    """In-app: the notification row is the message; delivering it is recording it as sent."""
+
+    channel = NotificationDelivery.Channel.IN_APP
+    batch_size = 1000
+    select_related = ()
+    marks_notification_sent = True
+
+    def send_batch(self, deliveries):
+        return [DeliveryOutcome(d.pk, Status.SENT) for d in deliveries]
+
+
+class EmailSender:
+    """French HTML + text e-mail through Django's e-mail backend, one connection opened for the batch."""
+
+    channel = NotificationDelivery.Channel.EMAIL
+    batch_size = 50
+    select_related = ("notification__user",)
+    marks_notification_sent = False
+
+    def send_batch(self, deliveries):
+        outcomes: list[DeliveryOutcome] = []
+        to_send = []
+        for delivery in deliveries:
+            user = delivery.notification.user
+            if not user.email_reminders or not user.email or not user.is_active:
+                outcomes.append(DeliveryOutcome(delivery.pk, Status.SKIPPED, "rappels par e-mail désactivés"))
+            else:
+                to_send.append(delivery)
+        if not to_send:
+            return outcomes
+
+        connection = get_connection(fail_silently=False)
+        try:
+            connection.open()
+        except (OSError, smtplib.SMTPException) as exc:
+            error = f"serveur SMTP injoignable : {exc}"
+            return outcomes + [DeliveryOutcome(d.pk, Status.FAILED, error, channel_down=True) for d in to_send]
+        try:
+            for index, delivery in enumerate(to_send):
+                try:
+                    connection.send_messages([self._message(delivery, connection)])
+                except smtplib.SMTPRecipientsRefused as exc:
+                    outcomes.append(DeliveryOutcome(delivery.pk, Status.FAILED, f"destinataire refusé : {exc}"))
+                except (OSError, smtplib.SMTPException) as exc:
+                    outcomes.append(DeliveryOutcome(delivery.pk, Status.FAILED, f"envoi impossible : {exc}"))
+                    if not self._reconnect(connection):
+                        error = "connexion SMTP perdue"
+                        outcomes += [
+                            DeliveryOutcome(d.pk, Status.FAILED, error, channel_down=True) for d in to_send[index + 1 :]
+                        ]
+                        break
+                else:
+                    outcomes.append(DeliveryOutcome(delivery.pk, Status.SENT))
+        finally:
+            connection.close()
+        return outcomes
+
+    @staticmethod
+    def _reconnect(connection) -> bool:
+        try:
+            connection.close()
+            connection.open()
+        except (OSError, smtplib.SMTPException):
+            logger.warning("SMTP reconnection failed")
+            return False
+        return True
+
+    @staticmethod
+    def _message(delivery: NotificationDelivery, connection) -> EmailMultiAlternatives:
+        notification = delivery.notification
+        user = notification.user
+        context = {
+            "first_name": user.first_name,
+            "title": notification.title,
+            "message": notification.message,
+            "frontend_url": settings.FRONTEND_URL,
+        }
+        message = EmailMultiAlternatives(
+            subject=f"CalmnessFi – {notification.title}",
+            body=render_to_string("emails/notifications/reminder.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[user.email],
+            connection=connection,
+        )
+        message.attach_alternative(render_to_string("emails/notifications/reminder.html", context), "text/html")
+        return message
+
+
+SENDERS: dict[str, Sender] = {}
+
+
+def register_sender(sender: Sender) -> None:
+    """Adds (or replaces) the sender of one channel; registration order is delivery order."""
+    SENDERS[sender.channel] = sender
+
+
+register_sender(InAppSender())
+register_sender(EmailSender())

@@ -1,0 +1,283 @@
+"""Writes about notifications: the calendar run (creation, delivery) and the member's read/dismiss actions.
+
+Safe on several hosts at once: creation relies on the unique constraints (one notification per subscription
+and type, one delivery per notification and channel) with `ignore_conflicts`; deliveries are claimed in short
+transactions with `select_for_update(skip_locked=True)` and a lease, so two runs never send one delivery twice.
+"""
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from core import clock
+from notifications.calendar import CalendarEntry, already_covered, entry_due
+from notifications.models import NotificationDelivery, UserNotification
+from notifications.selectors import UNREAD_STATUSES, deliveries_claimable, subscriptions_ending_coverage
+from notifications.senders import SENDERS, DeliveryOutcome
+from subscriptions.models import Subscription
+
+logger = logging.getLogger("calmnessfi.notifications")
+
+CREATION_BATCH_SIZE = 1000
+# A claimed delivery is invisible to other runs for this long; if the run that claimed it dies, the next run
+# after the lease picks it up again. Longer than the slowest batch (50 e-mails x EMAIL_TIMEOUT).
+CLAIM_LEASE = timedelta(minutes=30)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class PlannedNotification:
+    subscription_id: int
+    user_id: int
+    notification_type: str
+
+
+@dataclass
+class CreationReport:
+    created: Counter = field(default_factory=Counter)
+    planned: list[PlannedNotification] = field(default_factory=list)  # filled on dry runs only
+
+
+@dataclass
+class DeliveryReport:
+    delivered: Counter = field(default_factory=Counter)
+    failed: int = 0
+    given_up: int = 0
+    skipped: int = 0
+    would_send: Counter = field(default_factory=Counter)  # dry runs only
+    unavailable: list[str] = field(default_factory=list)  # channels stopped for this run
+
+
+def _batches(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def notifications_create_due(
+    *,
+    as_of: date,
+    scheduled_for: datetime,
+    dry_run: bool = False,
+    batch_size: int = CREATION_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> CreationReport:
+    """Creates the reminders due on the local day `as_of`, with one pending delivery per registered channel.
+
+    For each subscription that ends its member's coverage within the calendar's window, only the most recent
+    due row is created, and only when neither it nor a later row exists yet (catch-up without stale
+    reminders). A constant number of queries per batch of subscriptions; each batch is one transaction, so a
+    crash leaves no notification without its deliveries.
+    """
+    report = CreationReport()
+    candidate_ids = list(subscriptions_ending_coverage(as_of=as_of).order_by("pk").values_list("pk", flat=True))
+    done = 0
+    for ids in _batches(candidate_ids, batch_size):
+        to_create = _due_in_batch(ids, as_of=as_of, scheduled_for=scheduled_for)
+        if dry_run:
+            report.planned += [
+                PlannedNotification(n.subscription_id, n.user_id, n.notification_type) for n in to_create
+            ]
+            report.created.update(n.notification_type for n in to_create)
+        elif to_create:
+            report.created.update(_create_with_deliveries(to_create))
+        done += len(ids)
+        if progress:
+            progress("création", done, len(candidate_ids))
+    return report
+
+
+def _due_in_batch(ids: list[int], *, as_of: date, scheduled_for: datetime) -> list[UserNotification]:
+    existing: dict[int, set[str]] = defaultdict(set)
+    for subscription_id, notification_type in UserNotification.objects.filter(subscription_id__in=ids).values_list(
+        "subscription_id", "notification_type"
+    ):
+        existing[subscription_id].add(notification_type)
+
+    rendered: dict[tuple[str, str, date], str] = {}
+    to_create = []
+    rows = Subscription.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "user_id", "ends_at", "plan__name")
+    for subscription_id, user_id, ends_at, plan_name in rows:
+        end_day = timezone.localtime(ends_at).date()
+        entry: CalendarEntry | None = entry_due(clock.days_between(end_day, as_of))
+        if entry is None or already_covered(entry, existing[subscription_id]):
+            continue
+        key = (entry.type.value, plan_name, end_day)
+        if key not in rendered:
+            rendered[key] = entry.render_message(plan_name=plan_name, ends_at=ends_at)
+        to_create.append(
+            UserNotification(
+                user_id=user_id,
+                subscription_id=subscription_id,
+                notification_type=entry.type.value,
+                title=str(entry.title),
+                message=rendered[key],
+                status=UserNotification.Status.PENDING,
+                scheduled_for=scheduled_for,
+            )
+        )
+    return to_create
+
+
+@transaction.atomic
+def _create_with_deliveries(to_create: list[UserNotification]) -> Counter:
+    # Another host may have created some of these a moment ago: the unique constraint keeps one of each.
+    UserNotification.objects.bulk_create(to_create, ignore_conflicts=True)
+    # Rows of another host were committed with their deliveries, so "without deliveries" means ours.
+    fresh = list(
+        UserNotification.objects.filter(
+            subscription_id__in=[n.subscription_id for n in to_create], deliveries__isnull=True
+        ).values_list("pk", "notification_type")
+    )
+    NotificationDelivery.objects.bulk_create(
+        [NotificationDelivery(notification_id=pk, channel=channel) for pk, _ in fresh for channel in SENDERS],
+        ignore_conflicts=True,
+    )
+    return Counter(notification_type for _, notification_type in fresh)
+
+
+def deliveries_send_pending(*, dry_run: bool = False, progress: Progress | None = None) -> DeliveryReport:
+    """Sends every claimable pending delivery, channel by channel, in claimed batches.
+
+    Each batch is claimed in a short transaction (row locks with SKIP LOCKED where the database has them,
+    attempts counted, a lease set), sent outside it, then its outcomes recorded. A failure stays pending for
+    the next run until settings.NOTIFICATION_MAX_ATTEMPTS, then becomes failed. One pass per channel (ids
+    ascending), so a failure is not retried within the same run.
+    """
+    report = DeliveryReport()
+    now = clock.now()
+    for channel, sender in SENDERS.items():
+        if dry_run:
+            report.would_send[channel] = deliveries_claimable(channel=channel, now=now).count()
+            continue
+        total = deliveries_claimable(channel=channel, now=now).count() if progress else 0
+        cursor, done = 0, 0
+        while True:
+            ids = _claim(channel=channel, after_id=cursor, limit=sender.batch_size)
+            if not ids:
+                break
+            cursor = ids[-1]
+            deliveries = list(
+                NotificationDelivery.objects.filter(pk__in=ids).select_related(*sender.select_related).order_by("pk")
+            )
+            try:
+                outcomes = sender.send_batch(deliveries)
+            except Exception as exc:
+                # Whatever went wrong, the claim is released with the attempt counted: nothing is lost.
+                logger.exception("sender %s failed", channel)
+                outcomes = [
+                    DeliveryOutcome(d.pk, NotificationDelivery.Status.FAILED, str(exc), True) for d in deliveries
+                ]
+            _record(deliveries, outcomes, sender.marks_notification_sent, report)
+            done += len(ids)
+            if progress:
+                progress(channel, done, max(total, done))
+            if any(o.channel_down for o in outcomes):
+                report.unavailable.append(channel)
+                break
+    return report
+
+
+def _claim(*, channel: str, after_id: int, limit: int) -> list[int]:
+    now = clock.now()
+    with transaction.atomic():
+        claimable = deliveries_claimable(channel=channel, now=now).filter(pk__gt=after_id).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            claimable = claimable.select_for_update(skip_locked=True)
+        # Without SKIP LOCKED (SQLite) the database serialises writers, which is enough for one host.
+        ids = list(claimable.values_list("pk", flat=True)[:limit])
+        if ids:
+            NotificationDelivery.objects.filter(pk__in=ids).update(
+                attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE, updated_at=now
+            )
+    return ids
+
+
+def _record(
+    deliveries: list[NotificationDelivery],
+    outcomes: list[DeliveryOutcome],
+    marks_notification_sent: bool,
+    report: DeliveryReport,
+) -> None:
+    now = clock.now()
+    status = NotificationDelivery.Status
+    by_id = {d.pk: d for d in deliveries}
+    channel = deliveries[0].channel
+    sent_ids = [o.delivery_id for o in outcomes if o.status == status.SENT]
+    skipped_ids = [o.delivery_id for o in outcomes if o.status == status.SKIPPED]
+    failures = []
+    max_attempts = settings.NOTIFICATION_MAX_ATTEMPTS
+    for outcome in outcomes:
+        if outcome.status != status.FAILED:
+            continue
+        delivery = by_id[outcome.delivery_id]
+        # Loaded after the claim's UPDATE: attempts already counts this attempt.
+        given_up = delivery.attempts >= max_attempts
+        delivery.status = status.FAILED if given_up else status.PENDING
+        delivery.last_error = outcome.error[:2000]
+        delivery.next_attempt_at = None
+        delivery.updated_at = now
+        failures.append(delivery)
+        report.given_up += given_up
+    with transaction.atomic():
+        if sent_ids:
+            NotificationDelivery.objects.filter(pk__in=sent_ids).update(
+                status=status.SENT, sent_at=now, last_error="", next_attempt_at=None, updated_at=now
+            )
+            if marks_notification_sent:
+                UserNotification.objects.filter(
+                    pk__in=[by_id[i].notification_id for i in sent_ids], status=UserNotification.Status.PENDING
+                ).update(status=UserNotification.Status.SENT, sent_at=now)
+        if skipped_ids:
+            NotificationDelivery.objects.filter(pk__in=skipped_ids).update(
+                status=status.SKIPPED, next_attempt_at=None, updated_at=now
+            )
+        if failures:
+            NotificationDelivery.objects.bulk_update(
+                failures, ["status", "last_error", "next_attempt_at", "updated_at"]
+            )
+    report.delivered[channel] += len(sent_ids)
+    report.skipped += len(skipped_ids)
+    report.failed += len(failures)
+    for delivery in failures:
+        logger.warning("delivery %s (%s) failed: %s", delivery.pk, channel, delivery.last_error)
+
+
+def deliveries_retry_failed(*, deliveries: QuerySet[NotificationDelivery]) -> int:
+    """Puts failed (given up) deliveries back in the queue for the next run; attempts are kept as history."""
+    return deliveries.filter(status=NotificationDelivery.Status.FAILED).update(
+        status=NotificationDelivery.Status.PENDING, next_attempt_at=None, updated_at=clock.now()
+    )
+
+
+def notification_mark_read(*, notification: UserNotification) -> UserNotification:
+    """Marks one of the member's notifications read (idempotent: the first read_at is kept)."""
+    if notification.read_at is None:
+        notification.read_at = clock.now()
+    if notification.status in UNREAD_STATUSES:
+        notification.status = UserNotification.Status.READ
+    notification.save(update_fields=["status", "read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    """Marks every unread notification of the member read; returns how many changed."""
+    return user.notifications.filter(status__in=UNREAD_STATUSES).update(
+        status=UserNotification.Status.READ, read_at=clock.now()
+    )
+
+
+def notification_dismiss(*, notification: UserNotification) -> UserNotification:
+    """Hides a notification from the member's default list (reading it first if it was unread)."""
+    if notification.read_at is None:
+        notification.read_at = clock.now()
+    notification.status = UserNotification.Status.DISMISSED
+    notification.save(update_fields=["status", "read_at"])
+    return notification
