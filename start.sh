@@ -56,10 +56,10 @@ case "${1:-serve}" in
         "$VENV/bin/python" manage.py migrate --noinput
         "$VENV/bin/python" manage.py collectstatic --noinput -v0
         "$VENV/bin/python" manage.py create_plans
-        exec "$VENV/bin/gunicorn" config.wsgi:application \
-            --bind "${HOST:-0.0.0.0}:${PORT:-8000}" \
-            --workers "${GUNICORN_WORKERS:-2}" \
-            --access-logfile - --error-logfile -
+        # deploy/gunicorn.conf.py: workers (GUNICORN_WORKERS, 2 by default), no access log (Django logs
+        # one JSON line per request), errors on stderr.
+        exec "$VENV/bin/gunicorn" config.wsgi:application -c deploy/gunicorn.conf.py \
+            --bind "${HOST:-0.0.0.0}:${PORT:-8000}"
         ;;
     *)
         echo "Usage : ./start.sh [serve|test|prod]" >&2

@@ -1,0 +1,23 @@
+"""Gunicorn settings for CalmnessFi (used by `./start.sh prod` and deploy/calmnessfi.service).
+
+Every value can be overridden from the environment. Access logs are off: the Django middleware already
+writes one JSON line per request (with its request id and without the query string, which may carry
+OAuth codes); gunicorn's own messages go to stderr.
+"""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak never grows without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# nginx on the same host sets X-Forwarded-Proto; only trust it from there.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,39 @@
+"""Helpers for the tests that run the project in subprocesses (production shape, faults)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """A DATABASE_URL for the database this test runs on (pytest's test_<name> on PostgreSQL)."""
+    db = connection.settings_dict
+    host = db["HOST"] or "127.0.0.1"
+    port = db["PORT"] or 5432
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
+
+
+def clean_env(**extra: str) -> dict:
+    """The current environment without the project's settings, plus `extra`."""
+    prefixes = ("DJANGO_", "DATABASE_", "REDIS_", "CORS_", "EMAIL_", "TELEGRAM_", "DISCORD_", "THROTTLE_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(extra)
+    return env
+
+
+def manage(*args: str, env: dict, **popen) -> subprocess.Popen:
+    """Starts `python manage.py <args>` (not waited for)."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
