@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,86 +14,234 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AccountLink',
+            name="AccountLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('telegram', 'Telegram'), ('discord', 'Discord')], max_length=10, verbose_name='plateforme')),
-                ('remote_id', models.CharField(max_length=32, verbose_name='identifiant numérique')),
-                ('remote_username', models.CharField(blank=True, max_length=100, verbose_name='nom sur la plateforme')),
-                ('access_token_encrypted', models.TextField(blank=True, verbose_name="jeton d'accès (chiffré)")),
-                ('refresh_token_encrypted', models.TextField(blank=True, verbose_name='jeton de rafraîchissement (chiffré)')),
-                ('token_expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expiration du jeton')),
-                ('linked_at', models.DateTimeField(verbose_name='lié le')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channel_links', to=settings.AUTH_USER_MODEL, verbose_name='membre')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[("telegram", "Telegram"), ("discord", "Discord")],
+                        max_length=10,
+                        verbose_name="plateforme",
+                    ),
+                ),
+                ("remote_id", models.CharField(max_length=32, verbose_name="identifiant numérique")),
+                ("remote_username", models.CharField(blank=True, max_length=100, verbose_name="nom sur la plateforme")),
+                ("access_token_encrypted", models.TextField(blank=True, verbose_name="jeton d'accès (chiffré)")),
+                (
+                    "refresh_token_encrypted",
+                    models.TextField(blank=True, verbose_name="jeton de rafraîchissement (chiffré)"),
+                ),
+                ("token_expires_at", models.DateTimeField(blank=True, null=True, verbose_name="expiration du jeton")),
+                ("linked_at", models.DateTimeField(verbose_name="lié le")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="channel_links",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="membre",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compte lié',
-                'verbose_name_plural': 'comptes liés',
-                'constraints': [models.UniqueConstraint(fields=('user', 'platform'), name='channels_one_link_per_platform'), models.UniqueConstraint(fields=('platform', 'remote_id'), name='channels_remote_id_linked_once'), models.CheckConstraint(condition=models.Q(('platform__in', ['telegram', 'discord'])), name='channels_link_platform_valid')],
+                "verbose_name": "compte lié",
+                "verbose_name_plural": "comptes liés",
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "platform"), name="channels_one_link_per_platform"),
+                    models.UniqueConstraint(fields=("platform", "remote_id"), name="channels_remote_id_linked_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("platform__in", ["telegram", "discord"])),
+                        name="channels_link_platform_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ChannelAction',
+            name="ChannelAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('telegram', 'Telegram'), ('discord', 'Discord')], max_length=10, verbose_name='plateforme')),
-                ('action', models.CharField(choices=[('invite', 'Invitation'), ('add', 'Ajout'), ('approve', 'Demande acceptée'), ('decline', 'Demande refusée'), ('remove', 'Retrait'), ('message', 'Message'), ('revoke', 'Révocation du lien'), ('check', 'Vérification'), ('refresh', 'Rafraîchissement du jeton')], max_length=10, verbose_name='action')),
-                ('outcome', models.CharField(choices=[('ok', 'Réussi'), ('failed', 'En échec')], max_length=10, verbose_name='résultat')),
-                ('remote_id', models.CharField(blank=True, max_length=32, verbose_name='identifiant visé')),
-                ('response', models.JSONField(blank=True, default=dict, verbose_name="réponse de l'API")),
-                ('error', models.TextField(blank=True, verbose_name='erreur')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='le')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='channel_actions', to=settings.AUTH_USER_MODEL, verbose_name='membre')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[("telegram", "Telegram"), ("discord", "Discord")],
+                        max_length=10,
+                        verbose_name="plateforme",
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("invite", "Invitation"),
+                            ("add", "Ajout"),
+                            ("approve", "Demande acceptée"),
+                            ("decline", "Demande refusée"),
+                            ("remove", "Retrait"),
+                            ("message", "Message"),
+                            ("revoke", "Révocation du lien"),
+                            ("check", "Vérification"),
+                            ("refresh", "Rafraîchissement du jeton"),
+                        ],
+                        max_length=10,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("ok", "Réussi"), ("failed", "En échec")], max_length=10, verbose_name="résultat"
+                    ),
+                ),
+                ("remote_id", models.CharField(blank=True, max_length=32, verbose_name="identifiant visé")),
+                ("response", models.JSONField(blank=True, default=dict, verbose_name="réponse de l'API")),
+                ("error", models.TextField(blank=True, verbose_name="erreur")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="le")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="channel_actions",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="membre",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'action sur un canal',
-                'verbose_name_plural': 'actions sur les canaux',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', '-created_at'], name='channels_sy_user_id_d0a92e_idx'), models.Index(fields=['platform', 'action', 'outcome'], name='channels_sy_platfor_1695c2_idx')],
+                "verbose_name": "action sur un canal",
+                "verbose_name_plural": "actions sur les canaux",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "-created_at"], name="channels_sy_user_id_d0a92e_idx"),
+                    models.Index(fields=["platform", "action", "outcome"], name="channels_sy_platfor_1695c2_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ChannelMembership',
+            name="ChannelMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('telegram', 'Telegram'), ('discord', 'Discord')], max_length=10, verbose_name='plateforme')),
-                ('state', models.CharField(choices=[('not_linked', 'Non lié'), ('link_pending', 'Liaison en cours'), ('linked', 'Compte lié'), ('invited', 'Invité'), ('member', 'Membre'), ('left', 'A quitté'), ('removed', 'Retiré'), ('action_required', 'Action requise')], default='not_linked', max_length=20, verbose_name='état')),
-                ('has_access', models.BooleanField(default=False, verbose_name='accès accordé')),
-                ('stale_remote_id', models.CharField(blank=True, max_length=32, verbose_name='ancien compte à retirer')),
-                ('invite_link', models.CharField(blank=True, max_length=255, verbose_name="lien d'invitation")),
-                ('invite_expires_at', models.DateTimeField(blank=True, null=True, verbose_name="expiration de l'invitation")),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='tentatives')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='prochaine tentative')),
-                ('last_error', models.TextField(blank=True, verbose_name='dernière erreur')),
-                ('lease_until', models.DateTimeField(blank=True, null=True, verbose_name="réservé jusqu'à")),
-                ('lease_owner', models.CharField(blank=True, max_length=36, verbose_name='réservé par')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channel_memberships', to=settings.AUTH_USER_MODEL, verbose_name='membre')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[("telegram", "Telegram"), ("discord", "Discord")],
+                        max_length=10,
+                        verbose_name="plateforme",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("not_linked", "Non lié"),
+                            ("link_pending", "Liaison en cours"),
+                            ("linked", "Compte lié"),
+                            ("invited", "Invité"),
+                            ("member", "Membre"),
+                            ("left", "A quitté"),
+                            ("removed", "Retiré"),
+                            ("action_required", "Action requise"),
+                        ],
+                        default="not_linked",
+                        max_length=20,
+                        verbose_name="état",
+                    ),
+                ),
+                ("has_access", models.BooleanField(default=False, verbose_name="accès accordé")),
+                (
+                    "stale_remote_id",
+                    models.CharField(blank=True, max_length=32, verbose_name="ancien compte à retirer"),
+                ),
+                ("invite_link", models.CharField(blank=True, max_length=255, verbose_name="lien d'invitation")),
+                (
+                    "invite_expires_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expiration de l'invitation"),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="tentatives")),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True, verbose_name="prochaine tentative")),
+                ("last_error", models.TextField(blank=True, verbose_name="dernière erreur")),
+                ("lease_until", models.DateTimeField(blank=True, null=True, verbose_name="réservé jusqu'à")),
+                ("lease_owner", models.CharField(blank=True, max_length=36, verbose_name="réservé par")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="channel_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="membre",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'accès au canal',
-                'verbose_name_plural': 'accès aux canaux',
-                'indexes': [models.Index(fields=['platform', 'has_access'], name='channels_sy_platfor_5126d7_idx'), models.Index(fields=['platform', 'state'], name='channels_sy_platfor_c014c2_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'platform'), name='channels_one_membership_per_platform'), models.CheckConstraint(condition=models.Q(('platform__in', ['telegram', 'discord'])), name='channels_membership_platform_valid'), models.CheckConstraint(condition=models.Q(('state__in', ['not_linked', 'link_pending', 'linked', 'invited', 'member', 'left', 'removed', 'action_required'])), name='channels_membership_state_valid')],
+                "verbose_name": "accès au canal",
+                "verbose_name_plural": "accès aux canaux",
+                "indexes": [
+                    models.Index(fields=["platform", "has_access"], name="channels_sy_platfor_5126d7_idx"),
+                    models.Index(fields=["platform", "state"], name="channels_sy_platfor_c014c2_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "platform"), name="channels_one_membership_per_platform"),
+                    models.CheckConstraint(
+                        condition=models.Q(("platform__in", ["telegram", "discord"])),
+                        name="channels_membership_platform_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "state__in",
+                                [
+                                    "not_linked",
+                                    "link_pending",
+                                    "linked",
+                                    "invited",
+                                    "member",
+                                    "left",
+                                    "removed",
+                                    "action_required",
+                                ],
+                            )
+                        ),
+                        name="channels_membership_state_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LinkToken',
+            name="LinkToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('telegram', 'Telegram'), ('discord', 'Discord')], default='telegram', max_length=10, verbose_name='plateforme')),
-                ('token_hash', models.CharField(max_length=64, unique=True, verbose_name='empreinte')),
-                ('expires_at', models.DateTimeField(verbose_name='expire le')),
-                ('used_at', models.DateTimeField(blank=True, null=True, verbose_name='utilisé le')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channel_link_tokens', to=settings.AUTH_USER_MODEL, verbose_name='membre')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[("telegram", "Telegram"), ("discord", "Discord")],
+                        default="telegram",
+                        max_length=10,
+                        verbose_name="plateforme",
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True, verbose_name="empreinte")),
+                ("expires_at", models.DateTimeField(verbose_name="expire le")),
+                ("used_at", models.DateTimeField(blank=True, null=True, verbose_name="utilisé le")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="channel_link_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="membre",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'jeton de liaison',
-                'verbose_name_plural': 'jetons de liaison',
-                'indexes': [models.Index(fields=['user', 'platform'], name='channels_sy_user_id_8f29c8_idx')],
+                "verbose_name": "jeton de liaison",
+                "verbose_name_plural": "jetons de liaison",
+                "indexes": [models.Index(fields=["user", "platform"], name="channels_sy_user_id_8f29c8_idx")],
             },
         ),
     ]

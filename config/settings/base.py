@@ -213,6 +213,10 @@ DISCORD_LINK_REDIRECT_URL = env("DISCORD_LINK_REDIRECT_URL", default="http://loc
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 CHANNEL_GRACE_HOURS = env.int("CHANNEL_GRACE_HOURS", default=0)
 CHANNEL_MAX_ATTEMPTS = env.int("CHANNEL_MAX_ATTEMPTS", default=8)
+TELEGRAM_LINK_MINUTES = env.int("TELEGRAM_LINK_MINUTES", default=60)  # life of a /start deep-link token
+# Client-side pacing, just under the APIs' limits (0 = no pacing); 429s are still waited for.
+TELEGRAM_MAX_REQUESTS_PER_SECOND = env.float("TELEGRAM_MAX_REQUESTS_PER_SECOND", default=29)
+DISCORD_MAX_REQUESTS_PER_SECOND = env.float("DISCORD_MAX_REQUESTS_PER_SECOND", default=45)
 
 # Operations: a cron command is "overdue" after this many hours without a successful run.
 CRON_OVERDUE_HOURS = {

@@ -1,0 +1,151 @@
+"""Channel access API: account linking for members, the Telegram webhook, the Discord OAuth2 callback."""
+
+import json
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels_sync import selectors, services
+
+logger = logging.getLogger("calmnessfi.channels")
+TAG = "Canaux"
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ChannelStatusSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    invite_link = serializers.CharField(allow_null=True)
+    next_step = serializers.CharField()
+
+
+class ChannelsSerializer(serializers.Serializer):
+    """Per platform, what the member sees (reused by the subscriptions and dashboard endpoints)."""
+
+    telegram = ChannelStatusSerializer()
+    discord = ChannelStatusSerializer()
+
+
+class TelegramLinkView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        url = serializers.URLField()
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Lien de liaison Telegram (usage unique)",
+        request=None,
+        responses={201: OutputSerializer, 503: DetailSerializer},
+    )
+    def post(self, request):
+        if not settings.TELEGRAM_BOT_USERNAME:
+            return Response({"detail": _("La liaison Telegram n'est pas configurée.")}, status=503)
+        link = services.telegram_link_create(user=request.user)
+        return Response(self.OutputSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class DiscordLinkView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        url = serializers.URLField()
+
+    @extend_schema(
+        tags=[TAG],
+        summary="URL d'autorisation Discord (OAuth2)",
+        responses={200: OutputSerializer, 503: DetailSerializer},
+    )
+    def get(self, request):
+        if not settings.DISCORD_CLIENT_ID:
+            return Response({"detail": _("La liaison Discord n'est pas configurée.")}, status=503)
+        return Response(self.OutputSerializer({"url": services.discord_link_url(user=request.user)}).data)
+
+
+class ChannelStatusView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[TAG], summary="État de mes accès Telegram et Discord", responses={200: ChannelsSerializer})
+    def get(self, request):
+        return Response(ChannelsSerializer(selectors.channel_status_for(request.user)).data)
+
+
+class DiscordCallbackView(APIView):
+    """The signed `state` is the authentication: it names the member and expires."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Retour d'autorisation Discord (redirige vers l'espace membre)",
+        parameters=[
+            OpenApiParameter("code", str, required=False),
+            OpenApiParameter("state", str, required=False),
+            OpenApiParameter("error", str, required=False),
+        ],
+        responses={302: OpenApiResponse(description="Redirection vers DISCORD_LINK_REDIRECT_URL")},
+    )
+    def get(self, request):
+        code = request.query_params.get("code", "")
+        state = request.query_params.get("state", "")
+        try:
+            if request.query_params.get("error"):
+                raise services.LinkError(_("Autorisation refusée sur Discord."))
+            services.discord_link_complete(code=code, state=state)
+        except services.LinkError as exc:
+            return self._redirect({"discord": "erreur", "message": str(exc)})
+        return self._redirect({"discord": "ok"})
+
+    @staticmethod
+    def _redirect(params: dict) -> HttpResponseRedirect:
+        base = settings.DISCORD_LINK_REDIRECT_URL
+        separator = "&" if "?" in base else "?"
+        return HttpResponseRedirect(f"{base}{separator}{urlencode(params)}")
+
+
+class TelegramWebhookView(APIView):
+    """Telegram's updates. The secret header is the authentication (set by `telegram_set_webhook`)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Webhook du bot Telegram",
+        request=inline_serializer("TelegramUpdate", fields={"update_id": serializers.IntegerField()}),
+        responses={
+            200: inline_serializer("TelegramWebhookOk", fields={"ok": serializers.BooleanField()}),
+            403: DetailSerializer,
+            400: DetailSerializer,
+        },
+    )
+    def post(self, request):
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        expected = settings.TELEGRAM_WEBHOOK_SECRET
+        if not expected or not constant_time_compare(secret, expected):
+            return Response({"detail": _("Jeton secret du webhook invalide.")}, status=status.HTTP_403_FORBIDDEN)
+        update = request.data
+        if not isinstance(update, dict):
+            try:
+                update = json.loads(request.body)
+            except ValueError:
+                return Response({"detail": _("Mise à jour illisible.")}, status=400)
+        if not isinstance(update, dict):
+            return Response({"detail": _("Mise à jour illisible.")}, status=400)
+        result = services.telegram_update_handle(update=update)
+        logger.info("telegram update", extra={"update_id": update.get("update_id"), "result": result})
+        return Response({"ok": True})

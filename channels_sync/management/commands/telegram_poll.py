@@ -1,0 +1,42 @@
+"""For installs without public HTTPS: read the bot's updates with getUpdates instead of the webhook."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from channels_sync.clients import MemberActionFailed, PlatformUnavailable, TelegramClient
+from channels_sync.services import telegram_update_handle
+
+
+class Command(BaseCommand):
+    help = "Lit les mises à jour du bot Telegram (getUpdates) et les traite comme le webhook."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Un seul appel à getUpdates, puis s'arrête.")
+        parser.add_argument("--timeout", type=int, default=30, help="Attente longue de getUpdates (secondes).")
+
+    def handle(self, *args, **options):
+        if not settings.TELEGRAM_BOT_TOKEN:
+            raise CommandError("TELEGRAM_BOT_TOKEN absent.")
+        timeout = 0 if options["once"] else options["timeout"]
+        offset = None
+        handled = 0
+        with TelegramClient() as client:
+            while True:
+                try:
+                    updates = client.get_updates(offset=offset, timeout=timeout)
+                except (MemberActionFailed, PlatformUnavailable) as exc:
+                    if options["once"]:
+                        raise CommandError(f"getUpdates a échoué : {exc}") from exc
+                    self.stderr.write(f"getUpdates a échoué : {exc}")
+                    continue
+                for update in updates:
+                    result = telegram_update_handle(update=update.to_dict(), client=client)
+                    offset = update.update_id + 1
+                    handled += 1
+                    if options["verbosity"] >= 2:
+                        self.stdout.write(f"mise à jour {update.update_id} : {result}")
+                if options["once"]:
+                    if offset is not None:  # acknowledge what was handled
+                        client.get_updates(offset=offset, timeout=0)
+                    break
+        self.stdout.write(f"{handled} mise(s) à jour traitée(s).")

@@ -1,0 +1,194 @@
+"""Reads: who should have access, what the sync must do, and what a member sees of their channel access."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform
+from core import clock
+from subscriptions.models import Subscription
+from subscriptions.selectors import in_force_q
+
+State = ChannelMembership.State
+
+
+def entitled_subscriptions_q(*, platform: str, at: datetime, prefix: str = "") -> Q:
+    """Subscriptions giving access to `platform` at `at`: in force (by time) or ended less than the grace ago."""
+    grace = timedelta(hours=settings.CHANNEL_GRACE_HOURS)
+    grants = Q(**{f"{prefix}plan__grants_{platform}": True})
+    in_grace = Q(
+        **{
+            f"{prefix}status__in": [Subscription.Status.ACTIVE, Subscription.Status.EXPIRED],
+            f"{prefix}starts_at__lte": at,
+            f"{prefix}ends_at__lte": at,
+            f"{prefix}ends_at__gt": at - grace,
+        }
+    )
+    return grants & (in_force_q(at=at, prefix=prefix) | in_grace)
+
+
+def _entitled(platform: str, at: datetime) -> Exists:
+    return Exists(
+        Subscription.objects.filter(entitled_subscriptions_q(platform=platform, at=at), user=OuterRef("user_id"))
+    )
+
+
+def _linked(platform: str) -> Exists:
+    return Exists(AccountLink.objects.filter(platform=platform, user=OuterRef("user_id")))
+
+
+def memberships_with_flags(*, platform: str, at: datetime) -> QuerySet[ChannelMembership]:
+    return ChannelMembership.objects.filter(platform=platform).annotate(
+        entitled=_entitled(platform, at), linked=_linked(platform)
+    )
+
+
+def _due(at: datetime) -> Q:
+    return (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at)) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lt=at)
+    )
+
+
+# The sync's work, as filters on `memberships_with_flags`. Each is re-applied when a row is claimed,
+# so a row another host handled in the meantime no longer matches.
+def revoke_stale_q() -> Q:
+    return ~Q(stale_remote_id="")
+
+
+def remove_q() -> Q:
+    return Q(has_access=True, entitled=False, stale_remote_id="")
+
+
+def grant_q() -> Q:
+    return Q(
+        has_access=False,
+        entitled=True,
+        linked=True,
+        stale_remote_id="",
+        state__in=[State.LINKED, State.REMOVED, State.ACTION_REQUIRED, State.NOT_LINKED, State.LINK_PENDING],
+    )
+
+
+def renew_invite_q(*, at: datetime) -> Q:
+    """Telegram invites that expired unused (or whose join we never heard of): check, then re-invite."""
+    return Q(has_access=True, entitled=True, linked=True, state=State.INVITED, invite_expires_at__lte=at)
+
+
+def sync_work(*, platform: str, at: datetime) -> dict[str, QuerySet[ChannelMembership]]:
+    """Due work per kind, in the order the sync runs it (revocations before grants)."""
+    base = memberships_with_flags(platform=platform, at=at).filter(_due(at))
+    work = {
+        "revoke_stale": base.filter(revoke_stale_q()),
+        "remove": base.filter(remove_q()),
+        "grant": base.filter(grant_q()),
+    }
+    if platform == Platform.TELEGRAM:
+        work["renew_invite"] = base.filter(renew_invite_q(at=at))
+    return work
+
+
+def work_filter(kind: str, *, at: datetime) -> Q:
+    return {
+        "revoke_stale": revoke_stale_q(),
+        "remove": remove_q(),
+        "grant": grant_q(),
+        "renew_invite": renew_invite_q(at=at),
+    }[kind] & _due(at)
+
+
+def entitled_but_waiting_count(*, platform: str, at: datetime) -> int:
+    """Members entitled to the platform who have no linked account yet, or whose retry is not due."""
+    entitled_users = Subscription.objects.filter(entitled_subscriptions_q(platform=platform, at=at)).values("user_id")
+    not_linked = entitled_users.exclude(user__channel_links__platform=platform).values("user_id").distinct().count()
+    backing_off = (
+        memberships_with_flags(platform=platform, at=at)
+        .filter(entitled=True, has_access=False, next_attempt_at__gt=at)
+        .count()
+    )
+    return not_linked + backing_off
+
+
+def outlived_access(*, platform: str, at: datetime) -> QuerySet[ChannelMembership]:
+    """Members who still have access although no subscription entitles them (grace included)."""
+    return (
+        memberships_with_flags(platform=platform, at=at)
+        .filter(has_access=True, entitled=False)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def is_entitled(*, user, platform: str, at: datetime | None = None) -> bool:
+    at = at or clock.now()
+    return Subscription.objects.filter(entitled_subscriptions_q(platform=platform, at=at), user=user).exists()
+
+
+# What the member sees
+_NEXT_STEPS = {
+    Platform.TELEGRAM: {
+        State.NOT_LINKED: "Liez votre compte Telegram depuis votre espace membre pour recevoir votre invitation.",
+        State.LINK_PENDING: "Ouvrez le lien du bot Telegram et appuyez sur « Démarrer » pour terminer la liaison.",
+        State.INVITED: "Rejoignez le canal avec votre lien personnel (utilisable une seule fois).",
+        State.MEMBER: "Vous avez accès au canal Telegram.",
+        State.LEFT: "Vous avez quitté le canal : demandez un nouveau lien depuis votre espace membre.",
+        State.REMOVED: "Votre accès a pris fin avec votre abonnement : renouvelez-le pour revenir.",
+        State.ACTION_REQUIRED: "Un problème empêche votre accès : écrivez /start au bot ou contactez le support.",
+    },
+    Platform.DISCORD: {
+        State.NOT_LINKED: "Liez votre compte Discord depuis votre espace membre pour rejoindre le serveur.",
+        State.LINK_PENDING: "Terminez l'autorisation sur Discord pour lier votre compte.",
+        State.INVITED: "Vous allez être ajouté au serveur Discord.",
+        State.MEMBER: "Vous avez accès au serveur Discord.",
+        State.LEFT: "Vous avez quitté le serveur : reliez votre compte Discord pour revenir.",
+        State.REMOVED: "Votre accès a pris fin avec votre abonnement : renouvelez-le pour revenir.",
+        State.ACTION_REQUIRED: "Reconnectez votre compte Discord depuis votre espace membre.",
+    },
+}
+_LINKED_ENTITLED = "Votre compte est lié : votre accès sera ouvert sous quelques minutes."
+_LINKED_NOT_ENTITLED = "Votre compte est lié. Choisissez une formule incluant cet accès pour rejoindre."
+
+
+def _status(platform: str, membership: ChannelMembership | None, entitled: bool) -> dict:
+    state = membership.state if membership else State.NOT_LINKED
+    if state == State.LINKED:
+        step = _LINKED_ENTITLED if entitled else _LINKED_NOT_ENTITLED
+    else:
+        step = _NEXT_STEPS[platform][state]
+    return {
+        "state": state,
+        "state_label": str(State(state).label),
+        "invite_link": membership.invite_link if membership and state == State.INVITED else None,
+        "next_step": _(step),
+    }
+
+
+def channel_statuses_for(users) -> dict[int, dict]:
+    """Batched `channel_status_for`: two queries whatever the number of users."""
+    user_ids = [user.pk for user in users]
+    at = clock.now()
+    memberships = {(m.user_id, m.platform): m for m in ChannelMembership.objects.filter(user_id__in=user_ids)}
+    entitled = set()
+    for platform in Platform.values:
+        condition = entitled_subscriptions_q(platform=platform, at=at)
+        entitled |= {
+            (uid, platform)
+            for uid in Subscription.objects.filter(condition, user_id__in=user_ids).values_list("user_id", flat=True)
+        }
+    return {
+        uid: {
+            platform: _status(platform, memberships.get((uid, platform)), (uid, platform) in entitled)
+            for platform in Platform.values
+        }
+        for uid in user_ids
+    }
+
+
+def channel_status_for(user) -> dict:
+    """Per platform: `{state, state_label, invite_link, next_step}` for the member's own screens."""
+    return channel_statuses_for([user])[user.pk]
+
+
+def actions_for(*, user, limit: int = 50) -> QuerySet[ChannelAction]:
+    return ChannelAction.objects.filter(user=user)[:limit]

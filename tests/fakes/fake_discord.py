@@ -1,0 +1,223 @@
+"""A fake Discord HTTP API (v10 subset), reached by discord.py through DISCORD_API_BASE_URL / Route.BASE.
+
+Like the real one: JSON with the content type exactly `application/json`, 204 without body, 429 with
+`retry_after` in the body AND a `Via` header (discord.py treats a 429 without `Via` as a Cloudflare ban),
+error bodies `{"message", "code"}`. State: guild members and their roles, OAuth grants (single-use
+refresh tokens).
+"""
+
+import itertools
+import re
+import secrets
+
+from tests.fakes.base import FakeServer
+
+BOT_USER_ID = "900000000000000001"
+APPLICATION_ID = "900000000000000002"
+
+MEMBER = re.compile(r"^/guilds/(?P<guild>\d+)/members/(?P<user>\d+)$")
+ROLE = re.compile(r"^/guilds/(?P<guild>\d+)/members/(?P<user>\d+)/roles/(?P<role>\d+)$")
+
+
+class FakeDiscord(FakeServer):
+    MUTATING = frozenset({"add_member", "kick", "add_role", "remove_role", "oauth_token"})
+    PREFIX = "/api/v10"
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = "discord-bot-token",
+        guild_id: str = "800000000000000001",
+        role_id: str = "800000000000000002",
+        client_id: str = "client-id",
+        client_secret: str = "secret",
+    ):
+        super().__init__()
+        self.bot_token = bot_token
+        self.guild_id = guild_id
+        self.role_id = role_id
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.members: dict[str, set[str]] = {}  # user id -> role ids
+        self.codes: dict[str, str] = {}  # authorisation code -> user id
+        self.access_tokens: dict[str, str] = {}  # access token -> user id
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> user id (deleted once used)
+        self.unknown_users: set[str] = set()
+        self._ids = itertools.count(1)
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}{self.PREFIX}"
+
+    def name_of(self, method: str, path: str) -> str:
+        path = path.removeprefix(self.PREFIX)
+        if ROLE.match(path):
+            return "add_role" if method == "PUT" else "remove_role"
+        if MEMBER.match(path):
+            return {"PUT": "add_member", "DELETE": "kick", "GET": "get_member"}.get(method, path)
+        return {"/users/@me": "me", "/oauth2/applications/@me": "application", "/oauth2/token": "oauth_token"}.get(
+            path, path
+        )
+
+    # answers
+    @staticmethod
+    def json(status: int, payload):
+        return status, payload, {}
+
+    @staticmethod
+    def no_content():
+        return 204, None, {}
+
+    @staticmethod
+    def error(status: int, message: str, code: int):
+        return status, {"message": message, "code": code}, {}
+
+    def rate_limited(self, wait: float):
+        payload = {"message": "You are being rate limited.", "retry_after": round(wait, 3), "global": False}
+        return 429, payload, {"Via": "1.1 google", "Retry-After": str(max(1, round(wait))), "X-RateLimit-Scope": "user"}
+
+    def failed(self, failure):
+        if failure.status == 429:
+            return self.rate_limited(failure.retry_after or 0.05)
+        errors = {
+            403: ("Missing Permissions", 50013),
+            404: ("Unknown User", 10013),
+            500: ("500: Internal Server Error", 0),
+            400: ("Invalid OAuth2 access token", 50025),
+        }
+        message, code = errors.get(failure.status, ("Error", 0))
+        return self.error(failure.status, failure.description or message, code)
+
+    # OAuth helpers for tests
+    def authorise(self, *, user_id: str) -> str:
+        """The member clicked "Authorise" for `user_id`: returns the code Discord would pass to the callback."""
+        code = f"code-{secrets.token_hex(6)}"
+        self.codes[code] = user_id
+        return code
+
+    def grant(self, *, user_id: str) -> tuple[str, str]:
+        access, refresh = f"access-{secrets.token_hex(8)}", f"refresh-{secrets.token_hex(8)}"
+        self.access_tokens[access] = user_id
+        self.refresh_tokens[refresh] = user_id
+        return access, refresh
+
+    def expire_access_tokens(self) -> None:
+        self.access_tokens.clear()
+
+    def route(self, method, path, body, headers):
+        path = path.removeprefix(self.PREFIX)
+        auth = headers.get("Authorization", "")
+        if path == "/oauth2/token" and method == "POST":
+            return self.oauth_token(body)
+        if auth.startswith("Bearer "):
+            user_id = self.access_tokens.get(auth.removeprefix("Bearer "))
+            if path == "/users/@me" and user_id:
+                return self.json(200, self.user(user_id))
+            return self.error(401, "401: Unauthorized", 0)
+        if auth != f"Bot {self.bot_token}":
+            return self.error(401, "401: Unauthorized", 0)
+        if path == "/users/@me":
+            return self.json(200, {**self.user(BOT_USER_ID), "bot": True})
+        if path == "/oauth2/applications/@me":
+            return self.json(200, self.application())
+        if match := ROLE.match(path):
+            return self.role(method, match)
+        if match := MEMBER.match(path):
+            return self.member(method, match, body)
+        return self.error(404, "404: Not Found", 0)
+
+    def user(self, user_id: str) -> dict:
+        return {
+            "id": user_id,
+            "username": f"membre{user_id[-4:]}",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+        }
+
+    def application(self) -> dict:
+        return {
+            "id": APPLICATION_ID,
+            "name": "CalmnessFi",
+            "icon": None,
+            "description": "",
+            "rpc_origins": [],
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "owner": self.user("900000000000000003"),
+            "summary": "",
+            "verify_key": "0" * 64,
+            "flags": 0,
+        }
+
+    def member_payload(self, user_id: str) -> dict:
+        return {
+            "user": self.user(user_id),
+            "roles": sorted(self.members[user_id]),
+            "joined_at": "2026-01-01T00:00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "nick": None,
+            "avatar": None,
+        }
+
+    def oauth_token(self, body):
+        if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
+            return self.json(401, {"error": "invalid_client"})
+        if body.get("grant_type") == "authorization_code":
+            user_id = self.codes.pop(body.get("code", ""), None)
+        elif body.get("grant_type") == "refresh_token":
+            user_id = self.refresh_tokens.pop(body.get("refresh_token", ""), None)  # single use
+        else:
+            return self.json(400, {"error": "unsupported_grant_type"})
+        if user_id is None:
+            return self.json(400, {"error": "invalid_grant"})
+        access, refresh = self.grant(user_id=user_id)
+        return self.json(
+            200,
+            {
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": 604800,
+                "refresh_token": refresh,
+                "scope": "identify guilds.join",
+            },
+        )
+
+    def member(self, method, match, body):
+        if match["guild"] != self.guild_id:
+            return self.error(404, "Unknown Guild", 10004)
+        user_id = match["user"]
+        if user_id in self.unknown_users:
+            return self.error(404, "Unknown User", 10013)
+        if method == "GET":
+            if user_id not in self.members:
+                return self.error(404, "Unknown Member", 10007)
+            return self.json(200, self.member_payload(user_id))
+        if method == "PUT":
+            if user_id in self.members:
+                return self.no_content()  # already a member: Discord ignores the roles then
+            if self.access_tokens.get(body.get("access_token", "")) != user_id:
+                return self.error(403, "Invalid OAuth2 access token", 50025)
+            self.members[user_id] = {str(role) for role in body.get("roles", [])}
+            return self.json(201, self.member_payload(user_id))
+        if method == "DELETE":
+            if self.members.pop(user_id, None) is None:
+                return self.error(404, "Unknown Member", 10007)
+            return self.no_content()
+        return self.error(405, "405: Method Not Allowed", 0)
+
+    def role(self, method, match):
+        if match["guild"] != self.guild_id:
+            return self.error(404, "Unknown Guild", 10004)
+        if match["role"] != self.role_id:
+            return self.error(404, "Unknown Role", 10011)
+        user_id = match["user"]
+        if user_id in self.unknown_users or user_id not in self.members:
+            return self.error(404, "Unknown Member", 10007)
+        if method == "PUT":
+            self.members[user_id].add(match["role"])
+        else:
+            self.members[user_id].discard(match["role"])
+        return self.no_content()
