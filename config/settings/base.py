@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "corsheaders",
     "rest_framework",
+    "rest_framework_simplejwt",  # its French translations (token errors)
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "core",
