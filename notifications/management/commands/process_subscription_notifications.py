@@ -1,8 +1,7 @@
 """Daily reminder run: marks expired subscriptions, creates the reminders due, delivers pending deliveries."""
 
+import argparse
 from datetime import date
-
-from django.core.management.base import CommandError
 
 from core import clock
 from core.management.base import CronCommand
@@ -10,6 +9,26 @@ from notifications.services import CREATION_BATCH_SIZE, deliveries_send_pending,
 from subscriptions.models import Subscription
 from subscriptions.selectors import active_q
 from subscriptions.services import subscriptions_mark_expired
+
+
+def _parse_date(value: str) -> date:
+    # Checked by the parser, before the run starts: a typo is not a failed run.
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"Date invalide « {value} » : format attendu AAAA-MM-JJ (par exemple 2026-03-03)."
+        ) from None
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"Entier positif attendu, reçu « {value} ».")
+    return number
 
 
 class Command(CronCommand):
@@ -23,12 +42,13 @@ class Command(CronCommand):
         parser.add_argument(
             "--date",
             dest="as_of",
+            type=_parse_date,
             metavar="AAAA-MM-JJ",
             help="Applique le calendrier comme si l'on était ce jour-là (fuseau TIME_ZONE). Par défaut : aujourd'hui.",
         )
         parser.add_argument(
             "--batch-size",
-            type=int,
+            type=_positive_int,
             default=CREATION_BATCH_SIZE,
             help=f"Abonnements traités par lot (défaut : {CREATION_BATCH_SIZE}).",
         )
@@ -36,9 +56,7 @@ class Command(CronCommand):
     def run(self, **options) -> dict:
         dry_run = options["dry_run"]
         verbosity = options["verbosity"]
-        as_of = self._as_of(options.get("as_of"))
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size doit être un entier positif.")
+        as_of = options.get("as_of") or clock.local_date()
         now = clock.now()
         today = clock.local_date(now)
         scheduled_for = now if as_of == today else clock.start_of_local_day(as_of)
@@ -81,17 +99,6 @@ class Command(CronCommand):
             summary["would_send"] = {channel: count + new for channel, count in sorted(delivery.would_send.items())}
         self._print_summary(summary, delivery.unavailable, verbosity)
         return summary
-
-    @staticmethod
-    def _as_of(value: str | None) -> date:
-        if not value:
-            return clock.local_date()
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise CommandError(
-                f"Date invalide « {value} » : format attendu AAAA-MM-JJ (par exemple 2026-03-03)."
-            ) from None
 
     def _progress(self, label: str, done: int, total: int) -> None:
         width = 30
