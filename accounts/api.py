@@ -5,16 +5,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRefreshView
 
 from accounts import selectors, services
 from accounts.models import User
-from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer
+from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer, StrictCharField
 from accounts.throttles import EmailRateThrottle, IPRateThrottle
 
 TAG = "Comptes"
@@ -58,9 +58,9 @@ class RegisterView(ThrottledPublicAPIView):
 
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+        password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+        first_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+        last_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
 
     @extend_schema(
         tags=[TAG],
@@ -87,7 +87,7 @@ class RegisterView(ThrottledPublicAPIView):
 
 
 class TokenInputSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=512)
+    token = StrictCharField(max_length=512)
 
 
 class VerifyEmailView(PublicAPIView):
@@ -132,8 +132,8 @@ class LoginView(ThrottledPublicAPIView):
     throttle_scope = "login"
 
     class InputSerializer(serializers.Serializer):
-        email = serializers.CharField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+        email = StrictCharField(max_length=254)
+        password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
     class OutputSerializer(serializers.Serializer):
         access = serializers.CharField()
@@ -170,11 +170,17 @@ class TokenRefreshView(SimpleJWTTokenRefreshView):
 
     @extend_schema(tags=[TAG], summary="Renouveler le jeton d'accès")
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except (TokenError, exceptions.AuthenticationFailed) as exc:
+            # One French message whether the token is forged, expired, blacklisted or its member inactive.
+            raise InvalidToken(_("Jeton de rafraîchissement invalide, expiré ou révoqué.")) from exc
+        return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 
 class RefreshInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=2048)
+    refresh = StrictCharField(max_length=2048)
 
 
 class LogoutView(APIView):
@@ -219,8 +225,8 @@ class PasswordResetConfirmView(PublicAPIView):
     throttle_scope = "password_reset"
 
     class InputSerializer(serializers.Serializer):
-        token = serializers.CharField(max_length=512)
-        new_password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+        token = StrictCharField(max_length=512)
+        new_password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
     @extend_schema(
         tags=[TAG],

@@ -38,6 +38,15 @@ PROFILE_WRITABLE_FIELDS = (
 )
 
 
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers instead of turning them into strings (a wrong type is a 400)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _run_validator(normalize, value: str) -> str:
     try:
         return normalize(value)
@@ -61,11 +70,11 @@ class ProfileSerializer(serializers.ModelSerializer):
 class ProfileUpdateSerializer(serializers.Serializer):
     """PATCH /api/auth/user/profile/: the writable fields only, normalised by accounts.validators."""
 
-    first_name = serializers.CharField(max_length=150, allow_blank=True, trim_whitespace=True)
-    last_name = serializers.CharField(max_length=150, allow_blank=True, trim_whitespace=True)
-    telegram_username = serializers.CharField(max_length=33, allow_blank=True)
-    discord_username = serializers.CharField(max_length=37, allow_blank=True)
-    whatsapp_number = serializers.CharField(max_length=32, allow_blank=True)
+    first_name = StrictCharField(max_length=150, allow_blank=True, trim_whitespace=True)
+    last_name = StrictCharField(max_length=150, allow_blank=True, trim_whitespace=True)
+    telegram_username = StrictCharField(max_length=33, allow_blank=True)
+    discord_username = StrictCharField(max_length=37, allow_blank=True)
+    whatsapp_number = StrictCharField(max_length=32, allow_blank=True)
     trading_experience = serializers.ChoiceField(choices=User.TradingExperience.choices, allow_blank=True)
     preferred_markets = serializers.ListField(
         child=serializers.ChoiceField(choices=User.Market.choices), allow_empty=True, max_length=len(User.Market)

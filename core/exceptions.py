@@ -7,9 +7,17 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger("calmnessfi.api")
+
+
+def _is_no_data_error(detail) -> bool:
+    if not isinstance(detail, dict) or list(detail) != [api_settings.NON_FIELD_ERRORS_KEY]:
+        return False
+    errors = detail[api_settings.NON_FIELD_ERRORS_KEY]
+    return len(errors) == 1 and getattr(errors[0], "code", None) == "null" and str(errors[0]) == "No data provided"
 
 
 def json_exception_handler(exc, context):
@@ -21,6 +29,11 @@ def json_exception_handler(exc, context):
         # DRF's JSON parser message is English-only; the parser's own words stay in the logs.
         logger.info("Malformed JSON body: %s", exc.detail)
         exc = exceptions.ParseError(_("Requête invalide : le corps n'est pas un JSON valide."))
+    elif isinstance(exc, exceptions.ValidationError) and _is_no_data_error(exc.detail):
+        # A JSON `null` body: DRF's message is a literal English string, outside its translations.
+        exc = exceptions.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: [_("Aucune donnée reçue : un objet JSON est attendu.")]}, code="null"
+        )
     response = exception_handler(exc, context)
     if response is not None:
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:

@@ -1,0 +1,297 @@
+"""Every API endpoint answers JSON for bad input: never an HTML page, never a 500 (issue 3, "Bad input").
+
+Unknown fields are IGNORED everywhere (DRF's default, kept consistently): a client sending extra keys, including
+read-only ones such as `is_staff`, gets the same answer as without them.
+Other apps add their endpoints to the tables below.
+"""
+
+import json
+
+import pytest
+from django.urls import path
+from rest_framework.permissions import AllowAny
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+ONE_MIB = 1024 * 1024
+LONG = "x" * 10_000
+
+
+class Boom(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        raise RuntimeError("secret internal detail 4242")
+
+
+def plain_boom(request):
+    raise RuntimeError("secret internal detail 4242")
+
+
+# Test-only URLconf (selected with @pytest.mark.urls("tests.test_bad_input")).
+urlpatterns = [
+    path("api/boom/", Boom.as_view()),
+    path("api/plain-boom/", plain_boom),
+]
+handler500 = "core.exceptions.handler500"
+
+
+# (url, needs a logged-in member, a valid body)
+POST_ENDPOINTS = [
+    ("/api/auth/register/", False, {"email": "a@example.com", "password": "Zk3!pqrstu9"}),
+    ("/api/auth/verify-email/", False, {"token": "t"}),
+    ("/api/auth/resend-verification/", False, {"email": "a@example.com"}),
+    ("/api/auth/login/", False, {"email": "a@example.com", "password": "x"}),
+    ("/api/auth/token/refresh/", False, {"refresh": "r"}),
+    ("/api/auth/logout/", True, {"refresh": "r"}),
+    ("/api/auth/password-reset/", False, {"email": "a@example.com"}),
+    ("/api/auth/password-reset/confirm/", False, {"token": "t", "new_password": "Zk3!pqrstu9"}),
+]
+# (method, url) of endpoints taking a JSON object body, with auth
+BODY_ENDPOINTS = [("post", url, auth) for url, auth, _ in POST_ENDPOINTS] + [
+    ("patch", "/api/auth/user/profile/", True),
+]
+GET_ENDPOINTS = ["/api/auth/user/profile/", "/api/auth/user/payment-eligibility/"]
+
+# Strings of 10,000 characters: each field named gets a 400 on that field.
+LONG_STRING_CASES = [
+    ("/api/auth/register/", False, {"email": LONG, "password": "Zk3!pqrstu9"}, "email"),
+    ("/api/auth/register/", False, {"email": "a@example.com", "password": LONG}, "password"),
+    (
+        "/api/auth/register/",
+        False,
+        {"email": "a@example.com", "password": "Zk3!pqrstu9", "first_name": LONG},
+        "first_name",
+    ),
+    (
+        "/api/auth/register/",
+        False,
+        {"email": "a@example.com", "password": "Zk3!pqrstu9", "last_name": LONG},
+        "last_name",
+    ),
+    ("/api/auth/verify-email/", False, {"token": LONG}, "token"),
+    ("/api/auth/resend-verification/", False, {"email": LONG}, "email"),
+    ("/api/auth/login/", False, {"email": LONG, "password": "x"}, "email"),
+    ("/api/auth/login/", False, {"email": "a@example.com", "password": LONG}, "password"),
+    ("/api/auth/logout/", True, {"refresh": LONG}, "refresh"),
+    ("/api/auth/password-reset/", False, {"email": LONG}, "email"),
+    ("/api/auth/password-reset/confirm/", False, {"token": LONG, "new_password": "Zk3!pqrstu9"}, "token"),
+    ("/api/auth/password-reset/confirm/", False, {"token": "t", "new_password": LONG}, "new_password"),
+]
+PROFILE_STRING_FIELDS = ["first_name", "last_name", "telegram_username", "discord_username", "whatsapp_number"]
+
+
+def _client(auth: bool) -> APIClient:
+    return client_for(UserFactory()) if auth else APIClient()
+
+
+def _send(client: APIClient, method: str, url: str, body: bytes | str, content_type: str = "application/json"):
+    return getattr(client, method)(url, data=body, content_type=content_type)
+
+
+def _assert_json_error(response, status: int) -> dict:
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body
+    return body
+
+
+@pytest.mark.parametrize(("method", "url", "auth"), BODY_ENDPOINTS)
+def test_malformed_json_is_a_french_400(method, url, auth):
+    response = _send(_client(auth), method, url, '{"email": "a@example.com",')
+
+    body = _assert_json_error(response, 400)
+    assert body == {"detail": "Requête invalide : le corps n'est pas un JSON valide."}
+
+
+@pytest.mark.parametrize(("method", "url", "auth"), BODY_ENDPOINTS)
+@pytest.mark.parametrize(
+    ("content_type", "payload"),
+    [
+        ("application/x-www-form-urlencoded", "email=a%40example.com"),
+        ("text/plain", "bonjour"),
+        ("application/xml", "<a/>"),
+    ],
+)
+def test_a_wrong_content_type_is_a_415(method, url, auth, content_type, payload):
+    response = _send(_client(auth), method, url, payload, content_type)
+
+    body = _assert_json_error(response, 415)
+    assert "non supporté" in body["detail"]
+
+
+@pytest.mark.parametrize(("method", "url", "auth"), BODY_ENDPOINTS)
+@pytest.mark.parametrize("payload", [[], [{"email": "a@example.com"}], "chaîne", 42, None, True])
+def test_a_json_value_that_is_not_an_object_is_a_400(method, url, auth, payload):
+    response = _send(_client(auth), method, url, json.dumps(payload))
+
+    body = _assert_json_error(response, 400)
+    assert list(body) == ["non_field_errors"]
+    expected = "Aucune donnée reçue" if payload is None else "Attendait un dictionnaire"
+    assert expected in body["non_field_errors"][0]
+
+
+@pytest.mark.parametrize(("url", "auth", "valid"), POST_ENDPOINTS)
+def test_wrong_types_are_field_errors(url, auth, valid):
+    client = _client(auth)
+    for value in ({"nested": 1}, ["liste"]):
+        body_sent = dict.fromkeys(valid, value)
+
+        response = client.post(url, body_sent, format="json")
+
+        body = _assert_json_error(response, 400)
+        assert set(body) == set(valid), body
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("first_name", 12),
+        ("first_name", {"a": 1}),
+        ("telegram_username", ["jeandupont"]),
+        ("preferred_markets", "forex"),
+        ("preferred_markets", [1, 2]),
+        ("email_reminders", "souvent"),
+        ("email_reminders", [True]),
+        ("trading_experience", 3),
+        ("risk_tolerance", None),
+    ],
+)
+def test_profile_wrong_types_are_field_errors(field, value):
+    member = UserFactory()
+    before = User.objects.values().get(pk=member.pk)
+
+    response = client_for(member).patch("/api/auth/user/profile/", {field: value}, format="json")
+
+    body = _assert_json_error(response, 400)
+    assert list(body) == [field]
+    assert User.objects.values().get(pk=member.pk) == before
+
+
+def test_unknown_fields_are_ignored_on_register():
+    response = APIClient().post(
+        "/api/auth/register/",
+        {"email": "a@example.com", "password": "Zk3!pqrstu9", "is_staff": True, "is_verified": True, "zzz": [1]},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    user = User.objects.get(email="a@example.com")
+    assert not user.is_staff
+    assert not user.is_verified
+
+
+def test_unknown_fields_are_ignored_on_profile():
+    member = UserFactory(first_name="Avant")
+
+    response = client_for(member).patch(
+        "/api/auth/user/profile/", {"first_name": "Après", "couleur": "bleu", "is_staff": True}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert "couleur" not in response.json()
+    member.refresh_from_db()
+    assert member.first_name == "Après"
+    assert not member.is_staff
+
+
+@pytest.mark.parametrize(("url", "auth", "body", "field"), LONG_STRING_CASES)
+def test_ten_thousand_character_strings_are_field_errors(url, auth, body, field):
+    response = _client(auth).post(url, body, format="json")
+
+    errors = _assert_json_error(response, 400)
+    assert field in errors
+    assert User.objects.filter(email__startswith="xxxx").count() == 0
+
+
+@pytest.mark.parametrize("field", PROFILE_STRING_FIELDS)
+def test_ten_thousand_character_profile_strings_are_field_errors(field):
+    member = UserFactory()
+
+    response = client_for(member).patch("/api/auth/user/profile/", {field: LONG}, format="json")
+
+    errors = _assert_json_error(response, 400)
+    assert list(errors) == [field]
+    assert "caractères" in errors[field][0]
+
+
+def test_a_long_list_of_markets_is_refused():
+    response = client_for(UserFactory()).patch(
+        "/api/auth/user/profile/", {"preferred_markets": ["forex"] * 10_000}, format="json"
+    )
+
+    assert _assert_json_error(response, 400).keys() == {"preferred_markets"}
+
+
+@pytest.mark.parametrize(("method", "url", "auth"), BODY_ENDPOINTS)
+def test_a_body_over_one_mebibyte_is_a_413(method, url, auth):
+    big = json.dumps({"email": "a@example.com", "padding": "x" * (ONE_MIB + 10)})
+
+    response = _send(_client(auth), method, url, big)
+
+    body = _assert_json_error(response, 413)
+    assert body == {"detail": "Requête trop volumineuse."}
+
+
+@pytest.mark.parametrize(("method", "url", "auth"), BODY_ENDPOINTS)
+def test_a_body_just_under_the_limit_is_parsed(method, url, auth):
+    padding = "x" * (ONE_MIB - 200)
+    response = _send(_client(auth), method, url, json.dumps({"padding": padding}))
+
+    assert response.status_code != 413
+    assert response.status_code < 500
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("url", ["/api/nexiste-pas/", "/api/auth/nexiste-pas/", "/api/auth/user/nexiste-pas/", "/api"])
+def test_unknown_api_urls_are_404_json(url):
+    response = APIClient().get(url, follow=True)
+
+    body = _assert_json_error(response, 404)
+    assert body == {"detail": "Ressource introuvable."}
+
+
+@pytest.mark.parametrize(("method", "url", "auth"), BODY_ENDPOINTS)
+def test_wrong_method_is_a_405_json(method, url, auth):
+    response = _client(auth).delete(url)
+
+    body = _assert_json_error(response, 405)
+    assert "non autorisée" in body["detail"]
+
+
+@pytest.mark.parametrize("url", GET_ENDPOINTS)
+def test_member_endpoints_without_a_token_are_401_json(url):
+    body = _assert_json_error(APIClient().get(url), 401)
+    assert body["detail"] == "Informations d'authentification non fournies."
+
+
+@pytest.mark.parametrize("url", GET_ENDPOINTS)
+def test_a_forged_bearer_token_is_401_json(url):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer pas.un.jeton")
+
+    body = _assert_json_error(client.get(url), 401)
+    assert "detail" in body
+
+
+@pytest.mark.urls("tests.test_bad_input")
+@pytest.mark.parametrize("url", ["/api/boom/", "/api/plain-boom/"])
+def test_an_unhandled_error_is_a_500_json_without_traceback(url, caplog):
+    client = APIClient(raise_request_exception=False)
+
+    response = client.get(url)
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Erreur interne du serveur."}
+    assert b"4242" not in response.content
+    assert b"Traceback" not in response.content
+    assert any("4242" in str(record.exc_info) for record in caplog.records if record.exc_info)
