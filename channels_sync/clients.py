@@ -243,6 +243,8 @@ class DiscordClient:
         self.pacer = Pacer(settings.DISCORD_MAX_REQUESTS_PER_SECOND)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.http: discord_http.HTTPClient | None = None
+        # discord.py builds every URL from this class attribute (set before any Route is made).
+        discord_http.Route.BASE = settings.DISCORD_API_BASE_URL.rstrip("/")
 
     def __enter__(self) -> "DiscordClient":
         return self
@@ -253,7 +255,6 @@ class DiscordClient:
     def _ensure(self) -> None:
         if self.loop is not None:
             return
-        discord_http.Route.BASE = settings.DISCORD_API_BASE_URL.rstrip("/")
         self.loop = asyncio.new_event_loop()
         self.http = discord_http.HTTPClient(self.loop)
         try:
