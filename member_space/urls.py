@@ -1,1 +1,27 @@
-urlpatterns: list = []
+from django.urls import path
+
+from member_space import views
+
+app_name = "member_space"
+
+urlpatterns = [
+    path("connexion/", views.LoginView.as_view(), name="login"),
+    path("deconnexion/", views.LogoutView.as_view(), name="logout"),
+    path("inscription/", views.register, name="register"),
+    path("verifier-email/", views.verify_email, name="verify_email"),
+    path("verifier-email/renvoyer/", views.resend_verification, name="resend_verification"),
+    path("mot-de-passe/oublie/", views.password_reset_request, name="password_reset_request"),
+    path("mot-de-passe/reinitialiser/", views.password_reset_confirm, name="password_reset_confirm"),
+    path("", views.dashboard, name="dashboard"),
+    path("profil/", views.profile, name="profile"),
+    path("formations/", views.formations, name="formations"),
+    path("formations/<slug:slug>/", views.formation_detail, name="formation_detail"),
+    path("formations/<slug:slug>/lecons/<int:pk>/", views.lesson_detail, name="lesson_detail"),
+    path("lecons/<int:pk>/terminer/", views.lesson_complete, name="lesson_complete"),
+    path("signaux/", views.signals, name="signals"),
+    path("paiements/", views.payments, name="payments"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/tout-lire/", views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:pk>/lue/", views.notification_read, name="notification_read"),
+    path("notifications/<int:pk>/ignorer/", views.notification_dismiss, name="notification_dismiss"),
+]

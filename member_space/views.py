@@ -1,0 +1,394 @@
+"""The member space pages. Thin: every read is a selector, every write a service, every rule someone else's.
+
+Forms are validated with the API's own serializers, so a page shows the same French messages as the API.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from accounts import services as account_services
+from accounts.api import RegisterView
+from accounts.models import User
+from accounts.selectors import user_payment_eligibility
+from accounts.serializers import PROFILE_WRITABLE_FIELDS, ProfileUpdateSerializer
+from formations import selectors as formation_selectors
+from formations import services as formation_services
+from formations.models import Course, Lesson
+from formations.policies import course_lock_message
+from member_space import channels
+from notifications import selectors as notification_selectors
+from notifications import services as notification_services
+from payments.models import Payment
+from payments.selectors import payments_for_member
+from payments.serializers import PaymentDeclareInputSerializer
+from payments.services import PaymentError, PaymentNotAllowed, payment_declare
+from subscriptions.dashboard import dashboard_for_member
+from trading_signals import policies as signal_policies
+from trading_signals import selectors as signal_selectors
+from trading_signals.models import Market, Signal
+from trading_signals.serializers import SignalFilterSerializer
+
+PAGE_SIZE = 20
+
+# Where a member fixes each missing field named by accounts.User.missing_profile_fields().
+MISSING_FIELD_HELP = {
+    "first_name": (_lazy("Indiquez votre prénom"), "profile", "#id_first_name"),
+    "last_name": (_lazy("Indiquez votre nom"), "profile", "#id_last_name"),
+    "email_verified": (_lazy("Confirmez votre adresse e-mail (lien reçu par e-mail)"), "profile", "#verification"),
+    "telegram_or_discord": (_lazy("Renseignez Telegram ou Discord"), "profile", "#id_telegram_username"),
+}
+
+
+def _errors(serializer_errors: dict) -> dict[str, list[str]]:
+    """DRF's {field: [ErrorDetail]} as plain strings; non-field errors under "form"."""
+    errors = {}
+    for field, messages_ in serializer_errors.items():
+        key = "form" if field == "non_field_errors" else field
+        errors[key] = [str(message) for message in (messages_ if isinstance(messages_, list) else [messages_])]
+    return errors
+
+
+def _next_or(request, default: str) -> str:
+    """The POSTed `next` when it points inside this site, else `default` (no open redirect)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse(default)
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# --- authentication --------------------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "member_space/login.html"
+    redirect_authenticated_user = True
+    next_page = reverse_lazy("member_space:dashboard")
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("member_space:login")
+
+
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("member_space:dashboard")
+    data, errors = {}, {}
+    if request.method == "POST":
+        data = {key: request.POST.get(key, "") for key in ("email", "password", "first_name", "last_name")}
+        serializer = RegisterView.InputSerializer(data=data)
+        if serializer.is_valid():
+            valid = serializer.validated_data
+            candidate = User(email=valid["email"], first_name=valid["first_name"], last_name=valid["last_name"])
+            try:
+                validate_password(valid["password"], user=candidate)
+            except DjangoValidationError as exc:
+                errors = {"password": list(exc.messages)}
+            else:
+                account_services.user_register(**valid)
+                return render(request, "member_space/register_done.html", {"email": valid["email"]})
+        else:
+            errors = _errors(serializer.errors)
+        data.pop("password", None)
+    return render(request, "member_space/register.html", {"data": data, "errors": errors})
+
+
+def verify_email(request):
+    """The e-mailed link lands here; confirming takes a click (a POST), so link scanners confirm nothing."""
+    token = request.POST.get("token") or request.GET.get("token", "")
+    if request.method == "POST":
+        try:
+            account_services.user_verify_email(token=token)
+        except account_services.InvalidToken as exc:
+            return render(request, "member_space/verify_email.html", {"token": "", "error": str(exc)})
+        messages.success(request, _("Votre adresse e-mail est confirmée."))
+        return redirect("member_space:dashboard" if request.user.is_authenticated else "member_space:login")
+    return render(request, "member_space/verify_email.html", {"token": token})
+
+
+@require_POST
+def resend_verification(request):
+    email = request.user.email if request.user.is_authenticated else request.POST.get("email", "")
+    if email:
+        account_services.user_resend_verification(email=email)
+    messages.success(request, _("Si un compte non vérifié correspond, un nouveau lien vient d'être envoyé."))
+    return redirect(_next_or(request, "member_space:login"))
+
+
+def password_reset_request(request):
+    if request.method == "POST":
+        account_services.user_request_password_reset(email=request.POST.get("email", ""))
+        messages.success(request, _("Si un compte correspond à cette adresse, un e-mail vient d'être envoyé."))
+        return redirect("member_space:login")
+    return render(request, "member_space/password_reset_request.html")
+
+
+def password_reset_confirm(request):
+    token = request.POST.get("token") or request.GET.get("token", "")
+    try:
+        user = account_services.user_check_password_reset_token(token=token)
+    except account_services.InvalidToken as exc:
+        return render(request, "member_space/password_reset_confirm.html", {"token_error": str(exc)})
+    errors = {}
+    if request.method == "POST":
+        password = request.POST.get("new_password", "")
+        if password != request.POST.get("new_password2", ""):
+            errors["new_password2"] = [_("Les deux mots de passe ne correspondent pas.")]
+        else:
+            try:
+                validate_password(password, user=user)
+            except DjangoValidationError as exc:
+                errors["new_password"] = list(exc.messages)
+        if not errors:
+            account_services.user_reset_password(user=user, new_password=password)
+            messages.success(request, _("Votre mot de passe a été modifié. Vous pouvez vous connecter."))
+            return redirect("member_space:login")
+    return render(request, "member_space/password_reset_confirm.html", {"token": token, "errors": errors})
+
+
+# --- member pages ----------------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    board = dashboard_for_member(user=request.user)
+    return render(request, "member_space/dashboard.html", {"board": board, "nav": "dashboard"})
+
+
+def _profile_form_data(user: User) -> dict:
+    return {field: getattr(user, field) for field in PROFILE_WRITABLE_FIELDS}
+
+
+@login_required
+def profile(request):
+    errors = {}
+    data = _profile_form_data(request.user)
+    if request.method == "POST":
+        submitted = {
+            field: request.POST.get(field, "")
+            for field in PROFILE_WRITABLE_FIELDS
+            if field not in ("preferred_markets", "email_reminders")
+        }
+        submitted["preferred_markets"] = request.POST.getlist("preferred_markets")
+        submitted["email_reminders"] = request.POST.get("email_reminders") == "on"
+        serializer = ProfileUpdateSerializer(data=submitted)
+        if serializer.is_valid():
+            account_services.user_update_profile(user=request.user, data=serializer.validated_data)
+            messages.success(request, _("Profil enregistré."))
+            return redirect("member_space:profile")
+        errors = _errors(serializer.errors)
+        data = submitted
+    return render(
+        request,
+        "member_space/profile.html",
+        {
+            "data": data,
+            "errors": errors,
+            "experience_choices": User.TradingExperience.choices,
+            "risk_choices": User.RiskTolerance.choices,
+            "market_choices": User.Market.choices,
+            "channels": channels.channel_states(user=request.user),
+            "eligibility": user_payment_eligibility(user=request.user),
+            "nav": "profile",
+        },
+    )
+
+
+@login_required
+def formations(request):
+    courses = list(formation_selectors.courses_for_member(user=request.user))
+    for course in courses:
+        course.lock_message = None if course.is_accessible else course_lock_message(course=course)
+    return render(request, "member_space/formations.html", {"courses": courses, "nav": "formations"})
+
+
+@login_required
+def formation_detail(request, slug: str):
+    try:
+        course = formation_selectors.course_for_member(user=request.user, slug=slug)
+    except Course.DoesNotExist as exc:
+        raise Http404 from exc
+    course.lock_message = None if course.is_accessible else course_lock_message(course=course)
+    return render(request, "member_space/formation_detail.html", {"course": course, "nav": "formations"})
+
+
+@login_required
+def lesson_detail(request, slug: str, pk: int):
+    try:
+        course, lesson = formation_selectors.lesson_for_member(user=request.user, pk=pk)
+    except (Lesson.DoesNotExist, Course.DoesNotExist) as exc:
+        raise Http404 from exc
+    if course.slug != slug:
+        raise Http404
+    if not course.is_accessible:
+        messages.error(request, course_lock_message(course=course))
+        return redirect("member_space:formation_detail", slug=course.slug)
+    lessons = list(formation_selectors.lessons_with_completion(user=request.user).filter(course=course))
+    position = next(index for index, item in enumerate(lessons) if item.pk == lesson.pk)
+    return render(
+        request,
+        "member_space/lesson_detail.html",
+        {
+            "course": course,
+            "lesson": lesson,
+            "previous": lessons[position - 1] if position > 0 else None,
+            "next": lessons[position + 1] if position + 1 < len(lessons) else None,
+            "nav": "formations",
+        },
+    )
+
+
+@login_required
+@require_POST
+def lesson_complete(request, pk: int):
+    try:
+        completion = formation_services.lesson_complete(user=request.user, lesson_id=pk)
+    except (Lesson.DoesNotExist, Course.DoesNotExist) as exc:
+        raise Http404 from exc
+    except formation_services.CourseLocked as exc:
+        messages.error(request, str(exc))
+        return redirect("member_space:formations")
+    lesson = completion.lesson
+    messages.success(request, _("Leçon « %(title)s » terminée.") % {"title": lesson.title})
+    return redirect("member_space:lesson_detail", slug=lesson.course.slug, pk=lesson.pk)
+
+
+@login_required
+def signals(request):
+    filter_form = SignalFilterSerializer(data=request.GET)
+    valid = filter_form.is_valid()
+    filters = filter_form.filters() if valid else signal_selectors.SignalFilters()
+    errors = {} if valid else _errors(filter_form.errors)
+    stats = signal_selectors.signal_stats(filters=filters)
+    page = _page(request, signal_selectors.signals_published(filters=filters)) if valid else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "member_space/signals.html",
+        {
+            "stats": stats,
+            "page": page,
+            "errors": errors,
+            "filters": {key: request.GET.get(key, "") for key in ("status", "market", "date_from", "date_to")},
+            "query": query.urlencode(),
+            "sees_details": signal_policies.member_sees_signal_details(user=request.user),
+            "locked_message": signal_policies.LOCKED_MESSAGE,
+            "status_choices": Signal.Status.choices,
+            "market_choices": Market.choices,
+            "chart_data": [
+                {"month": row["month"], "pips": str(row["total_result"]["pips"]),
+                 "percent": str(row["total_result"]["percent"])}
+                for row in stats["per_month"]
+            ],
+            "nav": "signals",
+        },
+    )  # fmt: skip
+
+
+@login_required
+def payments(request):
+    eligibility = user_payment_eligibility(user=request.user)
+    data, errors = {"idempotency_key": uuid.uuid4().hex}, {}
+    if request.method == "POST":
+        data = {key: request.POST.get(key, "") for key in ("plan", "method", "reference", "note", "idempotency_key")}
+        serializer = PaymentDeclareInputSerializer(data=data)
+        if serializer.is_valid():
+            try:
+                payment, _created = payment_declare(
+                    user=request.user,
+                    idempotency_key=data["idempotency_key"][:100] or None,
+                    **serializer.validated_data,
+                )
+            except PaymentNotAllowed:
+                messages.error(request, _("Complétez votre profil avant de payer."))
+                return redirect("member_space:payments")
+            except PaymentError as exc:
+                errors = {"form": [str(exc)]}
+            else:
+                messages.success(
+                    request,
+                    _("Paiement de %(amount)s %(currency)s déclaré : il sera vérifié par notre équipe.")
+                    % {"amount": payment.amount, "currency": payment.currency},
+                )
+                return redirect("member_space:payments")
+        else:
+            errors = _errors(serializer.errors)
+    missing = [
+        {"label": MISSING_FIELD_HELP[field][0], "url": reverse(f"member_space:{MISSING_FIELD_HELP[field][1]}")
+         + MISSING_FIELD_HELP[field][2], "field": field}
+        for field in eligibility["missing_fields"]
+        if field in MISSING_FIELD_HELP
+    ]  # fmt: skip
+    return render(
+        request,
+        "member_space/payments.html",
+        {
+            "page": _page(request, payments_for_member(user=request.user)),
+            "eligibility": eligibility,
+            "missing": missing,
+            "plans": PaymentDeclareInputSerializer().fields["plan"].queryset,
+            "method_choices": Payment.Method.choices,
+            "data": data,
+            "errors": errors,
+            "nav": "payments",
+        },
+    )
+
+
+@login_required
+def notifications(request):
+    return render(
+        request,
+        "member_space/notifications.html",
+        {
+            "page": _page(request, notification_selectors.notifications_for_member(user=request.user)),
+            "unread": notification_selectors.notifications_unread_count(user=request.user),
+            "nav": "notifications",
+        },
+    )
+
+
+def _own_notification(request, pk: int):
+    notification = request.user.notifications.filter(pk=pk).first()
+    if notification is None:
+        raise Http404
+    return notification
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    notification_services.notification_mark_read(notification=_own_notification(request, pk))
+    return redirect(_next_or(request, "member_space:notifications"))
+
+
+@login_required
+@require_POST
+def notification_dismiss(request, pk: int):
+    notification_services.notification_dismiss(notification=_own_notification(request, pk))
+    return redirect("member_space:notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    count = notification_services.notifications_mark_all_read(user=request.user)
+    messages.success(request, _("%(n)d notification(s) marquée(s) comme lue(s).") % {"n": count})
+    return redirect("member_space:notifications")
