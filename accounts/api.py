@@ -4,7 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from accounts.throttles import EmailRateThrottle, IPRateThrottle
 TAG = "Comptes"
 
 
+@extend_schema_serializer(component_name="AccountsMessage")
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
@@ -56,6 +57,7 @@ ACCEPTED_MESSAGE = gettext_lazy(
 class RegisterView(ThrottledPublicAPIView):
     throttle_scope = "register"
 
+    @extend_schema_serializer(component_name="RegisterInput")
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
         password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
@@ -131,10 +133,12 @@ class ResendVerificationView(ThrottledPublicAPIView):
 class LoginView(ThrottledPublicAPIView):
     throttle_scope = "login"
 
+    @extend_schema_serializer(component_name="LoginInput")
     class InputSerializer(serializers.Serializer):
         email = StrictCharField(max_length=254)
         password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
+    @extend_schema_serializer(component_name="LoginOutput")
     class OutputSerializer(serializers.Serializer):
         access = serializers.CharField()
         refresh = serializers.CharField()
@@ -224,6 +228,7 @@ class PasswordResetConfirmView(PublicAPIView):
     throttle_classes = [IPRateThrottle]
     throttle_scope = "password_reset"
 
+    @extend_schema_serializer(component_name="PasswordResetConfirmInput")
     class InputSerializer(serializers.Serializer):
         token = StrictCharField(max_length=512)
         new_password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
@@ -274,6 +279,7 @@ class ProfileView(APIView):
 class PaymentEligibilityView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="PaymentEligibilityOutput")
     class OutputSerializer(serializers.Serializer):
         can_make_payment = serializers.BooleanField()
         missing_fields = serializers.ListField(

@@ -173,6 +173,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
+    # One name for the markets choice set (profile preferences and signals share it).
+    "ENUM_NAME_OVERRIDES": {"MarketEnum": "accounts.models.User.Market"},
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
