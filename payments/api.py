@@ -18,9 +18,26 @@ PaymentNotAllowedSerializer = inline_serializer(
     {"detail": serializers.CharField(), "missing_fields": serializers.ListField(child=serializers.CharField())},
 )
 
+PaymentPageSerializer = inline_serializer(
+    "PaymentPage",
+    {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": PaymentSerializer(many=True),
+    },
+)
+
 
 class PaymentListDeclareApi(APIView):
-    @extend_schema(responses=PaymentSerializer(many=True), summary="Mon historique de paiements")
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="Numéro de page (à partir de 1)."),
+            OpenApiParameter("page_size", int, description="Paiements par page (100 au plus)."),
+        ],
+        responses=PaymentPageSerializer,
+        summary="Mon historique de paiements",
+    )
     def get(self, request):
         paginator = StandardPagination()
         page = paginator.paginate_queryset(payments_for_member(user=request.user), request, view=self)

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from payments.models import Payment
 
@@ -13,12 +13,18 @@ def payments_for_member(*, user) -> QuerySet[Payment]:
 
 
 def payment_stats_for_member(*, user) -> dict:
-    """Counts and total paid in one aggregate query (served by the (user, status, amount) index)."""
-    stats = Payment.objects.filter(user=user).aggregate(
-        total_payments=Count("id"),
-        confirmed_payments=Count("id", filter=Q(status=Payment.Status.CONFIRMED)),
-        pending_payments=Count("id", filter=Q(status=Payment.Status.PENDING)),
-        total_paid=Sum("amount", filter=Q(status=Payment.Status.CONFIRMED)),
-    )
-    stats["total_paid"] = stats["total_paid"] or Decimal("0.00")
-    return stats
+    """Counts and total paid in one query: a GROUP BY status read from the (user, status, amount) index."""
+    per_status = {
+        row["status"]: row
+        for row in Payment.objects.filter(user=user)
+        .order_by()
+        .values("status")
+        .annotate(count=Count("id"), total=Sum("amount"))
+    }
+    confirmed = per_status.get(Payment.Status.CONFIRMED, {})
+    return {
+        "total_payments": sum(row["count"] for row in per_status.values()),
+        "confirmed_payments": confirmed.get("count", 0),
+        "pending_payments": per_status.get(Payment.Status.PENDING, {}).get("count", 0),
+        "total_paid": confirmed.get("total") or Decimal("0.00"),
+    }
