@@ -61,6 +61,7 @@ class FakeServer:
         self.failures: list[Failure] = []
         self.rate_limit: RateLimit | None = None
         self.rate_limited_count = 0
+        self.latency = 0.0  # seconds added to every answer (to make concurrent runs overlap)
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -165,6 +166,8 @@ class FakeServer:
         record = RecordedRequest(method, path, body, headers)
         with self.lock:
             self.requests.append(record)
+        if self.latency:
+            time.sleep(self.latency)
         if self.rate_limit is not None:
             wait = self.rate_limit.check()
             if wait is not None:
