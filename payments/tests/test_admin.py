@@ -159,3 +159,26 @@ def test_plan_admin_lists_plans(admin_client):
     PlanFactory(name="Annuel")
     response = admin_client.get(reverse("admin:subscriptions_plan_changelist"))
     assert "Annuel" in response.content.decode()
+
+
+def test_member_page_inlines_are_valid_and_show_the_members_rows(rf, admin_user, member):
+    from django.contrib.admin import AdminSite, ModelAdmin
+
+    from accounts.models import User
+    from payments.admin_inlines import PaymentInline
+    from subscriptions.admin_inlines import SubscriptionInline
+
+    class MemberAdmin(ModelAdmin):
+        inlines = [PaymentInline, SubscriptionInline]
+
+    model_admin = MemberAdmin(User, AdminSite())
+    assert model_admin.check() == []
+    payment = PaymentFactory(user=member)
+    subscription = SubscriptionFactory(user=member)
+    PaymentFactory()  # another member's
+    request = rf.get("/")
+    request.user = admin_user
+    payment_inline, subscription_inline = model_admin.get_inline_instances(request, member)
+    assert list(payment_inline.get_formset(request, member)(instance=member).queryset) == [payment]
+    assert list(subscription_inline.get_formset(request, member)(instance=member).queryset) == [subscription]
+    assert not payment_inline.has_add_permission(request, member)
