@@ -1,0 +1,16 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def price(value) -> str:
+    """A price without its storage zeros (1.085000 → « 1,085 »), in the active locale."""
+    if value is None or value == "":
+        return "—"
+    normalized = Decimal(value).normalize()
+    places = max(-normalized.as_tuple().exponent, 0)
+    return number_format(normalized, decimal_pos=places)

@@ -1,0 +1,109 @@
+"""Browser tests: Debian's Chromium driven by Playwright for Python against the app on 127.0.0.1.
+
+Never `playwright install`: the browser is the system one (`apt-get install chromium`). Without it the tests
+fail under CI (CI=true) and are skipped locally with the reason.
+"""
+
+import os
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from pytest_django.live_server_helper import LiveServer
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body are safe here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+TEST_EMAIL = "test@calmnessfi.com"
+TEST_PASSWORD = "Test123!"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The app served on 127.0.0.1 (pytest-django's default is "localhost")."""
+    server = LiveServer("127.0.0.1:0")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium introuvable ({CHROMIUM}) : apt-get install chromium"
+        if _in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(
+        base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(chromium, live_server):
+    context = chromium.new_context(
+        base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 390, "height": 844}
+    )
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def test_member(transactional_db):
+    """The seeded test member (same data as create_test_user: an active monthly subscription) and demo content."""
+    from accounts.models import User
+
+    out = StringIO()
+    call_command("create_plans", stdout=out)
+    call_command("create_test_user", "--force", stdout=out)
+    call_command("create_demo_content", stdout=out)
+    return User.objects.get(email=TEST_EMAIL)
+
+
+def login(page, email: str = TEST_EMAIL, password: str = TEST_PASSWORD) -> None:
+    page.goto("/espace/connexion/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/espace/")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,162 @@
+"""The member space in a real headless Chromium: what a member does, end to end."""
+
+import re
+
+import pytest
+
+from payments.models import Payment
+from tests.e2e.conftest import login, screenshot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_login_redirects_to_the_dashboard_and_the_countdown_ticks(page, test_member):
+    page.goto("/espace/profil/")
+    assert "/espace/connexion/" in page.url
+
+    login(page)
+
+    countdown = page.locator("#countdown")
+    first = int(countdown.get_attribute("data-remaining"))
+    seconds_before = page.locator("[data-unit=seconds]").inner_text()
+    page.wait_for_timeout(1500)
+    second = int(countdown.get_attribute("data-remaining"))
+    assert page.locator("[data-unit=seconds]").inner_text() != seconds_before
+    assert 0 < first - second <= 3
+    # ~30 days left on the seeded monthly subscription.
+    assert 28 <= int(page.locator("[data-unit=days]").inner_text()) <= 30
+    assert page.js_errors == []
+    screenshot(page, "dashboard")
+
+
+def test_countdown_corrects_a_wrong_device_clock_with_server_time(page, test_member):
+    login(page)
+    rendered = int(page.locator("[data-unit=days]").inner_text())
+    # The device clock is 10 days fast: the countdown must still follow the server's clock.
+    page.add_init_script("(() => { const d = Date.now; Date.now = () => d() + 10 * 86400 * 1000; })()")
+
+    page.reload()
+
+    assert int(page.locator("[data-unit=days]").inner_text()) == rendered
+
+
+def test_bad_whatsapp_number_shows_the_french_error_next_to_the_field(page, test_member):
+    login(page)
+    page.goto("/espace/profil/")
+    page.fill("#id_whatsapp_number", "12ab")
+
+    page.click("form.form button[type=submit]")
+
+    error = page.locator("#whatsapp_number-errors")
+    assert "Numéro WhatsApp invalide" in error.inner_text()
+    assert page.locator(".field.has-error #id_whatsapp_number").count() == 1
+    screenshot(page, "profile-error")
+    page.fill("#id_whatsapp_number", "06 98 76 54 32")
+    page.check("input[name=preferred_markets][value=crypto]")
+    page.click("form.form button[type=submit]")
+    assert "Profil enregistré." in page.locator(".messages").inner_text()
+    assert page.input_value("#id_whatsapp_number") == "+33698765432"
+    screenshot(page, "profile")
+
+
+def test_completing_a_lesson_moves_the_progress_bar(page, test_member):
+    login(page)
+    page.goto("/espace/formations/")
+    course = page.locator("[data-slug=bases-du-trading]")
+    assert course.locator(".progress-percent").inner_text() == "0 %"
+    assert page.locator("[data-slug=strategies-avancees] .lock-message").is_visible()
+    screenshot(page, "formations")
+
+    course.locator("h2 a").click()
+    page.locator(".lessons a").first.click()
+    page.click("text=Marquer comme terminée")
+
+    assert "terminée" in page.locator(".messages").inner_text()
+    assert page.locator(".progress-done").inner_text() == "1"
+    screenshot(page, "lesson")
+    page.goto("/espace/formations/")
+    assert page.locator("[data-slug=bases-du-trading] .progress-percent").inner_text() == "25 %"
+    width = page.locator("[data-slug=bases-du-trading] .progress-bar").evaluate("el => el.style.width")
+    assert width == "25%"
+
+
+def test_filtering_signals_and_the_monthly_chart(page, test_member):
+    login(page)
+    page.goto("/espace/signaux/")
+    all_rows = page.locator("#signals-table tbody tr").count()
+    assert all_rows == 15
+    assert page.locator("#monthly-chart svg").count() == 2
+    assert page.locator("#monthly-chart rect").count() > 0
+    screenshot(page, "signals")
+
+    page.select_option("#id_status", "tp_hit")
+    page.select_option("#id_market", "forex")
+    page.click("#signal-filters button[type=submit]")
+
+    page.wait_for_url(re.compile(r"status=tp_hit"))
+    statuses = page.locator("#signals-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.status)")
+    markets = page.locator("#signals-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.market)")
+    assert 0 < len(statuses) < all_rows
+    assert set(statuses) == {"tp_hit"}
+    assert set(markets) == {"forex"}
+    assert page.locator("#stat-win-rate").inner_text() == "100,0 %"
+    assert page.js_errors == []
+
+
+def test_bad_signal_filter_shows_the_french_error(page, test_member):
+    login(page)
+    page.goto("/espace/signaux/?date_from=2026-10-02&date_to=2026-10-01")
+
+    assert "postérieure" in page.locator("#date_to-errors").inner_text()
+
+
+def test_declaring_a_payment(page, test_member):
+    login(page)
+    page.goto("/espace/paiements/")
+    page.select_option("#id_plan", page.locator("#id_plan option", has_text="Annuel").get_attribute("value"))
+    page.select_option("#id_method", "bank_transfer")
+    page.fill("#id_reference", "VIR-E2E-42")
+
+    page.click("#declare button[type=submit]")
+
+    assert "déclaré" in page.locator(".messages").inner_text()
+    row = page.locator("#payments-table tbody tr", has_text="VIR-E2E-42")
+    assert "En attente" in row.inner_text()
+    assert Payment.objects.filter(user=test_member, reference="VIR-E2E-42", status="pending").count() == 1
+    screenshot(page, "payments")
+
+
+def test_notifications_mark_all_read(page, test_member):
+    from core import clock
+    from notifications.models import UserNotification
+
+    for n in range(2):
+        UserNotification.objects.create(
+            user=test_member,
+            notification_type="renewal_recommended" if n else "last_chance",
+            title=f"Rappel {n}",
+            message="Votre abonnement expire bientôt.",
+            status="sent",
+            scheduled_for=clock.now(),
+        )
+    login(page)
+    page.goto("/espace/notifications/")
+    assert page.locator("#unread-count").inner_text() == "2"
+    screenshot(page, "notifications")
+
+    page.click("text=Tout marquer comme lu")
+
+    assert page.locator("#unread-count").inner_text() == "0"
+    assert page.locator(".notification.unread").count() == 0
+
+
+def test_phone_width_has_no_horizontal_scroll(phone_page, test_member):
+    login(phone_page)
+    for url in ("/espace/", "/espace/signaux/", "/espace/profil/"):
+        phone_page.goto(url)
+        overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            screenshot(phone_page, "phone-overflow")
+        assert overflow <= 0, url
+    phone_page.goto("/espace/")
+    screenshot(phone_page, "dashboard-phone")
