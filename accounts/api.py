@@ -162,6 +162,8 @@ class LoginView(ThrottledPublicAPIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.user_login(request=request, **serializer.validated_data)
+        if result is None:
+            raise exceptions.AuthenticationFailed(_("Adresse e-mail ou mot de passe incorrect."))
         output = {"access": str(result.refresh.access_token), "refresh": str(result.refresh), "user": result.user}
         return Response(self.OutputSerializer(output).data)
 

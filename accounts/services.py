@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -230,15 +229,12 @@ class LoginResult:
     refresh: RefreshToken
 
 
-def login_failed_message() -> str:
-    return _("Adresse e-mail ou mot de passe incorrect.")
-
-
-def user_login(*, request, email: str, password: str) -> LoginResult:
-    """Check the credentials and issue a JWT pair. One identical error whether the e-mail or the password is wrong."""
+def user_login(*, request, email: str, password: str) -> LoginResult | None:
+    """Check the credentials and issue a JWT pair; None when the e-mail or the password is wrong (the caller
+    answers one identical message for both)."""
     user = authenticate(request, email=(email or "").strip(), password=password)
     if user is None:
-        raise exceptions.AuthenticationFailed(login_failed_message(), code="invalid_credentials")
+        return None
     refresh = RefreshToken.for_user(user)
     update_last_login(None, user)
     return LoginResult(user=user, refresh=refresh)

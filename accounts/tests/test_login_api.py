@@ -131,3 +131,15 @@ def test_logout_with_an_invalid_token_is_a_french_field_error(post, member):
 
     assert response.status_code == 400
     assert response.json() == {"refresh": ["Jeton invalide ou expiré."]}
+
+
+def test_refresh_of_a_member_deactivated_since_is_refused(post):
+    user = UserFactory(email="jean@example.com")
+    refresh = login(post, "jean@example.com").json()["refresh"]
+    user.is_active = False
+    user.save()
+
+    response = post(REFRESH, {"refresh": refresh})
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Jeton de rafraîchissement invalide, expiré ou révoqué."
