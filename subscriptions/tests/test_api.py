@@ -214,3 +214,17 @@ def test_dashboard_query_count_does_not_grow_with_history(django_assert_num_quer
     assert body["stats"]["total_subscriptions"] == 200
     assert body["stats"]["unread_notifications"] == 500
     assert len(body["recent_payments"]) == 5 and len(body["recent_notifications"]) == 5
+
+
+@pytest.mark.parametrize("url", ["/api/plans/", SUBSCRIPTIONS_URL, DASHBOARD_URL])
+def test_read_only_endpoints_refuse_writes_with_json_405(auth_client, url):
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(auth_client, method)(url, data="{not json", content_type="application/json")
+        assert response.status_code == 405, (method, response.status_code)
+        assert "detail" in response.json()
+
+
+@pytest.mark.parametrize("url", [SUBSCRIPTIONS_URL, DASHBOARD_URL])
+def test_member_endpoints_ignore_unknown_query_parameters(auth_client, url):
+    response = auth_client.get(url, {"user": "1", "page": "x" * 10_000})
+    assert response.status_code == 200
