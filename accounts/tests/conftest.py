@@ -5,6 +5,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from tests.smtp_server import smtp_server  # noqa: F401
+
 TOKEN_RE = re.compile(r"\?token=([^\s\"<&]+)")
 
 

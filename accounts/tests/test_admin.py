@@ -153,3 +153,14 @@ def test_add_form_refuses_an_email_taken_in_another_case(staff_client):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["email"] == ["Un compte existe déjà avec cette adresse e-mail."]
     assert User.objects.filter(email__iexact="pris@example.com").count() == 1
+
+
+def test_staff_logs_into_the_admin_with_the_email_in_any_case(client):
+    User.objects.create_superuser(email="chef@example.com", password="Chef-Secret-1")
+
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "CHEF@example.com", "password": "Chef-Secret-1", "next": "/admin/"}
+    )
+
+    assert response.status_code == 302
+    assert client.get(CHANGELIST).status_code == 200
