@@ -2,6 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from conftest import client_for
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 SUBSCRIPTIONS_URL = "/api/auth/user/subscriptions/"
 DASHBOARD_URL = "/api/auth/user/dashboard/"
-DASHBOARD_QUERIES = 7
+DASHBOARD_OWN_QUERIES = 7
 
 
 def test_plans_are_public_and_only_active(api_client):
@@ -94,7 +96,8 @@ def test_member_endpoints_need_authentication(api_client):
 def test_dashboard_body_for_a_member_without_history(member):
     with time_machine.travel(T0, tick=False):
         body = client_for(member).get(DASHBOARD_URL).json()
-    assert set(body) == {
+    # The SPEC's keys (the channel-access issue adds `channels` beside them).
+    assert set(body) >= {
         "user",
         "stats",
         "countdown",
@@ -203,12 +206,14 @@ def test_dashboard_query_count_does_not_grow_with_history(django_assert_num_quer
     _notifications(veteran, 500)
     with time_machine.travel(T0 - timedelta(days=15), tick=False):
         newcomer_client, veteran_client = client_for(newcomer), client_for(veteran)
-        # auth (1) + payment stats, subscription stats, unread count, active subscriptions,
-        # recent payments, recent notifications (6)
-        with django_assert_num_queries(DASHBOARD_QUERIES):
+        with CaptureQueriesContext(connection) as newcomer_queries:
             empty = newcomer_client.get(DASHBOARD_URL).json()
-        with django_assert_num_queries(DASHBOARD_QUERIES):
+        baseline = len(newcomer_queries)
+        with django_assert_num_queries(baseline):
             body = veteran_client.get(DASHBOARD_URL).json()
+    # auth (1) + subscription count, unread count, active subscriptions, recent payments, recent
+    # notifications, payment stats (6), plus what other apps add to the body (channel access).
+    assert DASHBOARD_OWN_QUERIES <= baseline <= DASHBOARD_OWN_QUERIES + 4
     assert empty["stats"]["total_payments"] == 0
     assert body["stats"]["total_payments"] == 200
     assert body["stats"]["total_subscriptions"] == 200
