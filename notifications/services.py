@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -43,6 +44,7 @@ class PlannedNotification:
 @dataclass
 class CreationReport:
     created: Counter = field(default_factory=Counter)
+    delivered_in_app: int = 0
     planned: list[PlannedNotification] = field(default_factory=list)  # filled on dry runs only
 
 
@@ -69,40 +71,49 @@ def notifications_create_due(
     batch_size: int = CREATION_BATCH_SIZE,
     progress: Progress | None = None,
 ) -> CreationReport:
-    """Creates the reminders due on the local day `as_of`, with one pending delivery per registered channel.
+    """Creates the reminders due on the local day `as_of`, each with one delivery per registered channel.
 
     For each subscription that ends its member's coverage within the calendar's window, only the most recent
     due row is created, and only when neither it nor a later row exists yet (catch-up without stale
-    reminders). A constant number of queries per batch of subscriptions; each batch is one transaction, so a
-    crash leaves no notification without its deliveries.
+    reminders). The in-app delivery is the notification row itself, so it is recorded sent in the same
+    transaction; the other channels' deliveries start pending. A constant number of queries per batch of
+    subscriptions; each batch is one transaction, so a crash leaves no notification without its deliveries.
     """
     report = CreationReport()
     candidate_ids = list(subscriptions_ending_coverage(as_of=as_of).order_by("pk").values_list("pk", flat=True))
     done = 0
     for ids in _batches(candidate_ids, batch_size):
-        to_create = _due_in_batch(ids, as_of=as_of, scheduled_for=scheduled_for)
+        due = _due_in_batch(ids, as_of=as_of)
         if dry_run:
-            report.planned += [
-                PlannedNotification(n.subscription_id, n.user_id, n.notification_type) for n in to_create
-            ]
-            report.created.update(n.notification_type for n in to_create)
-        elif to_create:
-            report.created.update(_create_with_deliveries(to_create))
+            report.planned += [PlannedNotification(d.subscription_id, d.user_id, d.notification_type) for d in due]
+            report.created.update(d.notification_type for d in due)
+        elif due:
+            created = _create_with_deliveries(due, scheduled_for=scheduled_for)
+            report.created.update(created)
+            report.delivered_in_app += sum(created.values())
         done += len(ids)
         if progress:
             progress("création", done, len(candidate_ids))
     return report
 
 
-def _due_in_batch(ids: list[int], *, as_of: date, scheduled_for: datetime) -> list[UserNotification]:
+class _Due(NamedTuple):
+    user_id: int
+    subscription_id: int
+    notification_type: str
+    title: str
+    message: str
+
+
+def _due_in_batch(ids: list[int], *, as_of: date) -> list[_Due]:
     existing: dict[int, set[str]] = defaultdict(set)
     for subscription_id, notification_type in UserNotification.objects.filter(subscription_id__in=ids).values_list(
         "subscription_id", "notification_type"
     ):
         existing[subscription_id].add(notification_type)
 
-    rendered: dict[tuple[str, str, date], str] = {}
-    to_create = []
+    rendered: dict[tuple[str, str, date], tuple[str, str]] = {}
+    due = []
     rows = Subscription.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "user_id", "ends_at", "plan__name")
     for subscription_id, user_id, ends_at, plan_name in rows:
         end_day = timezone.localtime(ends_at).date()
@@ -111,49 +122,94 @@ def _due_in_batch(ids: list[int], *, as_of: date, scheduled_for: datetime) -> li
             continue
         key = (entry.type.value, plan_name, end_day)
         if key not in rendered:
-            rendered[key] = entry.render_message(plan_name=plan_name, ends_at=ends_at)
-        to_create.append(
-            UserNotification(
-                user_id=user_id,
-                subscription_id=subscription_id,
-                notification_type=entry.type.value,
-                title=str(entry.title),
-                message=rendered[key],
-                status=UserNotification.Status.PENDING,
-                scheduled_for=scheduled_for,
-            )
-        )
-    return to_create
+            rendered[key] = (str(entry.title), entry.render_message(plan_name=plan_name, ends_at=ends_at))
+        due.append(_Due(user_id, subscription_id, entry.type.value, *rendered[key]))
+    return due
+
+
+def _insert_ignoring_conflicts(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """One executemany INSERT ... ON CONFLICT DO NOTHING (SQLite >= 3.24 and PostgreSQL).
+
+    Used instead of bulk_create, whose per-value preparation dominated the run time on 100,000 rows.
+    """
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    # Only model metadata goes into the SQL text; every value is a parameter.
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+NOTIFICATION_COLUMNS = (
+    "user",
+    "subscription",
+    "notification_type",
+    "title",
+    "message",
+    "status",
+    "scheduled_for",
+    "sent_at",
+    "created_at",
+)
 
 
 @transaction.atomic
-def _create_with_deliveries(to_create: list[UserNotification]) -> Counter:
+def _create_with_deliveries(due: list[_Due], *, scheduled_for: datetime) -> Counter:
+    now = clock.now()
+    db_now = connection.ops.adapt_datetimefield_value(now)
     # Another host may have created some of these a moment ago: the unique constraint keeps one of each.
-    UserNotification.objects.bulk_create(to_create, ignore_conflicts=True)
+    _insert_ignoring_conflicts(
+        UserNotification,
+        NOTIFICATION_COLUMNS,
+        [
+            (
+                *d,
+                UserNotification.Status.SENT.value,
+                connection.ops.adapt_datetimefield_value(scheduled_for),
+                db_now,
+                db_now,
+            )
+            for d in due
+        ],
+    )
     # Rows of another host were committed with their deliveries, so "without deliveries" means ours.
     fresh = list(
         UserNotification.objects.filter(
-            subscription_id__in=[n.subscription_id for n in to_create], deliveries__isnull=True
+            subscription_id__in=[d.subscription_id for d in due], deliveries__isnull=True
         ).values_list("pk", "notification_type")
     )
-    NotificationDelivery.objects.bulk_create(
-        [NotificationDelivery(notification_id=pk, channel=channel) for pk, _ in fresh for channel in SENDERS],
-        ignore_conflicts=True,
+    in_app = NotificationDelivery.Channel.IN_APP
+    sent, pending = NotificationDelivery.Status.SENT.value, NotificationDelivery.Status.PENDING.value
+    _insert_ignoring_conflicts(
+        NotificationDelivery,
+        ("notification", "channel", "status", "attempts", "last_error", "sent_at", "created_at", "updated_at"),
+        [
+            (pk, channel, sent, 1, "", db_now, db_now, db_now)
+            if channel == in_app
+            else (pk, channel, pending, 0, "", None, db_now, db_now)
+            for pk, _ in fresh
+            for channel in SENDERS
+        ],
     )
     return Counter(notification_type for _, notification_type in fresh)
 
 
-def deliveries_send_pending(*, dry_run: bool = False, progress: Progress | None = None) -> DeliveryReport:
+def deliveries_send_pending(
+    *, dry_run: bool = False, channels: Iterable[str] | None = None, progress: Progress | None = None
+) -> DeliveryReport:
     """Sends every claimable pending delivery, channel by channel, in claimed batches.
 
     Each batch is claimed in a short transaction (row locks with SKIP LOCKED where the database has them,
     attempts counted, a lease set), sent outside it, then its outcomes recorded. A failure stays pending for
     the next run until settings.NOTIFICATION_MAX_ATTEMPTS, then becomes failed. One pass per channel (ids
-    ascending), so a failure is not retried within the same run.
+    ascending), so a failure is not retried within the same run. `channels` limits the run to some channels.
     """
     report = DeliveryReport()
     now = clock.now()
     for channel, sender in SENDERS.items():
+        if channels is not None and channel not in channels:
+            continue
         if dry_run:
             report.would_send[channel] = deliveries_claimable(channel=channel, now=now).count()
             continue

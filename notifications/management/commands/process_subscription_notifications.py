@@ -5,6 +5,7 @@ from datetime import date
 
 from core import clock
 from core.management.base import CronCommand
+from notifications.models import NotificationDelivery
 from notifications.services import CREATION_BATCH_SIZE, deliveries_send_pending, notifications_create_due
 from subscriptions.models import Subscription
 from subscriptions.selectors import active_q
@@ -82,13 +83,16 @@ class Command(CronCommand):
                     f"(membre {planned.user_id})"
                 )
         delivery = deliveries_send_pending(dry_run=dry_run, progress=progress)
+        # In-app deliveries of new notifications are recorded sent by the creation itself.
+        delivery.delivered[NotificationDelivery.Channel.IN_APP] += creation.delivered_in_app
+        delivered = +delivery.delivered  # drops channels with nothing sent
 
         summary = {
             "date": as_of.isoformat(),
             "dry_run": dry_run,
             "expired": expired,
             "created": dict(sorted(creation.created.items())),
-            "delivered": dict(sorted(delivery.delivered.items())),
+            "delivered": dict(sorted(delivered.items())),
             "failed": delivery.failed,
             "given_up": delivery.given_up,
             "skipped": delivery.skipped,
