@@ -14,7 +14,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels_sync import selectors, services
+from channels_sync import services
+from channels_sync.serializers import MemberChannelsSerializer
 
 logger = logging.getLogger("calmnessfi.channels")
 TAG = "Canaux"
@@ -22,20 +23,6 @@ TAG = "Canaux"
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
-
-
-class ChannelStatusSerializer(serializers.Serializer):
-    state = serializers.CharField()
-    state_label = serializers.CharField()
-    invite_link = serializers.CharField(allow_null=True)
-    next_step = serializers.CharField()
-
-
-class ChannelsSerializer(serializers.Serializer):
-    """Per platform, what the member sees (reused by the subscriptions and dashboard endpoints)."""
-
-    telegram = ChannelStatusSerializer()
-    discord = ChannelStatusSerializer()
 
 
 class TelegramLinkView(APIView):
@@ -78,9 +65,11 @@ class DiscordLinkView(APIView):
 class ChannelStatusView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=[TAG], summary="État de mes accès Telegram et Discord", responses={200: ChannelsSerializer})
+    @extend_schema(
+        tags=[TAG], summary="État de mes accès Telegram et Discord", responses={200: MemberChannelsSerializer}
+    )
     def get(self, request):
-        return Response(ChannelsSerializer(selectors.channel_status_for(request.user)).data)
+        return Response(MemberChannelsSerializer(request.user).data)
 
 
 class DiscordCallbackView(APIView):

@@ -164,18 +164,29 @@ def _status(platform: str, membership: ChannelMembership | None, entitled: bool)
     }
 
 
+def _entitled_pairs(user_ids: list[int], at: datetime) -> set[tuple[int, str]]:
+    """(user id, platform) pairs with access now, in one query (the rule differs only by the plan's flag)."""
+    either = entitled_subscriptions_q(platform=Platform.TELEGRAM, at=at) | entitled_subscriptions_q(
+        platform=Platform.DISCORD, at=at
+    )
+    pairs = set()
+    rows = Subscription.objects.filter(either, user_id__in=user_ids).values_list(
+        "user_id", "plan__grants_telegram", "plan__grants_discord"
+    )
+    for user_id, telegram, discord in rows:
+        if telegram:
+            pairs.add((user_id, Platform.TELEGRAM))
+        if discord:
+            pairs.add((user_id, Platform.DISCORD))
+    return pairs
+
+
 def channel_statuses_for(users) -> dict[int, dict]:
-    """Batched `channel_status_for`: two queries whatever the number of users."""
-    user_ids = [user.pk for user in users]
+    """Batched `channel_status_for` (users or user ids): two queries whatever the number of users."""
+    user_ids = [user if isinstance(user, int) else user.pk for user in users]
     at = clock.now()
     memberships = {(m.user_id, m.platform): m for m in ChannelMembership.objects.filter(user_id__in=user_ids)}
-    entitled = set()
-    for platform in Platform.values:
-        condition = entitled_subscriptions_q(platform=platform, at=at)
-        entitled |= {
-            (uid, platform)
-            for uid in Subscription.objects.filter(condition, user_id__in=user_ids).values_list("user_id", flat=True)
-        }
+    entitled = _entitled_pairs(user_ids, at)
     return {
         uid: {
             platform: _status(platform, memberships.get((uid, platform)), (uid, platform) in entitled)

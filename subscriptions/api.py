@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.serializers import ProfileSerializer
+from channels_sync.serializers import MemberChannelsSerializer
 from core import clock
 from payments.serializers import PaymentSerializer
 from subscriptions.dashboard import dashboard_for_member
@@ -61,6 +62,7 @@ class DashboardSerializer(serializers.Serializer):
     recent_payments = PaymentSerializer(many=True)
     recent_notifications = DashboardNotificationSerializer(many=True)
     server_time = serializers.DateTimeField()
+    channels = MemberChannelsSerializer(source="user", read_only=True)  # channels_sync: access per platform
 
 
 class DashboardApi(APIView):

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from channels_sync.serializers import MemberChannelsSerializer
 from core import clock
 from subscriptions.models import Plan, Subscription
 from subscriptions.selectors import subscription_effective_status, time_remaining
@@ -38,6 +39,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     is_active = serializers.SerializerMethodField()
     time_remaining = serializers.SerializerMethodField()
+    channels = MemberChannelsSerializer(source="user_id", read_only=True)  # channels_sync: access per platform
 
     class Meta:
         model = Subscription
@@ -51,6 +53,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "time_remaining",
             "telegram_added",
             "discord_added",
+            "channels",
             "created_at",
         ]
         read_only_fields = fields
