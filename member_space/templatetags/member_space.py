@@ -14,3 +14,9 @@ def price(value) -> str:
     normalized = Decimal(value).normalize()
     places = max(-normalized.as_tuple().exponent, 0)
     return number_format(normalized, decimal_pos=places)
+
+
+@register.filter
+def epoch_ms(moment) -> int:
+    """Milliseconds since the epoch: what the countdown's JavaScript compares (no sub-second truncation)."""
+    return round(moment.timestamp() * 1000)

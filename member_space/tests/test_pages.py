@@ -69,7 +69,7 @@ def test_dashboard_renders_countdown_epochs_for_the_subscription_ending_last(bro
 
     html = browser.get("/espace/").content.decode()
 
-    assert f'data-ends-at="{int(last.ends_at.timestamp())}"' in html
+    assert f'data-ends-at="{round(last.ends_at.timestamp() * 1000)}"' in html
     assert "data-server-time=" in html
 
 

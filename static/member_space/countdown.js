@@ -1,12 +1,12 @@
 /* Live countdown on the dashboard. The server renders ends_at and its own time (epoch seconds) into data
-   attributes; the offset between the server clock and this device's clock is measured once at load, so a
+   attributes (epoch milliseconds); the offset between the server clock and this device's clock is measured once at load, so a
    wrong device clock does not change what the member sees. */
 (function () {
   "use strict";
   var box = document.getElementById("countdown");
   if (!box) { return; }
-  var endsAt = Number(box.dataset.endsAt) * 1000;
-  var offset = Number(box.dataset.serverTime) * 1000 - Date.now();
+  var endsAt = Number(box.dataset.endsAt);
+  var offset = Number(box.dataset.serverTime) - Date.now();
   var cells = {};
   box.querySelectorAll("[data-unit]").forEach(function (cell) { cells[cell.dataset.unit] = cell; });
 
