@@ -60,6 +60,11 @@ class ProfileSerializer(serializers.ModelSerializer):
     preferred_markets = serializers.ListField(
         child=serializers.ChoiceField(choices=User.Market.choices), read_only=True
     )
+    # Empty until the member chooses: the schema must say so.
+    trading_experience = serializers.ChoiceField(
+        choices=User.TradingExperience.choices, allow_blank=True, read_only=True
+    )
+    risk_tolerance = serializers.ChoiceField(choices=User.RiskTolerance.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = User
