@@ -8,7 +8,13 @@ from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -28,6 +34,8 @@ class DetailSerializer(serializers.Serializer):
 class TelegramLinkView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="TelegramLinkOutput")
+    @extend_schema_serializer(component_name="DiscordLinkOutput")
     class OutputSerializer(serializers.Serializer):
         url = serializers.URLField()
         expires_at = serializers.DateTimeField()
@@ -48,6 +56,7 @@ class TelegramLinkView(APIView):
 class DiscordLinkView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="DiscordLinkOutput")
     class OutputSerializer(serializers.Serializer):
         url = serializers.URLField()
 
