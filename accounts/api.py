@@ -49,8 +49,8 @@ class ThrottledPublicAPIView(PublicAPIView):
 
 
 ACCEPTED_MESSAGE = gettext_lazy(
-    "Si cette adresse peut recevoir un e-mail de notre part, il vient de lui être envoyé. Pensez à vérifier "
-    "vos courriers indésirables."
+    "Si un compte correspond à cette adresse, un e-mail vient de lui être envoyé. Pensez à vérifier vos "
+    "courriers indésirables."
 )
 
 
