@@ -24,6 +24,7 @@ from accounts.api import RegisterView
 from accounts.models import User
 from accounts.selectors import user_payment_eligibility
 from accounts.serializers import PROFILE_WRITABLE_FIELDS, ProfileUpdateSerializer
+from channels_sync import services as channel_services
 from formations import selectors as formation_selectors
 from formations import services as formation_services
 from formations.models import Course, Lesson
@@ -392,3 +393,22 @@ def notifications_read_all(request):
     count = notification_services.notifications_mark_all_read(user=request.user)
     messages.success(request, _("%(n)d notification(s) marquée(s) comme lue(s).") % {"n": count})
     return redirect("member_space:notifications")
+
+
+@login_required
+@require_POST
+def link_telegram(request):
+    if not channels.link_available(channels.Platform.TELEGRAM):
+        messages.error(request, _("La liaison Telegram n'est pas configurée."))
+        return redirect("member_space:profile")
+    link = channel_services.telegram_link_create(user=request.user)
+    return redirect(link["url"])
+
+
+@login_required
+@require_POST
+def link_discord(request):
+    if not channels.link_available(channels.Platform.DISCORD):
+        messages.error(request, _("La liaison Discord n'est pas configurée."))
+        return redirect("member_space:profile")
+    return redirect(channel_services.discord_link_url(user=request.user))

@@ -240,3 +240,28 @@ def test_verify_email_landing_confirms_on_post_only(client):
     assert user.is_verified is True
     again = client.post("/espace/verifier-email/", {"token": token})
     assert "message-error" in again.content.decode()
+
+
+def test_profile_shows_channel_states_from_channels_sync(browser):
+    html = browser.get("/espace/profil/").content.decode()
+
+    assert 'data-platform="telegram" data-state="not_linked"' in html
+    assert "Liez votre compte Telegram" in html
+
+
+def test_telegram_link_button_redirects_to_the_bot_deep_link(browser, settings):
+    settings.TELEGRAM_BOT_USERNAME = "calmnessfi_bot"
+
+    assert 'action="/espace/profil/telegram/"' in browser.get("/espace/profil/").content.decode()
+    response = browser.post("/espace/profil/telegram/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://t.me/calmnessfi_bot?start=")
+
+
+def test_discord_link_without_configuration_explains_in_french(browser, settings):
+    settings.DISCORD_CLIENT_ID = ""
+
+    response = browser.post("/espace/profil/discord/", follow=True)
+
+    assert "La liaison Discord n&#x27;est pas configurée." in response.content.decode()
