@@ -37,3 +37,24 @@ def manage(*args: str, env: dict, **popen) -> subprocess.Popen:
         text=True,
         **popen,
     )
+
+
+_LATER = (
+    "import sys, time, time_machine; "
+    "time_machine.travel(time.time() + float(sys.argv[1]), tick=True).start(); "
+    "from django.core.management import execute_from_command_line; "
+    "execute_from_command_line(['manage.py', *sys.argv[2:]])"
+)
+
+
+def manage_later(seconds: float, *args: str, env: dict, **popen) -> subprocess.Popen:
+    """Starts `manage.py <args>` with its clock `seconds` ahead (e.g. the next cron run, after a lease expired)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _LATER, str(seconds), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
