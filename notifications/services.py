@@ -1,8 +1,9 @@
 """Writes about notifications: the calendar run (creation, delivery) and the member's read/dismiss actions.
 
 Safe on several hosts at once: creation relies on the unique constraints (one notification per subscription
-and type, one delivery per notification and channel) with `ignore_conflicts`; deliveries are claimed in short
-transactions with `select_for_update(skip_locked=True)` and a lease, so two runs never send one delivery twice.
+and type, one delivery per notification and channel) with INSERT ... ON CONFLICT DO NOTHING; deliveries are
+claimed in short transactions with `select_for_update(skip_locked=True)` and a lease, so two runs never send
+one delivery twice.
 """
 
 import logging
