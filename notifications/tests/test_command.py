@@ -217,6 +217,7 @@ def test_dry_run_writes_and_sends_nothing_and_says_what_it_would_do():
     assert "expired : 1" in output
     assert "in_app : 2" in output and "email : 2" in output
     assert "créerait renewal_recommended pour l'abonnement" in output
+    assert "Bilan (simulation) : 2 notification(s) à créer, 4 envoi(s) à tenter." in output
 
 
 def test_date_option_runs_the_calendar_as_of_that_day():

@@ -114,7 +114,7 @@ class Command(CronCommand):
     def _print_summary(self, summary: dict, unavailable: list[str], verbosity: int) -> None:
         if verbosity < 1:
             return
-        verb = "créeraient" if summary["dry_run"] else "créées"
+        verb = "qui seraient créées" if summary["dry_run"] else "créées"
         created = ", ".join(f"{t} : {n}" for t, n in summary["created"].items()) or "aucune"
         self.stdout.write(f"Calendrier du {summary['date']}")
         self.stdout.write(f"  abonnements expirés : {summary['expired']}")
@@ -129,8 +129,14 @@ class Command(CronCommand):
             self.stdout.write(
                 self.style.ERROR(f"  canal {channel} indisponible : le reste sera envoyé au prochain passage")
             )
-        line = (
-            f"Bilan : {sum(summary['created'].values())} créée(s), {sum(summary['delivered'].values())} envoi(s), "
-            f"{summary['failed']} échec(s) dont {summary['given_up']} abandonné(s), {summary['skipped']} ignoré(s)."
-        )
+        if summary["dry_run"]:
+            line = (
+                f"Bilan (simulation) : {sum(summary['created'].values())} notification(s) à créer, "
+                f"{sum(summary['would_send'].values())} envoi(s) à tenter."
+            )
+        else:
+            line = (
+                f"Bilan : {sum(summary['created'].values())} créée(s), {sum(summary['delivered'].values())} envoi(s), "
+                f"{summary['failed']} échec(s) dont {summary['given_up']} abandonné(s), {summary['skipped']} ignoré(s)."
+            )
         self.stdout.write(self.style.ERROR(line) if summary["failed"] else self.style.SUCCESS(line))
