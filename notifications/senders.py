@@ -68,8 +68,10 @@ class EmailSender:
         to_send = []
         for delivery in deliveries:
             user = delivery.notification.user
-            if not user.email_reminders or not user.email or not user.is_active:
+            if not user.email_reminders:
                 outcomes.append(DeliveryOutcome(delivery.pk, Status.SKIPPED, "rappels par e-mail désactivés"))
+            elif not user.is_active or not user.email:
+                outcomes.append(DeliveryOutcome(delivery.pk, Status.SKIPPED, "compte désactivé ou sans e-mail"))
             else:
                 to_send.append(delivery)
         if not to_send:

@@ -268,7 +268,10 @@ def _record(
     by_id = {d.pk: d for d in deliveries}
     channel = deliveries[0].channel
     sent_ids = [o.delivery_id for o in outcomes if o.status == status.SENT]
-    skipped_ids = [o.delivery_id for o in outcomes if o.status == status.SKIPPED]
+    skipped: dict[str, list[int]] = defaultdict(list)  # one UPDATE per reason
+    for outcome in outcomes:
+        if outcome.status == status.SKIPPED:
+            skipped[outcome.error].append(outcome.delivery_id)
     failures = []
     max_attempts = settings.NOTIFICATION_MAX_ATTEMPTS
     for outcome in outcomes:
@@ -292,16 +295,16 @@ def _record(
                 UserNotification.objects.filter(
                     pk__in=[by_id[i].notification_id for i in sent_ids], status=UserNotification.Status.PENDING
                 ).update(status=UserNotification.Status.SENT, sent_at=now)
-        if skipped_ids:
-            NotificationDelivery.objects.filter(pk__in=skipped_ids).update(
-                status=status.SKIPPED, next_attempt_at=None, updated_at=now
+        for reason, ids in skipped.items():
+            NotificationDelivery.objects.filter(pk__in=ids).update(
+                status=status.SKIPPED, last_error=reason, next_attempt_at=None, updated_at=now
             )
         if failures:
             NotificationDelivery.objects.bulk_update(
                 failures, ["status", "last_error", "next_attempt_at", "updated_at"]
             )
     report.delivered[channel] += len(sent_ids)
-    report.skipped += len(skipped_ids)
+    report.skipped += sum(len(ids) for ids in skipped.values())
     report.failed += len(failures)
     for delivery in failures:
         logger.warning("delivery %s (%s) failed: %s", delivery.pk, channel, delivery.last_error)

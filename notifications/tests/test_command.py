@@ -244,7 +244,8 @@ def test_email_reminders_off_gets_in_app_only_and_email_delivery_skipped():
 
     notification = UserNotification.objects.get()
     assert notification.status == UserNotification.Status.SENT
-    assert notification.deliveries.get(channel="email").status == NotificationDelivery.Status.SKIPPED
+    email = notification.deliveries.get(channel="email")
+    assert (email.status, email.last_error) == ("skipped", "rappels par e-mail désactivés")
     assert notification.deliveries.get(channel="in_app").status == NotificationDelivery.Status.SENT
     assert len(mail.outbox) == 0
     assert "1 ignoré(s)" in output
