@@ -149,7 +149,7 @@ def demo_content_create() -> dict:
         reserved_created = _ensure_course(
             slug=RESERVED_COURSE_SLUG,
             title="Stratégies avancées",
-            summary=f"Réservée aux abonnés de la formule {yearly.name}.",
+            summary="Divergences, momentum et lecture multi-unités de temps pour aller plus loin.",
             order=2,
             lessons=RESERVED_LESSONS,
         )

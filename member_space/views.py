@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -326,7 +327,7 @@ def payments(request):
                 messages.success(
                     request,
                     _("Paiement de %(amount)s %(currency)s déclaré : il sera vérifié par notre équipe.")
-                    % {"amount": payment.amount, "currency": payment.currency},
+                    % {"amount": number_format(payment.amount, 2), "currency": payment.currency},
                 )
                 return redirect("member_space:payments")
         else:

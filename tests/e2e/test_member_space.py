@@ -10,7 +10,17 @@ from tests.e2e.conftest import login, screenshot
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def _notify(user, kind: str, title: str, message: str):
+    from core import clock
+    from notifications.models import UserNotification
+
+    return UserNotification.objects.create(
+        user=user, notification_type=kind, title=title, message=message, status="sent", scheduled_for=clock.now()
+    )
+
+
 def test_login_redirects_to_the_dashboard_and_the_countdown_ticks(page, test_member):
+    _notify(test_member, "renewal_recommended", "Renouvellement recommandé", "Votre abonnement expire dans 7 jours.")
     page.goto("/espace/profil/")
     assert "/espace/connexion/" in page.url
 
@@ -128,18 +138,8 @@ def test_declaring_a_payment(page, test_member):
 
 
 def test_notifications_mark_all_read(page, test_member):
-    from core import clock
-    from notifications.models import UserNotification
-
-    for n in range(2):
-        UserNotification.objects.create(
-            user=test_member,
-            notification_type="renewal_recommended" if n else "last_chance",
-            title=f"Rappel {n}",
-            message="Votre abonnement expire bientôt.",
-            status="sent",
-            scheduled_for=clock.now(),
-        )
+    _notify(test_member, "last_chance", "Dernière chance !", "Dernier jour ! Renouvelez maintenant.")
+    _notify(test_member, "expires_in_2_days", "Expiration dans 2 jours", "Attention ! Votre abonnement expire.")
     login(page)
     page.goto("/espace/notifications/")
     assert page.locator("#unread-count").inner_text() == "2"
