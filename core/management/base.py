@@ -4,7 +4,7 @@ import logging
 import traceback
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, connection
 
 from core.services import cron_run_failed, cron_run_started, cron_run_succeeded
 
@@ -54,7 +54,10 @@ class CronCommand(BaseCommand):
         if dry_run:
             return
         try:
-            close_old_connections()
+            # A killed connection must be replaced before the failure can be recorded; inside an
+            # atomic block (tests) the connection is kept, Django would refuse to reconnect there.
+            if not connection.in_atomic_block and not connection.is_usable():
+                connection.close()
             cron_run_failed(command=name, error=error)
         except DatabaseError:
             pass  # the database is what failed; the exit code still tells cron
