@@ -172,10 +172,10 @@ def test_payments_page_lists_missing_fields_with_links_when_not_eligible(client)
 
     user = UnverifiedUserFactory()
     client.force_login(user)
-    PlanFactory(slug="mensuel")
+    plan = PlanFactory(slug="mensuel")
 
     html = client.get("/espace/paiements/").content.decode()
-    response = client.post("/espace/paiements/", {"plan": "1", "method": "card"})
+    response = client.post("/espace/paiements/", {"plan": plan.pk, "method": "card"})
 
     assert 'data-field="first_name"' in html
     assert 'data-field="telegram_or_discord"' in html
