@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from payments.admin_inlines import PaymentInline
+from subscriptions.admin_inlines import SubscriptionInline
 
 
 def _email_taken(email: str, *, exclude_pk=None) -> bool:
@@ -63,6 +65,7 @@ class CompleteProfileFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    inlines = [PaymentInline, SubscriptionInline]
     form = MemberChangeForm
     add_form = MemberCreationForm
     ordering = ("-date_joined",)
