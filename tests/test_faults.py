@@ -268,7 +268,14 @@ def _is_claim(statement: str) -> bool:
     return '"lease_owner" =' in statement and '"lease_until" = NULL' not in statement and '"attempts"' not in statement
 
 
-def kill_backend_when_blocked(app: str, table: str, *, claim: bool = False, timeout: float = 60) -> str:
+def _is_record(statement: str) -> bool:
+    # Recording a member's outcome after the remote call: the lease is cleared and "attempts" reset.
+    return '"attempts" = 0' in statement
+
+
+def kill_backend_when_blocked(
+    app: str, table: str, *, claim: bool = False, record: bool = False, timeout: float = 60
+) -> str:
     """Locks `table` (SHARE: reads pass, writes wait) until the command `app` waits on it (in a claim if
     `claim`), then terminates that backend. Returns the statement it was killed in."""
     deadline = time.monotonic() + timeout
@@ -278,13 +285,16 @@ def kill_backend_when_blocked(app: str, table: str, *, claim: bool = False, time
             with psycopg.connect(dsn) as locker:
                 locker.execute(f"LOCK TABLE {table} IN SHARE MODE")
                 blocked = _wait_blocked(watcher, app, deadline=min(deadline, time.monotonic() + 5))
-                if blocked and (not claim or _is_claim(blocked[1])):
+                wanted = (
+                    (not claim or _is_claim(blocked[1])) and (not record or _is_record(blocked[1])) if blocked else 0
+                )
+                if wanted:
                     watcher.execute("SELECT pg_terminate_backend(%s)", [blocked[0]])
                     locker.rollback()
                     return blocked[1]
                 locker.rollback()  # blocked elsewhere (or not yet): let it go on and try again
             time.sleep(0.01)
-    raise TimeoutError(f"{app} never waited on {table}{' in a claim' if claim else ''}")
+    raise TimeoutError(f"{app} never waited on {table} at the point asked (claim={claim}, record={record})")
 
 
 def _wait_blocked(watcher, app: str, *, deadline: float):
@@ -390,6 +400,36 @@ def test_channels_run_killed_mid_claim_then_next_run_completes_without_duplicate
     assert code == 0, (out, err)
     assert_everyone_in_once(entering, telegram, discord)
     assert_everyone_out_once(leaving, telegram, discord)
+
+
+def test_channels_run_killed_while_recording_a_done_action_redoes_at_most_that_one(smtp, telegram, discord):
+    """The window at-least-once delivery leaves: the remote call succeeded, the database died before the outcome
+    was written. The next run after the lease does that member again (one extra invite), nobody else twice."""
+    entering = seed_channel_members(60, discord)
+    env = cron_env(app="fault-record", smtp_url=smtp_url(smtp), telegram=telegram, discord=discord)
+
+    run = manage(CHANNELS, "--batch-size", "5", env=env)
+    wait_until(lambda: ChannelAction.objects.filter(outcome="ok").count() >= 20)
+    killed_in = kill_backend_when_blocked("fault-record", ChannelMembership._meta.db_table, record=True)
+    code, out, err = finish(run)
+
+    assert _is_record(killed_in)
+    assert code != 0
+    assert DB_DOWN in err
+
+    code, out, err = finish(manage_later(NEXT_CRON_RUN, CHANNELS, env=env))
+
+    assert code == 0, (out, err)
+    invites = invites_per_member(telegram)
+    adds = discord_calls_per_member(discord, "add_member")
+    assert set(invites) == {f"membre-{u.pk}" for u in entering}
+    assert set(adds) == {discord_id(u) for u in entering}
+    redone = sum(n - 1 for n in invites.values()) + sum(n - 1 for n in adds.values())
+    assert redone <= 1
+    ok = ChannelAction.objects.filter(user__in=entering, outcome="ok", action__in=["invite", "add"])
+    assert Counter(ok.values_list("user_id", "action")) == Counter(
+        {**{(u.pk, "invite"): 1 for u in entering}, **{(u.pk, "add"): 1 for u in entering}}
+    )
 
 
 # (c) SMTP and the platforms down for a run, back for the next
