@@ -129,6 +129,7 @@ class TelegramWebhookView(APIView):
             200: inline_serializer("TelegramWebhookOk", fields={"ok": serializers.BooleanField()}),
             403: DetailSerializer,
             400: DetailSerializer,
+            503: DetailSerializer,
         },
     )
     def post(self, request):
@@ -136,6 +137,8 @@ class TelegramWebhookView(APIView):
         expected = settings.TELEGRAM_WEBHOOK_SECRET
         if not expected or not constant_time_compare(secret, expected):
             return Response({"detail": _("Jeton secret du webhook invalide.")}, status=status.HTTP_403_FORBIDDEN)
+        if not settings.TELEGRAM_BOT_TOKEN:
+            return Response({"detail": _("Le bot Telegram n'est pas configuré.")}, status=503)
         update = request.data
         if not isinstance(update, dict):
             try:
