@@ -31,6 +31,7 @@ from formations import services as formation_services
 from formations.models import Course, Lesson
 from formations.policies import course_lock_message
 from member_space import channels
+from member_space.throttling import throttle_message
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
 from payments.models import Payment
@@ -54,13 +55,21 @@ MISSING_FIELD_HELP = {
 }
 
 
+def _messages(detail) -> list[str]:
+    """Every message of a DRF error detail, flattened (list fields nest theirs by index)."""
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _messages(value)]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _messages(value)]
+    return [str(detail)]
+
+
 def _errors(serializer_errors: dict) -> dict[str, list[str]]:
     """DRF's {field: [ErrorDetail]} as plain strings; non-field errors under "form"."""
-    errors = {}
-    for field, messages_ in serializer_errors.items():
-        key = "form" if field == "non_field_errors" else field
-        errors[key] = [str(message) for message in (messages_ if isinstance(messages_, list) else [messages_])]
-    return errors
+    return {
+        ("form" if field == "non_field_errors" else field): _messages(detail)
+        for field, detail in serializer_errors.items()
+    }
 
 
 def _next_or(request, default: str) -> str:
@@ -83,6 +92,15 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     next_page = reverse_lazy("member_space:dashboard")
 
+    def post(self, request, *args, **kwargs):
+        blocked = throttle_message(request=request, scope="login", email=request.POST.get("username", ""))
+        if blocked:
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, blocked)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
 
 class LogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("member_space:login")
@@ -94,6 +112,11 @@ def register(request):
     data, errors = {}, {}
     if request.method == "POST":
         data = {key: request.POST.get(key, "") for key in ("email", "password", "first_name", "last_name")}
+        if blocked := throttle_message(request=request, scope="register", email=data["email"]):
+            data.pop("password")
+            return render(
+                request, "member_space/register.html", {"data": data, "errors": {"form": [blocked]}}, status=429
+            )
         serializer = RegisterView.InputSerializer(data=data)
         if serializer.is_valid():
             valid = serializer.validated_data
@@ -127,6 +150,9 @@ def verify_email(request):
 @require_POST
 def resend_verification(request):
     email = request.user.email if request.user.is_authenticated else request.POST.get("email", "")
+    if blocked := throttle_message(request=request, scope="resend", email=email):
+        messages.error(request, blocked)
+        return redirect(_next_or(request, "member_space:login"))
     if email:
         account_services.user_resend_verification(email=email)
     messages.success(request, _("Si un compte non vérifié correspond, un nouveau lien vient d'être envoyé."))
@@ -135,6 +161,9 @@ def resend_verification(request):
 
 def password_reset_request(request):
     if request.method == "POST":
+        if blocked := throttle_message(request=request, scope="password_reset", email=request.POST.get("email", "")):
+            messages.error(request, blocked)
+            return render(request, "member_space/password_reset_request.html", status=429)
         account_services.user_request_password_reset(email=request.POST.get("email", ""))
         messages.success(request, _("Si un compte correspond à cette adresse, un e-mail vient d'être envoyé."))
         return redirect("member_space:login")
@@ -148,7 +177,9 @@ def password_reset_confirm(request):
     except account_services.InvalidToken as exc:
         return render(request, "member_space/password_reset_confirm.html", {"token_error": str(exc)})
     errors = {}
-    if request.method == "POST":
+    if request.method == "POST" and (blocked := throttle_message(request=request, scope="password_reset")):
+        errors["form"] = [blocked]
+    elif request.method == "POST":
         password = request.POST.get("new_password", "")
         if password != request.POST.get("new_password2", ""):
             errors["new_password2"] = [_("Les deux mots de passe ne correspondent pas.")]

@@ -265,3 +265,26 @@ def test_discord_link_without_configuration_explains_in_french(browser, settings
     response = browser.post("/espace/profil/discord/", follow=True)
 
     assert "La liaison Discord n&#x27;est pas configurée." in response.content.decode()
+
+
+def test_login_page_shares_the_api_login_throttle(client, member, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "login": "2/min"}
+    for _ in range(2):
+        assert client.post("/espace/connexion/", {"username": member.email, "password": "faux"}).status_code == 200
+
+    blocked = client.post("/espace/connexion/", {"username": member.email, "password": "MotDePasse123!"})
+    api = client.post("/api/auth/login/", {"email": member.email, "password": "MotDePasse123!"}, "application/json")
+
+    assert blocked.status_code == 429
+    assert "Trop de tentatives" in blocked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert api.status_code == 429
+
+
+def test_profile_bad_market_shows_a_readable_message(browser):
+    response = browser.post("/espace/profil/", {"first_name": "Marie", "preferred_markets": ["lune"]})
+
+    html = response.content.decode()
+    assert 'id="preferred_markets-errors"' in html
+    assert "n&#x27;est pas un choix valide" in html
+    assert "{" not in html.split('id="preferred_markets-errors"')[1].split("</ul>")[0]
