@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.pagination import StandardPagination
+from core.pagination import PAGE_PARAMETERS, page_schema, paginated_response
 from notifications import services
 from notifications.models import UserNotification
 from notifications.selectors import notifications_for_member
@@ -27,16 +27,16 @@ class NotificationListView(APIView):
             "Les notifications du membre, les plus récentes d'abord, paginées. Sans `status`, les notifications "
             "ignorées (dismissed) sont omises ; `?status=dismissed` les liste."
         ),
-        parameters=[OpenApiParameter("status", enum=UserNotification.Status.values, required=False)],
-        responses={200: NotificationSerializer(many=True)},
+        parameters=[OpenApiParameter("status", enum=UserNotification.Status.values, required=False), *PAGE_PARAMETERS],
+        responses={200: page_schema("NotificationPage", NotificationSerializer)},
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         notifications = notifications_for_member(user=request.user, status=filters.validated_data.get("status"))
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(notifications, request, view=self)
-        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+        return paginated_response(
+            request=request, view=self, queryset=notifications, serializer_class=NotificationSerializer
+        )
 
 
 class NotificationReadView(APIView):

@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.pagination import StandardPagination
+from core.pagination import PAGE_PARAMETERS, page_schema, paginated_response
 from payments.selectors import payments_for_member
 from payments.serializers import PaymentDeclareInputSerializer, PaymentSerializer
 from payments.services import PaymentError, PaymentNotAllowed, payment_declare
@@ -18,30 +18,22 @@ PaymentNotAllowedSerializer = inline_serializer(
     {"detail": serializers.CharField(), "missing_fields": serializers.ListField(child=serializers.CharField())},
 )
 
-PaymentPageSerializer = inline_serializer(
-    "PaymentPage",
-    {
-        "count": serializers.IntegerField(),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": PaymentSerializer(many=True),
-    },
-)
+PaymentPageSerializer = page_schema("PaymentPage", PaymentSerializer)
 
 
 class PaymentListDeclareApi(APIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, description="Numéro de page (à partir de 1)."),
-            OpenApiParameter("page_size", int, description="Paiements par page (100 au plus)."),
-        ],
+        parameters=PAGE_PARAMETERS,
         responses=PaymentPageSerializer,
         summary="Mon historique de paiements",
     )
     def get(self, request):
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(payments_for_member(user=request.user), request, view=self)
-        return paginator.get_paginated_response(PaymentSerializer(page, many=True).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=payments_for_member(user=request.user),
+            serializer_class=PaymentSerializer,
+        )
 
     @extend_schema(
         request=PaymentDeclareInputSerializer,
