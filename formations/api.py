@@ -7,7 +7,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.pagination import StandardPagination
+from core.pagination import PAGE_PARAMETERS, page_schema, paginated_response
 from formations import selectors, services
 from formations.models import Course, Lesson
 from formations.serializers import (
@@ -22,12 +22,16 @@ class FormationListApi(APIView):
     @extend_schema(
         operation_id="user_formations_list",
         summary="Formations publiées, avec accès et progression du membre",
-        responses=CourseSerializer(many=True),
+        parameters=PAGE_PARAMETERS,
+        responses=page_schema("CoursePage", CourseSerializer),
     )
     def get(self, request):
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(selectors.courses_for_member(user=request.user), request, view=self)
-        return paginator.get_paginated_response(CourseSerializer(page, many=True).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=selectors.courses_for_member(user=request.user),
+            serializer_class=CourseSerializer,
+        )
 
 
 class FormationDetailApi(APIView):

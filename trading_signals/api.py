@@ -1,10 +1,10 @@
 """Trading signals API. Who sees details is decided by trading_signals.policies."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.pagination import StandardPagination
+from core.pagination import PAGE_PARAMETERS, page_schema, paginated_response
 from trading_signals import policies, selectors
 from trading_signals.serializers import (
     LockedSignalSerializer,
@@ -12,6 +12,15 @@ from trading_signals.serializers import (
     SignalSerializer,
     SignalStatsSerializer,
 )
+
+
+def _signal_item(many: bool = False) -> PolymorphicProxySerializer:
+    return PolymorphicProxySerializer(
+        component_name="SignalItem",
+        serializers=[SignalSerializer, LockedSignalSerializer],
+        resource_type_field_name=None,
+        many=many,
+    )
 
 
 class SignalListApi(APIView):
@@ -22,17 +31,19 @@ class SignalListApi(APIView):
             "Sans abonnement en cours, chaque signal ne contient que id, market, instrument, direction, status, "
             "published_at, `locked: true` et `locked_message`. Filtres invalides : 400."
         ),
-        parameters=[SignalFilterSerializer],
-        responses=SignalSerializer(many=True),
+        parameters=[SignalFilterSerializer, *PAGE_PARAMETERS],
+        responses=page_schema("SignalPage", _signal_item),
     )
     def get(self, request):
         filters = SignalFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         sees_details = policies.member_sees_signal_details(user=request.user)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(selectors.signals_published(filters=filters.filters()), request, view=self)
-        serializer = SignalSerializer if sees_details else LockedSignalSerializer
-        return paginator.get_paginated_response(serializer(page, many=True).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=selectors.signals_published(filters=filters.filters()),
+            serializer_class=SignalSerializer if sees_details else LockedSignalSerializer,
+        )
 
 
 class SignalStatsApi(APIView):

@@ -1,15 +1,11 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from core import clock
 
-
-class Market(models.TextChoices):
-    FOREX = "forex", _("Forex")
-    CRYPTO = "crypto", _("Crypto-monnaies")
-    INDICES = "indices", _("Indices")
-    COMMODITIES = "commodities", _("Matières premières")
-    STOCKS = "stocks", _("Actions")
+# One definition of the markets, shared with the members' trading preferences.
+Market = User.Market
 
 
 class Signal(models.Model):

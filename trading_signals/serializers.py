@@ -45,11 +45,11 @@ class LockedSignalSerializer(serializers.ModelSerializer):
         fields = ("id", "market", "instrument", "direction", "status", "published_at", "locked", "locked_message")
         read_only_fields = fields
 
+    @extend_schema_field({"type": "boolean", "enum": [True]})
     def get_locked(self, signal: Signal) -> bool:
         return True
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_locked_message(self, signal: Signal) -> str | None:
+    def get_locked_message(self, signal: Signal) -> str:
         return str(LOCKED_MESSAGE)
 
 
@@ -85,10 +85,11 @@ class SignalSerializer(serializers.ModelSerializer):
     def get_take_profits(self, signal: Signal) -> list[str]:
         return [str(tp.price) for tp in signal.take_profits.all()]
 
+    @extend_schema_field({"type": "boolean", "enum": [False]})
     def get_locked(self, signal: Signal) -> bool:
         return False
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field({"type": "string", "nullable": True})
     def get_locked_message(self, signal: Signal) -> str | None:
         return None
 

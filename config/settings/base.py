@@ -174,7 +174,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
     # One name for the markets choice set (profile preferences and signals share it).
-    "ENUM_NAME_OVERRIDES": {"MarketEnum": "accounts.models.User.Market"},
+    "ENUM_NAME_OVERRIDES": {
+        "MarketEnum": "accounts.models.User.Market",
+        "SignalStatusEnum": "trading_signals.models.Signal.Status",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
