@@ -23,6 +23,7 @@ def test_login_redirects_to_the_dashboard_and_the_countdown_ticks(page, test_mem
     _notify(test_member, "renewal_recommended", "Renouvellement recommandé", "Votre abonnement expire dans 7 jours.")
     page.goto("/espace/profil/")
     assert "/espace/connexion/" in page.url
+    screenshot(page, "login")
 
     login(page)
 
@@ -79,6 +80,7 @@ def test_completing_a_lesson_moves_the_progress_bar(page, test_member):
     screenshot(page, "formations")
 
     course.locator("h2 a").click()
+    screenshot(page, "formation")
     page.locator(".lessons a").first.click()
     page.click("text=Marquer comme terminée")
 
@@ -149,6 +151,18 @@ def test_notifications_mark_all_read(page, test_member):
 
     assert page.locator("#unread-count").inner_text() == "0"
     assert page.locator(".notification.unread").count() == 0
+
+
+def test_registration_page_shows_the_api_password_rules(page, live_server):
+    page.goto("/espace/inscription/")
+    page.fill("#id_email", "nouveau@example.com")
+    page.fill("#id_password", "123")
+
+    page.click("button[type=submit]")
+
+    assert "trop court" in page.locator("#password-errors").inner_text()
+    assert page.input_value("#id_email") == "nouveau@example.com"
+    screenshot(page, "register")
 
 
 def test_phone_width_has_no_horizontal_scroll(phone_page, test_member):
