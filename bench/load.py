@@ -1,0 +1,397 @@
+"""Load benchmark: the production shape on 127.0.0.1, driven from a second process (run by hand, not in CI).
+
+    .venv/bin/python bench/load.py                 # 10,000 members, 20 s per endpoint, 4 concurrent clients
+    .venv/bin/python bench/load.py --duration 5 --members 2000 --concurrency 4
+
+Prerequisites (Debian): `apt-get install postgresql redis-server`, PostgreSQL listening on 127.0.0.1:5432 with a
+role allowed to create databases (BENCH_ADMIN_URL, default postgres://postgres:postgres@127.0.0.1:5432/postgres).
+
+What it does:
+1. creates a fresh database `calmnessfi_bench` on that server, starts `redis-server` on a free port;
+2. migrates and seeds N members with histories (bulk_create: payments, subscriptions, notifications);
+3. starts gunicorn (deploy/gunicorn.conf.py, 2 workers) with config.settings.production on 127.0.0.1;
+4. from a second process (an asyncio HTTP/1.1 client, one TCP connection per request as gunicorn's sync workers
+   close them), drives each endpoint in turn for a bounded time with a fixed number of concurrent clients;
+5. prints requests/s, p50, p99, errors and 5xx per endpoint, and the dashboard/health throughput ratio.
+
+Throttling is set out of the way (THROTTLE_* very high) so it does not distort the figures; request logs are on
+(JSON) but go to /dev/null. Persistent database connections: DATABASE_CONN_MAX_AGE=60, as in deploy/env.example.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.redis_server import free_port, running_redis, wait_for_port  # noqa: E402
+
+PASSWORD = "Bench-Passw0rd!"
+DB_NAME = "calmnessfi_bench"
+TARGET_P99_MS = 100.0
+TARGET_RATIO = 0.4
+
+
+# Driver (the second process)
+
+
+async def _request(host: str, port: int, raw: bytes) -> tuple[int, float]:
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(raw)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        if length:
+            await reader.readexactly(length)
+        else:
+            await reader.read()
+        return status, (time.perf_counter() - started) * 1000
+    finally:
+        writer.close()
+
+
+def _raw(method: str, path: str, host: str, headers: dict, body: dict | None) -> bytes:
+    data = json.dumps(body).encode() if body is not None else b""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Connection: close", "Accept: application/json"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    if body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(data)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+def _requests_for(scenario: str, spec: dict, index: int) -> bytes:
+    host = spec["host_header"]
+    member = spec["members"][index % len(spec["members"])]
+    bearer = {"Authorization": f"Bearer {member['access']}"}
+    if scenario == "health":
+        return _raw("GET", "/api/health/", host, {}, None)
+    if scenario == "login":
+        return _raw("POST", "/api/auth/login/", host, {}, {"email": member["email"], "password": PASSWORD})
+    if scenario == "dashboard":
+        return _raw("GET", "/api/auth/user/dashboard/", host, bearer, None)
+    if scenario == "notifications":
+        return _raw("GET", "/api/auth/user/notifications/", host, bearer, None)
+    if scenario == "profile":
+        body = {"first_name": f"Jean{index % 997}", "risk_tolerance": random.choice(["low", "medium", "high"])}
+        return _raw("PATCH", "/api/auth/user/profile/", host, bearer, body)
+    raise ValueError(scenario)
+
+
+async def _drive(scenario: str, spec: dict, seconds: float, concurrency: int) -> dict:
+    host, port = "127.0.0.1", spec["port"]
+    counter = iter(range(10**9))
+    results: list[tuple[int, float]] = []
+    errors: list[str] = []
+
+    async def client(deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            try:
+                results.append(await _request(host, port, _requests_for(scenario, spec, next(counter))))
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                errors.append(repr(exc))
+
+    warmup_end = time.perf_counter() + min(2.0, seconds / 5)
+    await asyncio.gather(*(client(warmup_end) for _ in range(concurrency)))
+    results.clear()
+    errors.clear()
+    started = time.perf_counter()
+    await asyncio.gather(*(client(started + seconds) for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies = sorted(ms for _, ms in results)
+    statuses = [status for status, _ in results]
+    expected = 200
+    return {
+        "endpoint": scenario,
+        "requests": len(results),
+        "rps": len(results) / elapsed,
+        "p50_ms": statistics.median(latencies) if latencies else None,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
+        "errors": len(errors) + sum(1 for s in statuses if s != expected),
+        "server_errors": sum(1 for s in statuses if s >= 500),
+        "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+        "sample_error": errors[0] if errors else "",
+    }
+
+
+def drive_main(spec_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text())
+    out = [asyncio.run(_drive(scenario, spec, spec["seconds"], spec["concurrency"])) for scenario in spec["scenarios"]]
+    print(json.dumps(out))
+
+
+# Orchestration (the first process)
+
+
+def _env(database_url: str, redis_url: str, port: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "THROTTLE_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DATABASE_URL=database_url,
+        DATABASE_CONN_MAX_AGE=os.environ.get("BENCH_CONN_MAX_AGE", "60"),
+        REDIS_URL=redis_url,
+        THROTTLE_LOGIN="1000000/min",
+        THROTTLE_REGISTER="1000000/min",
+        THROTTLE_RESEND="1000000/min",
+        THROTTLE_PASSWORD_RESET="1000000/min",
+        JWT_ACCESS_MINUTES="120",
+        LOG_JSON="1",
+        LOG_LEVEL="INFO",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        GUNICORN_WORKERS=os.environ.get("GUNICORN_WORKERS", "2"),
+    )
+    return env
+
+
+def _create_database(admin_url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    return admin_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
+
+
+def _seed(members: int) -> list[dict]:
+    """Bulk-creates `members` members with histories; returns a sample of them with access tokens."""
+    from django.contrib.auth.hashers import make_password
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.models import User
+    from core import clock
+    from notifications.models import NotificationType, UserNotification
+    from payments.models import Payment
+    from subscriptions.models import Plan, Subscription
+
+    rng = random.Random(42)
+    plans = list(Plan.objects.order_by("duration_days"))
+    password = make_password(PASSWORD)
+    now = clock.now()
+    batch = 2000
+    for start in range(0, members, batch):
+        User.objects.bulk_create(
+            User(
+                email=f"membre{i}@bench.calmnessfi.com",
+                first_name="Jean",
+                last_name=f"Dupont{i}",
+                is_verified=True,
+                telegram_username=f"membre_{i:05d}",
+                password=password,
+                can_make_payment=True,
+            )
+            for i in range(start, min(members, start + batch))
+        )
+    users = list(User.objects.filter(email__endswith="@bench.calmnessfi.com").order_by("pk"))
+    types = list(NotificationType.values)
+    for start in range(0, len(users), batch):
+        chunk = users[start : start + batch]
+        payments, subscriptions, notifications = [], [], []
+        for user in chunk:
+            plan = rng.choice(plans)
+            old_end = now - timedelta(days=rng.randint(5, 200))
+            payments.append(
+                Payment(
+                    user=user,
+                    plan=plan,
+                    amount=plan.price,
+                    currency=plan.currency,
+                    method="card",
+                    status="confirmed",
+                    confirmed_at=old_end - timedelta(days=plan.duration_days),
+                )
+            )
+            payments.append(
+                Payment(
+                    user=user,
+                    plan=plan,
+                    amount=plan.price,
+                    currency=plan.currency,
+                    method="bank_transfer",
+                    status=rng.choice(["confirmed", "pending", "rejected"]),
+                )
+            )
+            subscriptions.append(
+                Subscription(
+                    user=user,
+                    plan=plan,
+                    starts_at=old_end - timedelta(days=plan.duration_days),
+                    ends_at=old_end,
+                    status="expired",
+                )
+            )
+            if rng.random() < 0.7:
+                subscriptions.append(
+                    Subscription(
+                        user=user,
+                        plan=plan,
+                        starts_at=now - timedelta(days=rng.randint(0, 20)),
+                        ends_at=now + timedelta(days=rng.randint(1, 60)),
+                        status="active",
+                    )
+                )
+            for n in range(6):
+                notifications.append(
+                    UserNotification(
+                        user=user,
+                        notification_type=types[n % len(types)],
+                        title="Rappel",
+                        message="Votre abonnement expire bientôt.",
+                        status=rng.choice(["sent", "read", "dismissed"]),
+                        scheduled_for=now - timedelta(days=n),
+                        sent_at=now - timedelta(days=n),
+                    )
+                )
+        Payment.objects.bulk_create(payments)
+        Subscription.objects.bulk_create(subscriptions)
+        UserNotification.objects.bulk_create(notifications)
+    sample = rng.sample(users, min(500, len(users)))
+    return [{"email": u.email, "access": str(RefreshToken.for_user(u).access_token)} for u in sample]
+
+
+def _table(results: list[dict], concurrency: int) -> str:
+    lines = [
+        f"{'endpoint':<15}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'5xx':>6}",
+        "-" * 65,
+    ]
+    for r in results:
+        lines.append(
+            f"{r['endpoint']:<15}{r['requests']:>9}{r['rps']:>9.1f}{r['p50_ms'] or 0:>9.1f}{r['p99_ms'] or 0:>9.1f}"
+            f"{r['errors']:>8}{r['server_errors']:>6}"
+        )
+    lines.append(f"(concurrency: {concurrency} clients per endpoint)")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--endpoints", default="health,dashboard,notifications,profile,login", help="comma-separated, in order"
+    )
+    parser.add_argument("--drive", help=argparse.SUPPRESS)  # the second process
+    args = parser.parse_args()
+    if args.drive:
+        drive_main(args.drive)
+        return 0
+
+    admin_url = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres:postgres@127.0.0.1:5432/postgres")
+    database_url = _create_database(admin_url)
+    port = free_port()
+    with running_redis() as (redis_port, _), tempfile.TemporaryDirectory() as tmp:
+        env = _env(database_url, f"redis://127.0.0.1:{redis_port}/0", port)
+        os.environ.update(env)
+        print(f"==> database {DB_NAME}, redis on {redis_port}, gunicorn on {port}", flush=True)
+        for command in (["migrate", "--noinput", "-v0"], ["create_plans"], ["collectstatic", "--noinput", "-v0"]):
+            subprocess.run(
+                [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+            )
+
+        import django
+
+        django.setup()
+        started = time.perf_counter()
+        sample = _seed(args.members)
+        from django.db import connection
+
+        from accounts.models import User
+        from notifications.models import UserNotification
+        from payments.models import Payment
+        from subscriptions.models import Subscription
+
+        counts = (
+            User.objects.count(),
+            Payment.objects.count(),
+            Subscription.objects.count(),
+            UserNotification.objects.count(),
+        )
+        connection.close()
+        print(
+            f"==> seeded {counts[0]} members, {counts[1]} payments, {counts[2]} subscriptions, "
+            f"{counts[3]} notifications in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+
+        server = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "-c", "deploy/gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            wait_for_port(port, timeout=60, process=server)
+            spec = {
+                "port": port,
+                "host_header": f"127.0.0.1:{port}",
+                "members": sample,
+                "seconds": args.duration,
+                "concurrency": args.concurrency,
+                "scenarios": args.endpoints.split(","),
+            }
+            spec_path = Path(tmp) / "spec.json"
+            spec_path.write_text(json.dumps(spec))
+            print(
+                f"==> driving {', '.join(spec['scenarios'])} for {args.duration:g} s each, "
+                f"{args.concurrency} concurrent clients",
+                flush=True,
+            )
+            driver = subprocess.run(
+                [sys.executable, __file__, "--drive", str(spec_path)], cwd=ROOT, capture_output=True, text=True
+            )
+            if driver.returncode != 0:
+                print(driver.stderr, file=sys.stderr)
+                return 1
+            results = json.loads(driver.stdout)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+
+    print(_table(results, args.concurrency))
+    by_name = {r["endpoint"]: r for r in results}
+    failures = []
+    total_errors = sum(r["errors"] for r in results)
+    total_5xx = sum(r["server_errors"] for r in results)
+    print(f"errors: {total_errors}, 5xx: {total_5xx}")
+    if total_errors or total_5xx:
+        failures.append("errors or 5xx")
+        for r in results:
+            if r["errors"]:
+                print(f"  {r['endpoint']}: statuses {r['statuses']} {r['sample_error']}")
+    if "dashboard" in by_name and "health" in by_name:
+        ratio = by_name["dashboard"]["rps"] / by_name["health"]["rps"]
+        print(f"dashboard/health throughput: {ratio:.2f} (target >= {TARGET_RATIO})")
+        if ratio < TARGET_RATIO:
+            failures.append(f"dashboard/health {ratio:.2f} < {TARGET_RATIO}")
+    for r in results:
+        if r["p99_ms"] is not None and r["p99_ms"] >= TARGET_P99_MS:
+            failures.append(f"{r['endpoint']} p99 {r['p99_ms']:.1f} ms >= {TARGET_P99_MS:g} ms")
+    print("targets: " + ("all met" if not failures else "MISSED: " + "; ".join(failures)))
+    return 0 if not failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
