@@ -1,12 +1,17 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from formations.models import Course, Lesson, LessonCompletion
 
+# Links typed without a scheme become https:// (Django 6's default, chosen now).
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
 
 class LessonInline(admin.StackedInline):
     model = Lesson
+    formfield_overrides = URL_FIELDS
     extra = 0
     fields = (("order", "title", "duration_minutes"), "summary", "body", "video_url")
     ordering = ("order", "id")
@@ -14,6 +19,7 @@ class LessonInline(admin.StackedInline):
 
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ("title", "slug", "order", "is_published", "plan_names", "lesson_count")
     list_editable = ("is_published", "order")
     list_filter = ("is_published", "plans")

@@ -167,3 +167,26 @@ def test_list_query_count_does_not_grow_with_courses(auth_client, django_assert_
         response = auth_client.get(LIST_URL)
 
     assert response.json()["count"] == 6
+
+
+def test_queued_subscription_not_yet_started_does_not_open_reserved_course(
+    member, auth_client, reserved_course, yearly
+):
+    SubscriptionFactory(
+        user=member, plan=yearly, starts_at=clock.now() + timedelta(days=2), ends_at=clock.now() + timedelta(days=30)
+    )
+
+    assert auth_client.get(detail_url("avance")).json()["is_accessible"] is False
+
+
+def test_admin_pages_render(admin_client, reserved_course):
+    assert admin_client.get("/admin/formations/course/").status_code == 200
+    assert admin_client.get(f"/admin/formations/course/{reserved_course.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/formations/course/add/").status_code == 200
+    assert admin_client.get("/admin/formations/lessoncompletion/").status_code == 200
+
+
+def test_admin_publish_action_unpublishes_and_publishes(admin_client, open_course):
+    admin_client.post("/admin/formations/course/", {"action": "unpublish", "_selected_action": [open_course.pk]})
+    open_course.refresh_from_db()
+    assert open_course.is_published is False

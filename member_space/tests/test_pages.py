@@ -288,3 +288,18 @@ def test_profile_bad_market_shows_a_readable_message(browser):
     assert 'id="preferred_markets-errors"' in html
     assert "n&#x27;est pas un choix valide" in html
     assert "{" not in html.split('id="preferred_markets-errors"')[1].split("</ul>")[0]
+
+
+def test_logout_is_a_post_that_ends_the_session(browser):
+    response = browser.post("/espace/deconnexion/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/espace/connexion/"
+    assert browser.get("/espace/").status_code == 302
+
+
+def test_lesson_page_with_another_courses_slug_is_404(browser):
+    lesson = LessonFactory(course=CourseFactory(slug="une"))
+    CourseFactory(slug="autre")
+
+    assert browser.get(f"/espace/formations/autre/lecons/{lesson.pk}/").status_code == 404

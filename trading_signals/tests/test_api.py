@@ -169,3 +169,28 @@ def test_stats_follow_filters(auth_client):
 
     assert stats["count"] == 1
     assert stats["win_rate"] == "0.0"
+
+
+def test_queued_subscription_not_yet_started_does_not_unlock_details(member):
+    SubscriptionFactory(
+        user=member, starts_at=clock.now() + timedelta(days=2), ends_at=clock.now() + timedelta(days=30)
+    )
+    SignalFactory()
+
+    assert client_for(member).get(LIST_URL).json()["results"][0]["locked"] is True
+
+
+def test_stats_take_a_fixed_number_of_queries(auth_client, django_assert_max_num_queries):
+    for n in range(12):
+        SignalFactory(market=list(Market.values)[n % 5], status="tp_hit", result=Decimal("1"))
+
+    with django_assert_max_num_queries(4):
+        assert auth_client.get(STATS_URL).json()["count"] == 12
+
+
+def test_admin_pages_render(admin_client):
+    signal = SignalFactory()
+
+    assert admin_client.get("/admin/trading_signals/signal/").status_code == 200
+    assert admin_client.get(f"/admin/trading_signals/signal/{signal.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/trading_signals/signal/add/").status_code == 200
