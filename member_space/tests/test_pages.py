@@ -303,3 +303,26 @@ def test_lesson_page_with_another_courses_slug_is_404(browser):
     CourseFactory(slug="autre")
 
     assert browser.get(f"/espace/formations/autre/lecons/{lesson.pk}/").status_code == 404
+
+
+def test_password_reset_landing_sets_a_new_password_once(client, member):
+    from accounts.services import make_password_reset_token
+
+    token = make_password_reset_token(user=member)
+    assert "Nouveau mot de passe" in client.get(f"/espace/mot-de-passe/reinitialiser/?token={token}").content.decode()
+
+    mismatch = client.post(
+        "/espace/mot-de-passe/reinitialiser/",
+        {"token": token, "new_password": "Nouveau-Secret-77", "new_password2": "autre"},
+    )
+    assert 'id="new_password2-errors"' in mismatch.content.decode()
+    done = client.post(
+        "/espace/mot-de-passe/reinitialiser/",
+        {"token": token, "new_password": "Nouveau-Secret-77", "new_password2": "Nouveau-Secret-77"},
+    )
+
+    assert done.status_code == 302
+    member.refresh_from_db()
+    assert member.check_password("Nouveau-Secret-77")
+    reused = client.get(f"/espace/mot-de-passe/reinitialiser/?token={token}")
+    assert "message-error" in reused.content.decode()
