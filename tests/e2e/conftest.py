@@ -9,9 +9,10 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from pytest_django.live_server_helper import LiveServer
+
+from tests.e2e.helpers import TEST_EMAIL
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body are safe here.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -26,9 +27,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-TEST_EMAIL = "test@calmnessfi.com"
-TEST_PASSWORD = "Test123!"
 
 
 def _in_ci() -> bool:
@@ -92,18 +90,3 @@ def test_member(transactional_db):
     call_command("create_test_user", "--force", stdout=out)
     call_command("create_demo_content", stdout=out)
     return User.objects.get(email=TEST_EMAIL)
-
-
-def login(page, email: str = TEST_EMAIL, password: str = TEST_PASSWORD) -> None:
-    page.goto("/espace/connexion/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/espace/")
-
-
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

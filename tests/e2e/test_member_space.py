@@ -5,7 +5,7 @@ import re
 import pytest
 
 from payments.models import Payment
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.helpers import login, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
