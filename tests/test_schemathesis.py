@@ -3,7 +3,9 @@ app in-process. Every answer must be a non-5xx and conform to the schema documen
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error
@@ -11,7 +13,18 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 pytestmark = pytest.mark.django_db
 
-MAX_EXAMPLES = 10  # per operation: enough to hit malformed bodies and unknown ids, quick enough for CI
+MAX_EXAMPLES = 25  # per operation: enough to hit malformed bodies and unknown ids, quick enough for CI
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests go through the raw WSGI app: like Django's test client, keep `request_started/finished` from
+    closing the connection that holds the test's transaction (on PostgreSQL it would end the test)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
