@@ -21,3 +21,19 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # nginx on the same host sets X-Forwarded-Proto; only trust it from there.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# gunicorn's own messages (start-up, worker boots and timeouts) as JSON lines too, like Django's (LOG_JSON).
+if os.environ.get("LOG_JSON", "1").lower() in ("1", "true", "yes", "on"):
+    # Replaces gunicorn's default handlers (same names, so its root logger configuration still applies).
+    _json_stderr = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "core.logging.JsonFormatter"}},
+        "handlers": {"console": _json_stderr, "error_console": _json_stderr},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error_console"], "level": loglevel.upper(), "propagate": False},
+            # No access log (see above): the query string may carry an OAuth code.
+            "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        },
+    }

@@ -278,12 +278,13 @@ def test_start_sh_prod_serves_the_api_and_static_files_with_two_workers(tmp_path
                 log.seek(0)
                 pytest.fail(f"./start.sh prod did not start: {exc}\n{log.read()[-3000:]}")
             base = f"http://127.0.0.1:{port}"
-            health = httpx.get(f"{base}/api/health/", headers={"X-Request-ID": "probe-1"})
+            health = httpx.get(f"{base}/api/health/?code=oauth-code-secret", headers={"X-Request-ID": "probe-1"})
             ready = httpx.get(f"{base}/api/ready/")
             static = httpx.get(f"{base}/static/admin/css/base.css")
             time.sleep(0.5)  # let the workers flush their log lines
         finally:
-            os.killpg(server.pid, 15)
+            if server.poll() is None:
+                os.killpg(server.pid, 15)
             server.wait(timeout=30)
         log.seek(0)
         output = log.read()
@@ -292,6 +293,9 @@ def test_start_sh_prod_serves_the_api_and_static_files_with_two_workers(tmp_path
     assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": True, "cache": True})
     assert static.status_code == 200
     assert "text/css" in static.headers["Content-Type"]
-    assert output.count("Booting worker") == 2
-    request_lines = [json.loads(line) for line in output.splitlines() if line.startswith('{"') and '"request"' in line]
-    assert any(line["request_id"] == "probe-1" and line["path"] == "/api/health/" for line in request_lines)
+    assert b"body" in static.content  # WhiteNoise served the collected file
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert sum(line["message"].startswith("Booting worker") for line in logged) == 2  # gunicorn's lines are JSON too
+    requests = [line for line in logged if line["message"] == "request"]
+    assert any(line["request_id"] == "probe-1" and line["path"] == "/api/health/" for line in requests)
+    assert "oauth-code-secret" not in output  # no access log with query strings
