@@ -12,9 +12,13 @@ makes no request at all. Errors are sorted into three kinds:
 
 import asyncio
 import logging
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+# Opt in to python-telegram-bot's time periods as timedelta (the v22 default warns on every RetryAfter).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 import discord
 import httpx
@@ -132,7 +136,8 @@ class TelegramClient:
             try:
                 return self.loop.run_until_complete(make_coro())
             except tg_error.RetryAfter as exc:
-                wait = exc._retry_after.total_seconds()  # the timedelta; the public attribute warns
+                retry_after = exc.retry_after
+                wait = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
                 self.rate_limited += 1
                 if attempt == MAX_RATE_LIMIT_RETRIES or wait > MAX_RATE_LIMIT_WAIT_SECONDS:
                     raise MemberActionFailed(

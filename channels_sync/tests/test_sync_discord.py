@@ -211,3 +211,15 @@ def test_one_platform_off_the_other_works(fake_discord, member):
 
     assert "Telegram désactivé" in out.getvalue()
     assert fake_discord.members[DISCORD_ID] == {fake_discord.role_id}
+
+
+def test_a_passing_server_error_is_retried_by_discord_py(fake_discord, member):
+    subscribe(member)
+    link_discord(member, fake_discord, DISCORD_ID)
+    fake_discord.fail("add_member", 500, times=1)
+
+    sync()
+
+    statuses = [c.status for c in fake_discord.calls("add_member")]
+    assert statuses == [500, 201]
+    assert membership(member, Platform.DISCORD).state == State.MEMBER

@@ -142,8 +142,7 @@ def test_rate_limit_midway_is_waited_for_and_everyone_is_invited(fake_telegram):
     for index, user in enumerate(users):
         subscribe(user)
         link_telegram(user, 6000 + index)
-    fake_telegram.fail("createChatInviteLink", 429, retry_after=1, only_for=None)
-    fake_telegram.failures[0].times = 1
+    fake_telegram.fail("createChatInviteLink", 429, retry_after=1)
     fake_telegram.reset_requests()
 
     sync()
@@ -229,3 +228,35 @@ def test_expired_invite_of_someone_who_joined_unseen_becomes_member(fake_telegra
         sync()
     assert fake_telegram.calls("createChatInviteLink") == []
     assert membership(member, Platform.TELEGRAM).state == State.MEMBER
+
+
+def test_outage_during_removal_never_counts_as_removed(fake_telegram, member):
+    subscription = subscribe(member)
+    link_telegram(member, 5551)
+    sync()
+    fake_telegram.fail("banChatMember", 500, times=10)
+
+    with time_machine.travel(subscription.ends_at + timedelta(minutes=1)):
+        output = sync()
+
+    state = membership(member, Platform.TELEGRAM)
+    assert state.has_access and state.state == State.INVITED
+    assert "1 échec(s)" in output
+    assert "encore accès" in output
+    assert ChannelAction.objects.filter(user=member, action="remove", outcome="failed").count() == 1
+
+
+def test_after_max_attempts_the_membership_shows_action_required(fake_telegram, member, settings):
+    settings.CHANNEL_MAX_ATTEMPTS = 2
+    subscribe(member)
+    link_telegram(member, 5551)
+    fake_telegram.fail("createChatInviteLink", 500, times=10)
+
+    sync()
+    with time_machine.travel(clock.now() + timedelta(minutes=3)):
+        sync()
+
+    state = membership(member, Platform.TELEGRAM)
+    assert state.attempts == 2
+    assert state.state == State.ACTION_REQUIRED
+    assert not state.has_access

@@ -1,5 +1,7 @@
 """For installs without public HTTPS: read the bot's updates with getUpdates instead of the webhook."""
 
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -28,6 +30,7 @@ class Command(BaseCommand):
                     if options["once"]:
                         raise CommandError(f"getUpdates a échoué : {exc}") from exc
                     self.stderr.write(f"getUpdates a échoué : {exc}")
+                    time.sleep(5)  # an outage: do not hammer the API
                     continue
                 for update in updates:
                     result = telegram_update_handle(update=update.to_dict(), client=client)
