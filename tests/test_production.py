@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 
 from conftest import client_for
@@ -261,7 +262,7 @@ def test_start_sh_prod_serves_the_api_and_static_files_with_two_workers(tmp_path
     port = free_port()
     with running_redis() as (redis_port, _):
         env = _production_env(
-            DATABASE_URL=database_url(),
+            DATABASE_URL=f"{database_url()}?application_name=calmnessfi-api",
             REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
             HOST="127.0.0.1",
             PORT=str(port),
@@ -281,6 +282,15 @@ def test_start_sh_prod_serves_the_api_and_static_files_with_two_workers(tmp_path
             health = httpx.get(f"{base}/api/health/?code=oauth-code-secret", headers={"X-Request-ID": "probe-1"})
             ready = httpx.get(f"{base}/api/ready/")
             static = httpx.get(f"{base}/static/admin/css/base.css")
+            # The database drops every API connection (restart, failover): the workers reconnect, no error.
+            warm = [httpx.get(f"{base}/api/ready/").status_code for _ in range(4)]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                    ["calmnessfi-api"],
+                )
+                (killed,) = cursor.fetchone()
+            after_kill = [httpx.get(f"{base}/api/ready/").status_code for _ in range(6)]
             time.sleep(0.5)  # let the workers flush their log lines
         finally:
             if server.poll() is None:
@@ -292,6 +302,9 @@ def test_start_sh_prod_serves_the_api_and_static_files_with_two_workers(tmp_path
     assert (health.status_code, health.headers["X-Request-ID"]) == (200, "probe-1")
     assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": True, "cache": True})
     assert static.status_code == 200
+    assert warm == [200] * 4
+    assert killed >= 1
+    assert after_kill == [200] * 6  # CONN_HEALTH_CHECKS: a dead persistent connection is replaced, not a 503/500
     assert "text/css" in static.headers["Content-Type"]
     assert b"body" in static.content  # WhiteNoise served the collected file
     logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
