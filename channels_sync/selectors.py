@@ -74,8 +74,17 @@ def grant_q() -> Q:
 
 
 def renew_invite_q(*, at: datetime) -> Q:
-    """Telegram invites that expired unused (or whose join we never heard of): check, then re-invite."""
-    return Q(has_access=True, entitled=True, linked=True, state=State.INVITED, invite_expires_at__lte=at)
+    """Telegram invites that expired unused (or whose join we never heard of): check, then re-invite.
+
+    Includes "action required" rows that still hold access (a failed check or removal), so they are not stuck.
+    """
+    return Q(
+        has_access=True,
+        entitled=True,
+        linked=True,
+        state__in=[State.INVITED, State.ACTION_REQUIRED],
+        invite_expires_at__lte=at,
+    )
 
 
 def sync_work(*, platform: str, at: datetime) -> dict[str, QuerySet[ChannelMembership]]:

@@ -108,16 +108,17 @@ def _link_account(*, user, platform: str, remote_id: str, username: str = "", to
         link.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token)
         link.token_expires_at = tokens.expires_at
     link.save()
-    if membership.stale_remote_id or membership.state in (
+    if membership.stale_remote_id:
+        # The old account keeps its access until the sync revokes it; the new one is granted after that.
+        membership.state, membership.has_access, membership.invite_link = State.LINKED, False, ""
+    elif not membership.has_access and membership.state in (
         State.NOT_LINKED,
         State.LINK_PENDING,
         State.LEFT,
         State.ACTION_REQUIRED,
         State.REMOVED,
     ):
-        membership.state = State.LINKED
-        membership.has_access = False if membership.stale_remote_id else membership.has_access
-        membership.invite_link = ""
+        membership.state, membership.invite_link = State.LINKED, ""
     membership.attempts = 0
     membership.next_attempt_at = None
     membership.last_error = ""

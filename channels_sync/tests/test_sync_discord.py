@@ -223,3 +223,22 @@ def test_a_passing_server_error_is_retried_by_discord_py(fake_discord, member):
     statuses = [c.status for c in fake_discord.calls("add_member")]
     assert statuses == [500, 201]
     assert membership(member, Platform.DISCORD).state == State.MEMBER
+
+
+def test_member_who_reconnects_discord_after_action_required_is_added(fake_discord, member):
+    from urllib.parse import parse_qs, urlsplit
+
+    from channels_sync.services import discord_link_complete, discord_link_url
+
+    subscribe(member)
+    link_discord(member, fake_discord, DISCORD_ID, expires_in=timedelta(minutes=-1))
+    fake_discord.refresh_tokens.clear()
+    sync()
+    assert membership(member, Platform.DISCORD).state == State.ACTION_REQUIRED
+
+    state = parse_qs(urlsplit(discord_link_url(user=member)).query)["state"][0]
+    discord_link_complete(code=fake_discord.authorise(user_id=DISCORD_ID), state=state)
+    sync()
+
+    assert membership(member, Platform.DISCORD).state == State.MEMBER
+    assert fake_discord.members[DISCORD_ID] == {fake_discord.role_id}
