@@ -207,17 +207,22 @@ def _link(users, discord: FakeDiscord, *, state: str, has_access: bool) -> None:
 # What the outside world saw
 
 
+def _done(calls):
+    """The calls the platform carried out (refused ones changed nothing)."""
+    return [call for call in calls if 200 <= call.status < 300]
+
+
 def invites_per_member(telegram: FakeTelegram) -> Counter:
-    return Counter(call.body["name"] for call in telegram.calls("createChatInviteLink"))
+    return Counter(call.body["name"] for call in _done(telegram.calls("createChatInviteLink")))
 
 
 def telegram_removals(telegram: FakeTelegram) -> Counter:
-    return Counter(int(call.body["user_id"]) for call in telegram.calls("banChatMember"))
+    return Counter(int(call.body["user_id"]) for call in _done(telegram.calls("banChatMember")))
 
 
 def discord_calls_per_member(discord: FakeDiscord, name: str) -> Counter:
     prefix = f"{discord.PREFIX}/guilds/{discord.guild_id}/members/"
-    return Counter(call.path.removeprefix(prefix).split("/")[0] for call in discord.calls(name))
+    return Counter(call.path.removeprefix(prefix).split("/")[0] for call in _done(discord.calls(name)))
 
 
 def assert_everyone_in_once(users, telegram: FakeTelegram, discord: FakeDiscord) -> None:
@@ -472,3 +477,34 @@ def test_smtp_and_platforms_down_for_a_run_then_everything_is_delivered_later(sm
     assert set(emails.values_list("attempts", flat=True)) == {2}
     assert_everyone_in_once(entering, telegram, discord)
     assert_everyone_out_once(leaving, telegram, discord)
+
+
+def test_platforms_refusing_every_member_for_a_run_then_the_later_run_lets_everyone_in(smtp, telegram, discord):
+    entering = seed_channel_members(20, discord)
+    env = cron_env(app="refusals", smtp_url=smtp_url(smtp), telegram=telegram, discord=discord)
+    telegram.fail("createChatInviteLink", 500, times=10**6)
+    discord.fail("add_member", 400, times=10**6, description="Erreur temporaire")
+
+    code, out, err = finish(manage(CHANNELS, env=env))
+
+    assert code == 0, (out, err)  # one member's failure never fails the run: it is retried with backoff
+    assert "20 échec(s)" in out
+    failed = ChannelAction.objects.filter(user__in=entering, outcome="failed")
+    assert Counter(failed.values_list("action", flat=True)) == Counter({"invite": 20, "add": 20})
+    memberships = ChannelMembership.objects.filter(user__in=entering)
+    assert set(memberships.values_list("has_access", "attempts")) == {(False, 1)}
+    assert all(memberships.values_list("last_error", flat=True))
+    assert not memberships.filter(next_attempt_at__isnull=True).exists()
+
+    with telegram.lock, discord.lock:
+        telegram.failures.clear()
+        discord.failures.clear()
+    code, out, err = finish(manage(CHANNELS, env=env))  # right away: the backoff is not over, nothing is tried
+    assert code == 0, (out, err)
+    assert invites_per_member(telegram) == Counter()
+
+    code, out, err = finish(manage_later(NEXT_CRON_RUN, CHANNELS, env=env))
+
+    assert code == 0, (out, err)
+    assert_everyone_in_once(entering, telegram, discord)
+    assert set(memberships.values_list("attempts", "last_error")) == {(0, "")}
