@@ -87,6 +87,8 @@ def _requests_for(scenario: str, spec: dict, index: int) -> bytes:
         return _raw("POST", "/api/auth/login/", host, {}, {"email": member["email"], "password": PASSWORD})
     if scenario == "dashboard":
         return _raw("GET", "/api/auth/user/dashboard/", host, bearer, None)
+    if scenario == "eligibility":  # the floor of an authenticated read: the JWT's user query and little else
+        return _raw("GET", "/api/auth/user/payment-eligibility/", host, bearer, None)
     if scenario == "notifications":
         return _raw("GET", "/api/auth/user/notifications/", host, bearer, None)
     if scenario == "profile":
@@ -289,7 +291,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument(
-        "--endpoints", default="health,dashboard,notifications,profile,login", help="comma-separated, in order"
+        "--endpoints",
+        default="health,dashboard,notifications,profile,login",
+        help="comma-separated, in order (also: eligibility, the cheapest authenticated read)",
     )
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # the second process
     args = parser.parse_args()
