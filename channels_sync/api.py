@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels_sync import services
+from channels_sync.models import Platform
 from channels_sync.serializers import MemberChannelsSerializer
 
 logger = logging.getLogger("calmnessfi.channels")
@@ -103,9 +104,10 @@ class DiscordCallbackView(APIView):
         try:
             if request.query_params.get("error"):
                 raise services.LinkError(_("Autorisation refusée sur Discord."))
-            services.discord_link_complete(code=code, state=state)
+            user = services.discord_link_complete(code=code, state=state)
         except services.LinkError as exc:
             return self._redirect({"discord": "erreur", "message": str(exc)})
+        services.member_sync_after_link(user=user, platform=Platform.DISCORD)
         return self._redirect({"discord": "ok"})
 
     @staticmethod

@@ -170,8 +170,8 @@ def telegram_start(*, telegram_user_id: int, username: str, token: str) -> str:
     link_token.save(update_fields=["used_at"])
     if selectors.is_entitled(user=link_token.user, platform=Platform.TELEGRAM, at=at):
         return _(
-            "Votre compte Telegram est lié à CalmnessFi. Votre lien d'invitation personnel vous sera envoyé "
-            "ici dans quelques minutes."
+            "Votre compte Telegram est lié à CalmnessFi. Votre lien d'invitation personnel vous est envoyé "
+            "ici dans quelques instants."
         )
     return _(
         "Votre compte Telegram est lié à CalmnessFi. Vous recevrez votre invitation dès que votre abonnement "
@@ -509,7 +509,8 @@ def channel_sync(
     work = selectors.sync_work(platform=platform, at=at)
     if user_ids is not None:
         work = {kind: qs.filter(user_id__in=user_ids) for kind, qs in work.items()}
-    report.counts["skipped"] = selectors.entitled_but_waiting_count(platform=platform, at=at)
+    if user_ids is None:
+        report.counts["skipped"] = selectors.entitled_but_waiting_count(platform=platform, at=at)
     if dry_run:
         for kind in KIND_ORDER:
             if kind in work:
@@ -556,6 +557,15 @@ def _run_batch(runner: _Runner, kind: str, ids: list[int], owner: str, report: P
 
 
 # Admin actions
+def member_sync_after_link(*, user, platform: str) -> None:
+    """Right after a member links an account: grant (or revoke a replaced account) now rather than at the
+    next cron run. Best effort: whatever fails here, the cron run does it again."""
+    try:
+        channel_sync(platform=platform, user_ids=[user.pk])
+    except Exception:
+        logger.exception("sync after link failed", extra={"platform": platform, "user_id": user.pk})
+
+
 def membership_resync_now(*, membership: ChannelMembership) -> PlatformReport:
     """Clears the backoff and syncs this member on this platform right away."""
     ChannelMembership.objects.filter(pk=membership.pk).update(next_attempt_at=None, attempts=0, lease_until=None)
@@ -642,6 +652,8 @@ def _on_message(message: dict, client: TelegramClient) -> str:
     answer = telegram_start(telegram_user_id=sender["id"], username=sender.get("username") or "", token=token)
     link = AccountLink.objects.filter(platform=Platform.TELEGRAM, remote_id=str(sender["id"])).first()
     _reply(client, user=link.user if link else None, chat_id=sender["id"], text=answer)
+    if link is not None:
+        member_sync_after_link(user=link.user, platform=Platform.TELEGRAM)
     return "start"
 
 

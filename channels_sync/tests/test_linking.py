@@ -95,15 +95,37 @@ def test_relinking_another_telegram_account_revokes_the_old_grant_first(fake_tel
     link_telegram(member, 4242)
     call_command("manage_channel_members", "--platform", "telegram")
     url = auth_client.post("/api/auth/user/telegram/link/").json()["url"]
-    post_update(api_client, fake_telegram.start_update(user_id=5353, text=f"/start {token_of(url)}"))
     fake_telegram.reset_requests()
 
-    call_command("manage_channel_members", "--platform", "telegram")
+    post_update(api_client, fake_telegram.start_update(user_id=5353, text=f"/start {token_of(url)}"))
 
     names = [fake_telegram.name_of(c.method, c.path) for c in fake_telegram.calls()]
     assert names.index("banChatMember") < names.index("createChatInviteLink")
     assert fake_telegram.calls("banChatMember")[0].body["user_id"] == 4242
     assert fake_telegram.messages[-1]["chat_id"] == 5353
+    assert membership(member, Platform.TELEGRAM).state == State.INVITED
+
+
+def test_an_entitled_member_gets_the_invite_right_after_start(fake_telegram, auth_client, member, api_client):
+    subscribe(member)
+    url = auth_client.post("/api/auth/user/telegram/link/").json()["url"]
+
+    post_update(api_client, fake_telegram.start_update(user_id=4242, text=f"/start {token_of(url)}"))
+
+    answer, invite = fake_telegram.messages
+    assert "lié" in answer["text"]
+    assert membership(member, Platform.TELEGRAM).invite_link in invite["text"]
+
+
+def test_an_entitled_member_is_added_to_discord_right_after_the_callback(fake_discord, auth_client, member, api_client):
+    subscribe(member)
+    state = parse_qs(urlsplit(auth_client.get("/api/auth/user/discord/link/").json()["url"]).query)["state"][0]
+    code = fake_discord.authorise(user_id="300000000000000042")
+
+    api_client.get("/api/auth/discord/callback/", {"code": code, "state": state})
+
+    assert fake_discord.members["300000000000000042"] == {fake_discord.role_id}
+    assert membership(member, Platform.DISCORD).state == State.MEMBER
 
 
 def test_webhook_refuses_a_wrong_or_missing_secret(fake_telegram, api_client):
