@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from channels_sync.admin_inlines import ChannelActionInline, ChannelMembershipInline
 from payments.admin_inlines import PaymentInline
 from subscriptions.admin_inlines import SubscriptionInline
 
@@ -65,7 +66,7 @@ class CompleteProfileFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    inlines = [PaymentInline, SubscriptionInline]
+    inlines = [PaymentInline, SubscriptionInline, ChannelMembershipInline, ChannelActionInline]
     form = MemberChangeForm
     add_form = MemberCreationForm
     ordering = ("-date_joined",)

@@ -7,9 +7,11 @@ pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/accounts/user/"
 
-# Management forms of the payments and subscriptions inlines shown on a member's page.
+# Management forms of the payments, subscriptions and channel inlines shown on a member's page.
 NO_INLINE_ROWS = {
-    f"{prefix}-{key}": "0" for prefix in ("payments", "subscriptions") for key in ("TOTAL_FORMS", "INITIAL_FORMS")
+    f"{prefix}-{key}": "0"
+    for prefix in ("payments", "subscriptions", "channel_memberships", "channel_actions")
+    for key in ("TOTAL_FORMS", "INITIAL_FORMS")
 }
 
 
