@@ -35,6 +35,7 @@ from channels_sync.clients import (
 )
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, LinkToken, Platform
 from core import clock
+from subscriptions.dashboard_cache import dashboard_cache_forget
 from subscriptions.models import Subscription
 
 logger = logging.getLogger("calmnessfi.channels")
@@ -84,6 +85,7 @@ def _set_added(*, user_id: int, platform: str, value: bool, at: datetime) -> Non
     if value:
         subscriptions = subscriptions.filter(selectors.entitled_subscriptions_q(platform=platform, at=at))
     subscriptions.exclude(**{flag: value}).update(**{flag: value})
+    dashboard_cache_forget(user_ids=[user_id])  # the subscriptions' telegram_added / discord_added
 
 
 def _link_account(*, user, platform: str, remote_id: str, username: str = "", tokens=None) -> AccountLink:
@@ -299,6 +301,7 @@ def _record_success(membership: ChannelMembership, outcome: Done, at: datetime) 
     fields = {"attempts": 0, "next_attempt_at": None, "last_error": "", "lease_until": None, "lease_owner": ""}
     fields.update(outcome.changes)
     ChannelMembership.objects.filter(pk=membership.pk).update(**fields, updated_at=clock.now())
+    dashboard_cache_forget(user_ids=[membership.user_id])  # the dashboard's channels block
     ChannelAction.objects.bulk_create(outcome.actions)
     if outcome.added is not None:
         _set_added(user_id=membership.user_id, platform=membership.platform, value=outcome.added, at=at)
@@ -318,6 +321,7 @@ def _record_failure(membership: ChannelMembership, exc: MemberActionFailed, acti
     if exc.needs_member or attempts >= settings.CHANNEL_MAX_ATTEMPTS:
         fields["state"] = State.ACTION_REQUIRED
     ChannelMembership.objects.filter(pk=membership.pk).update(**fields, updated_at=clock.now())
+    dashboard_cache_forget(user_ids=[membership.user_id])  # the dashboard's channels block
     ChannelAction.objects.bulk_create(actions)
 
 
@@ -715,6 +719,7 @@ def _on_join_request(request: dict, client: TelegramClient) -> str:
             ChannelMembership.objects.filter(pk=membership.pk).update(
                 state=State.MEMBER, has_access=True, invite_link="", updated_at=clock.now()
             )
+            dashboard_cache_forget(user_ids=[membership.user_id])
             _set_added(user_id=user.pk, platform=Platform.TELEGRAM, value=True, at=clock.now())
     return "approved"
 
@@ -759,6 +764,7 @@ def _on_chat_member(change: dict, client: TelegramClient) -> str:
                 last_error=_("Lien utilisé par un autre compte Telegram (%(id)s).") % {"id": person_id},
                 updated_at=at,
             )
+            dashboard_cache_forget(user_ids=[owner.user_id])
             return "intruder_removed"
         if membership is None:
             return "ignored"  # not one of ours (added by an admin, for instance)
@@ -775,6 +781,7 @@ def _on_chat_member(change: dict, client: TelegramClient) -> str:
             ChannelMembership.objects.filter(pk=membership.pk).update(
                 state=State.MEMBER, has_access=True, invite_link="", updated_at=at
             )
+            dashboard_cache_forget(user_ids=[membership.user_id])
             _set_added(user_id=link.user_id, platform=Platform.TELEGRAM, value=True, at=at)
         return "joined"
     if left:
@@ -785,6 +792,7 @@ def _on_chat_member(change: dict, client: TelegramClient) -> str:
             ChannelMembership.objects.filter(pk=membership.pk).update(
                 state=State.LEFT, has_access=False, invite_link="", updated_at=at
             )
+            dashboard_cache_forget(user_ids=[membership.user_id])
             _set_added(user_id=link.user_id, platform=Platform.TELEGRAM, value=False, at=at)
         return "left"
     return "ignored"

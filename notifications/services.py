@@ -23,6 +23,7 @@ from notifications.calendar import CalendarEntry, already_covered, entry_due
 from notifications.models import NotificationDelivery, UserNotification
 from notifications.selectors import UNREAD_STATUSES, deliveries_claimable, subscriptions_ending_coverage
 from notifications.senders import SENDERS, DeliveryOutcome
+from subscriptions.dashboard_cache import dashboard_cache_forget
 from subscriptions.models import Subscription
 
 logger = logging.getLogger("calmnessfi.notifications")
@@ -193,6 +194,7 @@ def _create_with_deliveries(due: list[_Due], *, scheduled_for: datetime) -> Coun
             for channel in SENDERS
         ],
     )
+    dashboard_cache_forget(user_ids=[d.user_id for d in due])  # raw inserts: no post_save to rely on
     return Counter(notification_type for _, notification_type in fresh)
 
 
@@ -292,9 +294,11 @@ def _record(
                 status=status.SENT, sent_at=now, last_error="", next_attempt_at=None, updated_at=now
             )
             if marks_notification_sent:
-                UserNotification.objects.filter(
+                newly_sent = UserNotification.objects.filter(
                     pk__in=[by_id[i].notification_id for i in sent_ids], status=UserNotification.Status.PENDING
-                ).update(status=UserNotification.Status.SENT, sent_at=now)
+                )
+                dashboard_cache_forget(user_ids=newly_sent.values_list("user_id", flat=True).distinct())
+                newly_sent.update(status=UserNotification.Status.SENT, sent_at=now)
         for reason, ids in skipped.items():
             NotificationDelivery.objects.filter(pk__in=ids).update(
                 status=status.SKIPPED, last_error=reason, next_attempt_at=None, updated_at=now
@@ -324,14 +328,17 @@ def notification_mark_read(*, notification: UserNotification) -> UserNotificatio
     if notification.status in UNREAD_STATUSES:
         notification.status = UserNotification.Status.READ
     notification.save(update_fields=["status", "read_at"])
+    dashboard_cache_forget(user_ids=[notification.user_id])
     return notification
 
 
 def notifications_mark_all_read(*, user) -> int:
     """Marks every unread notification of the member read; returns how many changed."""
-    return user.notifications.filter(status__in=UNREAD_STATUSES).update(
+    changed = user.notifications.filter(status__in=UNREAD_STATUSES).update(
         status=UserNotification.Status.READ, read_at=clock.now()
     )
+    dashboard_cache_forget(user_ids=[user.pk])
+    return changed
 
 
 def notification_dismiss(*, notification: UserNotification) -> UserNotification:
@@ -340,4 +347,5 @@ def notification_dismiss(*, notification: UserNotification) -> UserNotification:
         notification.read_at = clock.now()
     notification.status = UserNotification.Status.DISMISSED
     notification.save(update_fields=["status", "read_at"])
+    dashboard_cache_forget(user_ids=[notification.user_id])
     return notification

@@ -11,6 +11,7 @@ from channels_sync.serializers import MemberChannelsSerializer
 from core import clock
 from payments.serializers import PaymentSerializer
 from subscriptions.dashboard import dashboard_for_member
+from subscriptions.dashboard_cache import dashboard_cache_lookup, dashboard_cache_render, dashboard_cache_store
 from subscriptions.models import Plan
 from subscriptions.selectors import subscriptions_for_member
 from subscriptions.serializers import CountdownSerializer, PlanSerializer, SubscriptionSerializer
@@ -68,5 +69,22 @@ class DashboardSerializer(serializers.Serializer):
 class DashboardApi(APIView):
     @extend_schema(responses=DashboardSerializer, summary="Tableau de bord du membre")
     def get(self, request):
-        dashboard = dashboard_for_member(user=request.user)
-        return Response(DashboardSerializer(dashboard, context={"at": dashboard.server_time}).data)
+        # Cached per member (subscriptions/dashboard_cache.py): the time-driven fields are recomputed at `at`.
+        at = clock.now()
+        lookup = dashboard_cache_lookup(user_id=request.user.pk, at=at)
+        if lookup.entry is not None:
+            body = dashboard_cache_render(
+                entry=lookup.entry,
+                user_block=ProfileSerializer(request.user).data,
+                at=at,
+                server_time=serializers.DateTimeField().to_representation(at),
+            )
+            return Response(body)
+        dashboard = dashboard_for_member(user=request.user, at=at)
+        body = DashboardSerializer(dashboard, context={"at": at}).data
+        ends_at = {
+            "countdown": dashboard.countdown["ends_at"] if dashboard.countdown else None,
+            "active": [subscription.ends_at for subscription in dashboard.active_subscriptions],
+        }
+        dashboard_cache_store(lookup=lookup, body=body, at=at, next_change=dashboard.next_change, ends_at=ends_at)
+        return Response(body)

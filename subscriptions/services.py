@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import clock
+from subscriptions.dashboard_cache import dashboard_cache_forget
 from subscriptions.models import Plan, Subscription
 from subscriptions.selectors import coverage_end, subscriptions_active_for
 
@@ -77,9 +78,9 @@ def subscriptions_mark_expired(*, at: datetime | None = None) -> int:
     the admin and the cron commands.
     """
     at = at or clock.now()
-    return Subscription.objects.filter(status=Subscription.Status.ACTIVE, ends_at__lte=at).update(
-        status=Subscription.Status.EXPIRED, updated_at=at
-    )
+    ended = Subscription.objects.filter(status=Subscription.Status.ACTIVE, ends_at__lte=at)
+    dashboard_cache_forget(user_ids=ended.values_list("user_id", flat=True).distinct())
+    return ended.update(status=Subscription.Status.EXPIRED, updated_at=at)
 
 
 @transaction.atomic
