@@ -25,7 +25,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment  # noqa: E402
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
@@ -142,11 +142,21 @@ def main() -> int:
             cursor.execute("ANALYZE")
         print(f"\ndatabase: {connection.vendor}, {args.requests} requests per member (median)")
         print(f"{'history rows':>14} {'queries':>8} {'median ms':>10}")
-        clients = [client_for(user) for _, user in members]
-        query_counts = [count_queries(client) for client in clients]
-        medians = median_latencies_ms(clients, args.requests)
+        # Uncached: the per-member dashboard cache off, so every request computes the body.
+        with override_settings(DASHBOARD_CACHE_SECONDS=0):
+            clients = [client_for(user) for _, user in members]
+            query_counts = [count_queries(client) for client in clients]
+            medians = median_latencies_ms(clients, args.requests)
         results = list(zip(args.sizes, query_counts, medians, strict=True))
         for size, count, median_ms in results:
+            print(f"{size:>14} {count:>8} {median_ms:>10.2f}")
+        # Cached (the default): the same members, every request after the first a hit.
+        with override_settings(DASHBOARD_CACHE_SECONDS=3600):
+            cached_counts = [count_queries(client) for client in clients]
+            cached_medians = median_latencies_ms(clients, args.requests)
+        print("\ncached (per-member dashboard cache, local memory; every request after the first a hit)")
+        print(f"{'history rows':>14} {'queries':>8} {'median ms':>10}")
+        for size, count, median_ms in zip(args.sizes, cached_counts, cached_medians, strict=True):
             print(f"{size:>14} {count:>8} {median_ms:>10.2f}")
         counts = {count for _, count, _ in results}
         ratio = results[-1][2] / results[0][2]
