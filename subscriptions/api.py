@@ -75,7 +75,7 @@ class DashboardApi(APIView):
         if lookup.entry is not None:
             body = dashboard_cache_render(
                 entry=lookup.entry,
-                user_block=ProfileSerializer(request.user).data,
+                user=request.user,
                 at=at,
                 server_time=serializers.DateTimeField().to_representation(at),
             )
@@ -86,5 +86,7 @@ class DashboardApi(APIView):
             "countdown": dashboard.countdown["ends_at"] if dashboard.countdown else None,
             "active": [subscription.ends_at for subscription in dashboard.active_subscriptions],
         }
-        dashboard_cache_store(lookup=lookup, body=body, at=at, next_change=dashboard.next_change, ends_at=ends_at)
+        dashboard_cache_store(
+            lookup=lookup, user=request.user, body=body, at=at, next_change=dashboard.next_change, ends_at=ends_at
+        )
         return Response(body)

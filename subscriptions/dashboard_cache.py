@@ -1,9 +1,10 @@
 """The per-member cache of the dashboard body: the one place that reads, writes and forgets it.
 
 What is cached: the serialized dashboard without the parts that move with the clock (`server_time`, the
-countdown's days/hours/minutes/seconds/total_seconds, each active subscription's `time_remaining`) and without
-the profile block (serialized from `request.user`, already loaded by authentication, on every request). Those are
-recomputed from the cached `ends_at` values with `core.clock.now()` on every request.
+countdown's days/hours/minutes/seconds/total_seconds, each active subscription's `time_remaining`), which are
+recomputed from the cached `ends_at` values with `core.clock.now()` on every request. The profile block is kept
+with the raw values it was serialized from and reused only while `request.user` (loaded by authentication on every
+request) still has exactly those values; otherwise it is serialized again.
 
 Never stale:
 - time: an entry is valid only until the next instant at which the body would change without any write (a
@@ -30,6 +31,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import translation
 
+from accounts.serializers import PROFILE_FIELDS, ProfileSerializer
 from subscriptions.selectors import time_remaining
 
 KEY = "dashboard:v1"
@@ -76,7 +78,7 @@ def dashboard_cache_lookup(*, user_id: int, at: datetime) -> Lookup:
 
 
 def dashboard_cache_store(
-    *, lookup: Lookup, body: dict, at: datetime, next_change: datetime | None, ends_at: dict
+    *, lookup: Lookup, user, body: dict, at: datetime, next_change: datetime | None, ends_at: dict
 ) -> None:
     """Keep `body` (serialized at `at`) until the first of: next_change, at + DASHBOARD_CACHE_SECONDS.
 
@@ -92,13 +94,25 @@ def dashboard_cache_store(
     if timeout < 1:
         return
     cached = {key: value for key, value in body.items() if key not in ("user", "server_time")}
-    entry = {"stamp": lookup.stamp, "valid_until": valid_until, "body": cached, "ends_at": ends_at}
+    entry = {
+        "stamp": lookup.stamp,
+        "valid_until": valid_until,
+        "body": cached,
+        "ends_at": ends_at,
+        "profile": (profile_fingerprint(user), body["user"]),
+    }
     cache.set(_entry_key(lookup.user_id), entry, timeout=timeout)
 
 
-def dashboard_cache_render(*, entry: dict, user_block: dict, at: datetime, server_time: str) -> dict:
-    """A cached entry completed for instant `at`: profile, server time and every countdown recomputed."""
-    result = {"user": user_block}
+def profile_fingerprint(user) -> tuple:
+    """Every value the profile block is serialized from (all plain model fields)."""
+    return tuple(getattr(user, name) for name in PROFILE_FIELDS)
+
+
+def dashboard_cache_render(*, entry: dict, user, at: datetime, server_time: str) -> dict:
+    """A cached entry completed for instant `at`: profile checked against `user`, server time and countdowns."""
+    fingerprint, block = entry["profile"]
+    result = {"user": block if fingerprint == profile_fingerprint(user) else ProfileSerializer(user).data}
     ends_at = entry["ends_at"]
     for key, value in entry["body"].items():
         if key == "countdown" and value is not None:

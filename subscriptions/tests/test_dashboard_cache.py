@@ -96,6 +96,18 @@ def test_queued_renewal_start_bounds_the_entry(member):
     assert dashboard.next_change == queued.starts_at
 
 
+def test_profile_edit_shows_at_once_on_a_cache_hit(member, django_assert_num_queries):
+    client = client_for(member)
+    client.get(URL)
+    response = client.patch(
+        "/api/auth/user/profile/", data=json.dumps({"first_name": "Renée"}), content_type="application/json"
+    )
+    assert response.status_code == 200, response.json()
+    with django_assert_num_queries(1):  # still a hit: only the profile block is serialized again
+        body = client.get(URL).json()
+    assert body["user"]["first_name"] == "Renée"
+
+
 def test_declared_payment_shows_at_once(member):
     plan = PlanFactory()
     client = client_for(member)
@@ -191,7 +203,12 @@ def test_an_entry_filled_from_a_snapshot_older_than_a_write_is_never_served(memb
         stale = {"stats": {"total_payments": 0}, "active_subscriptions": [], "countdown": None}
         PaymentFactory(user=member)  # the write (and its forget) lands between the read and the store
         dashboard_cache_store(
-            lookup=lookup, body=stale, at=at, next_change=None, ends_at={"countdown": None, "active": []}
+            lookup=lookup,
+            user=member,
+            body={**stale, "user": {}},
+            at=at,
+            next_change=None,
+            ends_at={"countdown": None, "active": []},
         )
         assert dashboard_cache_lookup(user_id=member.pk, at=at).entry is None
         assert client_for(member).get(URL).json()["stats"]["total_payments"] == 1
