@@ -11,3 +11,6 @@ STORAGES = {
 FIELD_ENCRYPTION_KEY = "kP1qUu3Jx6mQWzq0d3J0m0c1Yc3mM5vJ8gk0g3v2r4Y="  # test-only Fernet key
 LOG_LEVEL = "WARNING"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Tests never run collectstatic: WhiteNoise serves from the finders, looked up per request.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
