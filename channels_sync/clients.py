@@ -88,7 +88,43 @@ _CHAT_ERRORS = (
 )
 
 
-class TelegramClient:
+class _SyncClient:
+    """Runs an async library's calls synchronously on a private event loop, opened on first use.
+
+    Subclasses implement `_start()` (log in) and `_stop()` (close sessions) as coroutine functions.
+    """
+
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    async def _start(self) -> None:
+        raise NotImplementedError
+
+    async def _stop(self) -> None:
+        raise NotImplementedError
+
+    def _ensure(self) -> None:
+        if self.loop is not None:
+            return
+        self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(self._start())
+
+    def close(self) -> None:
+        if self.loop is None:
+            return
+        try:
+            self.loop.run_until_complete(self._stop())
+        finally:
+            self.loop.close()
+            self.loop = None
+
+
+class TelegramClient(_SyncClient):
     """python-telegram-bot's `Bot`, pointed at settings.TELEGRAM_API_BASE_URL, used synchronously."""
 
     def __init__(self):
@@ -99,34 +135,18 @@ class TelegramClient:
             request=HTTPXRequest(connection_pool_size=8, read_timeout=15, connect_timeout=10),
         )
         self.pacer = Pacer(settings.TELEGRAM_MAX_REQUESTS_PER_SECOND)
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.rate_limited = 0  # 429s answered and waited for
 
-    def __enter__(self) -> "TelegramClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _ensure(self) -> None:
-        if self.loop is not None:
-            return
-        self.loop = asyncio.new_event_loop()
+    async def _start(self) -> None:
         try:
-            self.loop.run_until_complete(self.bot.initialize())  # getMe
+            await self.bot.initialize()  # getMe
         except tg_error.InvalidToken as exc:
             raise PlatformUnavailable(_("Telegram : le jeton du bot est refusé (TELEGRAM_BOT_TOKEN).")) from exc
         except tg_error.TelegramError as exc:
             raise PlatformUnavailable(_("Telegram injoignable : %(error)s") % {"error": exc}) from exc
 
-    def close(self) -> None:
-        if self.loop is None:
-            return
-        try:
-            self.loop.run_until_complete(self.bot.shutdown())
-        finally:
-            self.loop.close()
-            self.loop = None
+    async def _stop(self) -> None:
+        await self.bot.shutdown()
 
     def _call(self, make_coro, *, chat_level: bool):
         """Run one Bot API call: waits out 429s (bounded), sorts errors into the module's kinds."""
@@ -239,44 +259,28 @@ _DISCORD_MEMBER_ERRORS = {10007, 10013}  # Unknown Member, Unknown User
 _DISCORD_TOKEN_ERRORS = {50025}  # Invalid OAuth2 access token
 
 
-class DiscordClient:
+class DiscordClient(_SyncClient):
     """discord.py's HTTPClient logged in with the bot token, without any gateway connection."""
 
     def __init__(self):
         self.guild_id = settings.DISCORD_GUILD_ID
         self.role_id = settings.DISCORD_ROLE_ID
         self.pacer = Pacer(settings.DISCORD_MAX_REQUESTS_PER_SECOND)
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.http: discord_http.HTTPClient | None = None
         # discord.py builds every URL from this class attribute (set before any Route is made).
         discord_http.Route.BASE = settings.DISCORD_API_BASE_URL.rstrip("/")
 
-    def __enter__(self) -> "DiscordClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _ensure(self) -> None:
-        if self.loop is not None:
-            return
-        self.loop = asyncio.new_event_loop()
+    async def _start(self) -> None:
         self.http = discord_http.HTTPClient(self.loop)
         try:
-            self.loop.run_until_complete(self.http.static_login(settings.DISCORD_BOT_TOKEN))  # GET /users/@me
+            await self.http.static_login(settings.DISCORD_BOT_TOKEN)  # GET /users/@me
         except discord.LoginFailure as exc:
             raise PlatformUnavailable(_("Discord : le jeton du bot est refusé (DISCORD_BOT_TOKEN).")) from exc
         except (discord.HTTPException, OSError) as exc:
             raise PlatformUnavailable(_("Discord injoignable : %(error)s") % {"error": exc}) from exc
 
-    def close(self) -> None:
-        if self.loop is None:
-            return
-        try:
-            self.loop.run_until_complete(self.http.close())
-        finally:
-            self.loop.close()
-            self.loop = None
+    async def _stop(self) -> None:
+        await self.http.close()
 
     def _call(self, make_coro):
         self._ensure()
