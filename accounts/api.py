@@ -4,7 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -113,21 +113,34 @@ class EmailInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 
 
-class ResendVerificationView(ThrottledPublicAPIView):
-    throttle_scope = "resend"
-
-    @extend_schema(
+def _email_request_schema(summary: str):
+    return extend_schema(
         tags=[TAG],
-        summary="Renvoyer l'e-mail de vérification",
+        summary=summary,
         description="Répond 202 dans tous les cas (aucune information sur l'existence du compte).",
         request=EmailInputSerializer,
         responses={202: DetailSerializer, 400: OpenApiResponse(description="Champ invalide"), 429: DetailSerializer},
     )
+
+
+class EmailRequestView(ThrottledPublicAPIView):
+    """A request by e-mail address that answers 202 whatever the address, so no account is revealed."""
+
+    @staticmethod
+    def act(*, email: str) -> None:
+        raise NotImplementedError
+
     def post(self, request):
         serializer = EmailInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_resend_verification(email=serializer.validated_data["email"])
+        self.act(email=serializer.validated_data["email"])
         return _detail(str(ACCEPTED_MESSAGE), status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(post=_email_request_schema("Renvoyer l'e-mail de vérification"))
+class ResendVerificationView(EmailRequestView):
+    throttle_scope = "resend"
+    act = staticmethod(services.user_resend_verification)
 
 
 class LoginView(ThrottledPublicAPIView):
@@ -209,21 +222,10 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
-class PasswordResetView(ThrottledPublicAPIView):
+@extend_schema_view(post=_email_request_schema("Demander la réinitialisation du mot de passe"))
+class PasswordResetView(EmailRequestView):
     throttle_scope = "password_reset"
-
-    @extend_schema(
-        tags=[TAG],
-        summary="Demander la réinitialisation du mot de passe",
-        description="Répond 202 dans tous les cas (aucune information sur l'existence du compte).",
-        request=EmailInputSerializer,
-        responses={202: DetailSerializer, 400: OpenApiResponse(description="Champ invalide"), 429: DetailSerializer},
-    )
-    def post(self, request):
-        serializer = EmailInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.user_request_password_reset(email=serializer.validated_data["email"])
-        return _detail(str(ACCEPTED_MESSAGE), status.HTTP_202_ACCEPTED)
+    act = staticmethod(services.user_request_password_reset)
 
 
 class PasswordResetConfirmView(PublicAPIView):
