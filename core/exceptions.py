@@ -29,6 +29,9 @@ def json_exception_handler(exc, context):
         # DRF's JSON parser message is English-only; the parser's own words stay in the logs.
         logger.info("Malformed JSON body: %s", exc.detail)
         exc = exceptions.ParseError(_("Requête invalide : le corps n'est pas un JSON valide."))
+    elif isinstance(exc, Http404):
+        # get_object_or_404's message names the model in English ("No UserNotification matches…").
+        exc = exceptions.NotFound(_("Ressource introuvable."))
     elif isinstance(exc, exceptions.ValidationError) and _is_no_data_error(exc.detail):
         # A JSON `null` body: DRF's message is a literal English string, outside its translations.
         exc = exceptions.ValidationError(
@@ -36,6 +39,9 @@ def json_exception_handler(exc, context):
         )
     response = exception_handler(exc, context)
     if response is not None:
+        if isinstance(response.data, dict):
+            # simplejwt adds per-token-class "messages" whose French translations are marked fuzzy (English).
+            response.data.pop("messages", None)
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             response["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
         return response
