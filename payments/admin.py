@@ -9,6 +9,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -180,7 +181,10 @@ class PaymentAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 _("Paiement confirmé : abonnement du %(start)s au %(end)s.")
-                % {"start": f"{subscription.starts_at:%d/%m/%Y}", "end": f"{subscription.ends_at:%d/%m/%Y}"},
+                % {
+                    "start": f"{timezone.localtime(subscription.starts_at):%d/%m/%Y}",
+                    "end": f"{timezone.localtime(subscription.ends_at):%d/%m/%Y}",
+                },
                 messages.SUCCESS,
             )
         return HttpResponseRedirect(self._change_url(payment))

@@ -1,4 +1,5 @@
 import pytest
+import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import mail
 from django.urls import reverse
@@ -182,3 +183,15 @@ def test_member_page_inlines_are_valid_and_show_the_members_rows(rf, admin_user,
     assert list(payment_inline.get_formset(request, member)(instance=member).queryset) == [payment]
     assert list(subscription_inline.get_formset(request, member)(instance=member).queryset) == [subscription]
     assert not payment_inline.has_add_permission(request, member)
+
+
+def test_confirm_button_message_gives_dates_in_paris_time(admin_client):
+    # 23:30 UTC on 31 January is already 1 February in Paris.
+    payment = PaymentFactory(plan=PlanFactory(duration_days=30))
+    url = reverse("admin:payments_payment_confirm", args=[payment.pk])
+
+    with time_machine.travel("2026-01-31 23:30:00+00:00", tick=False):
+        response = admin_client.post(url, follow=True)
+
+    messages = [str(message) for message in response.context["messages"]]
+    assert "Paiement confirmé : abonnement du 01/02/2026 au 03/03/2026." in messages

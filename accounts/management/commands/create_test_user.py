@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -55,6 +56,5 @@ class Command(BaseCommand):
         from subscriptions.services import subscription_seed_for_test_member
 
         subscription = subscription_seed_for_test_member(user=user)
-        self.stdout.write(
-            f"Abonnement {subscription.plan.name} actif jusqu'au {subscription.ends_at:%d/%m/%Y %H:%M} (UTC)."
-        )
+        ends_at = timezone.localtime(subscription.ends_at)
+        self.stdout.write(f"Abonnement {subscription.plan.name} actif jusqu'au {ends_at:%d/%m/%Y %H:%M}.")
