@@ -257,6 +257,8 @@ ALLOWED_UPDATES = ["message", "chat_join_request", "chat_member"]
 
 _DISCORD_MEMBER_ERRORS = {10007, 10013}  # Unknown Member, Unknown User
 _DISCORD_TOKEN_ERRORS = {50025}  # Invalid OAuth2 access token
+_DISCORD_UNKNOWN_GUILD = 10004
+_DISCORD_UNKNOWN_ROLE = 10011
 
 
 class DiscordClient(_SyncClient):
@@ -299,6 +301,23 @@ class DiscordClient(_SyncClient):
                 % {"guild": self.guild_id, "error": exc.text}
             ) from exc
         except discord.HTTPException as exc:  # NotFound, 5xx after discord.py's retries, 400
+            # A wrong guild or role id is a setting to fix, not each member's problem: stop the platform.
+            if exc.code == _DISCORD_UNKNOWN_GUILD:
+                raise PlatformUnavailable(
+                    _(
+                        "Discord : le serveur %(guild)s est inconnu (« Unknown Guild »). Vérifiez DISCORD_GUILD_ID "
+                        "(identifiant du serveur) et que le bot y a bien été invité."
+                    )
+                    % {"guild": self.guild_id}
+                ) from exc
+            if exc.code == _DISCORD_UNKNOWN_ROLE:
+                raise PlatformUnavailable(
+                    _(
+                        "Discord : le rôle %(role)s est inconnu sur le serveur %(guild)s (« Unknown Role »). "
+                        "Vérifiez DISCORD_ROLE_ID (identifiant du rôle abonné)."
+                    )
+                    % {"role": self.role_id, "guild": self.guild_id}
+                ) from exc
             raise MemberActionFailed(exc.text or str(exc), response={"status": exc.status, "code": exc.code}) from exc
         except discord.RateLimited as exc:
             raise MemberActionFailed(str(exc), response={"retry_after": exc.retry_after}) from exc

@@ -153,6 +153,33 @@ def test_missing_permissions_stops_discord_with_a_french_error(fake_discord, mem
     assert "droits nécessaires sur le serveur" in out.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("setting", "wrong_id", "said"),
+    [
+        ("DISCORD_GUILD_ID", "800000000000000099", "Unknown Guild"),
+        ("DISCORD_ROLE_ID", "800000000000000098", "Unknown Role"),
+    ],
+)
+def test_wrong_guild_or_role_id_stops_discord_naming_the_setting(fake_discord, settings, setting, wrong_id, said):
+    users = UserFactory.create_batch(2)
+    for index, user in enumerate(users):
+        subscribe(user)
+        link_discord(user, fake_discord, f"30000000000000030{index}")
+    setattr(settings, setting, wrong_id)
+
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("manage_channel_members", "--platform", "discord", stdout=out, stderr=out)
+
+    output = out.getvalue()
+    assert setting in output and said in output
+    assert "Reconnectez" not in output
+    assert len(fake_discord.calls("add_member")) == 1  # the first refusal stops the platform
+    for user in users:
+        state = membership(user, Platform.DISCORD)
+        assert state.attempts == 0 and state.state != State.ACTION_REQUIRED
+
+
 def test_nothing_to_change_makes_no_call_not_even_login(fake_discord, member):
     subscribe(member)
     link_discord(member, fake_discord, DISCORD_ID)

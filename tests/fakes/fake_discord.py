@@ -198,6 +198,8 @@ class FakeDiscord(FakeServer):
         if method == "PUT":
             if user_id in self.members:
                 return self.no_content()  # already a member: Discord ignores the roles then
+            if any(str(role) != self.role_id for role in body.get("roles", [])):
+                return self.error(404, "Unknown Role", 10011)
             if self.access_tokens.get(body.get("access_token", "")) != user_id:
                 return self.error(403, "Invalid OAuth2 access token", 50025)
             self.members[user_id] = {str(role) for role in body.get("roles", [])}
