@@ -9,6 +9,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FIELD_ENCRYPTION_KEY = "kP1qUu3Jx6mQWzq0d3J0m0c1Yc3mM5vJ8gk0g3v2r4Y="  # test-only Fernet key
+# One process: the in-process cache is shared by every test request, so the dashboard cache can be on (and tested).
+DASHBOARD_CACHE_SECONDS = 60
 LOG_LEVEL = "WARNING"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Tests never run collectstatic: WhiteNoise serves from the finders, looked up per request.
