@@ -253,7 +253,12 @@ class PasswordResetConfirmView(PublicAPIView):
             raise serializers.ValidationError({"token": [str(exc)]}) from exc
         if errors := _password_errors(serializer.validated_data["new_password"], user):
             raise serializers.ValidationError({"new_password": errors})
-        services.user_reset_password(user=user, new_password=serializer.validated_data["new_password"])
+        try:
+            services.user_reset_password(
+                token=serializer.validated_data["token"], new_password=serializer.validated_data["new_password"]
+            )
+        except services.InvalidToken as exc:
+            raise serializers.ValidationError({"token": [str(exc)]}) from exc
         return _detail(_("Votre mot de passe a été modifié. Vous pouvez vous connecter."), status.HTTP_200_OK)
 
 

@@ -1,6 +1,7 @@
 """Writes of the accounts app: registration, e-mail verification, password reset, login, profile."""
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -107,7 +108,16 @@ def _send_email(*, template: str, to: str, context: dict[str, Any]) -> None:
 
 
 def _send_after_commit(*, template: str, to: str, context: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: _send_email(template=template, to=to, context=context))
+    """Send once the transaction commits; off the request thread when ACCOUNT_EMAILS_IN_BACKGROUND is on,
+    so the answer takes the same time whether or not an e-mail goes out (no account enumeration by timing)."""
+
+    def send() -> None:
+        if settings.ACCOUNT_EMAILS_IN_BACKGROUND:
+            threading.Thread(target=_send_email, kwargs={"template": template, "to": to, "context": context}).start()
+        else:
+            _send_email(template=template, to=to, context=context)
+
+    transaction.on_commit(send)
 
 
 def _verification_context(user: User) -> dict[str, Any]:
@@ -204,9 +214,15 @@ def user_check_password_reset_token(*, token: str) -> User:
 
 
 @transaction.atomic
-def user_reset_password(*, user: User, new_password: str) -> User:
-    """Set the new password (which kills the token) and log the member out everywhere."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+def user_reset_password(*, token: str, new_password: str) -> User:
+    """Set the new password (which kills the token) and log the member out everywhere.
+
+    The token is checked again once the member's row is locked: of two simultaneous uses of one link,
+    the second sees the new password's fingerprint and gets InvalidToken.
+    """
+    user = user_check_password_reset_token(token=token)
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    user = user_check_password_reset_token(token=token)
     user.set_password(new_password)
     user.save(update_fields=["password"])
     _blacklist_all_refresh_tokens(user=user)

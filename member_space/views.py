@@ -189,7 +189,10 @@ def password_reset_confirm(request):
             except DjangoValidationError as exc:
                 errors["new_password"] = list(exc.messages)
         if not errors:
-            account_services.user_reset_password(user=user, new_password=password)
+            try:
+                account_services.user_reset_password(token=token, new_password=password)
+            except account_services.InvalidToken as exc:
+                return render(request, "member_space/password_reset_confirm.html", {"token_error": str(exc)})
             messages.success(request, _("Votre mot de passe a été modifié. Vous pouvez vous connecter."))
             return redirect("member_space:login")
     return render(request, "member_space/password_reset_confirm.html", {"token": token, "errors": errors})

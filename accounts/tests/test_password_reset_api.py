@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -121,3 +122,17 @@ def test_a_weak_new_password_is_refused_in_french_and_the_token_stays_usable(pos
     assert "new_password" in weak.json()
     assert any("court" in message for message in weak.json()["new_password"])
     assert post(CONFIRM, {"token": token, "new_password": NEW}).status_code == 200
+
+
+def test_reset_e_mail_leaves_on_a_background_thread_when_configured(post, settings):
+    settings.ACCOUNT_EMAILS_IN_BACKGROUND = True
+    member = UserFactory(email="fond@example.com")
+
+    response = post("/api/auth/password-reset/", {"email": member.email})
+
+    assert response.status_code == 202
+    for _ in range(100):
+        if mail.outbox:
+            break
+        time.sleep(0.02)
+    assert [message.to for message in mail.outbox] == [["fond@example.com"]]

@@ -191,6 +191,9 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # Accounts
 EMAIL_VERIFICATION_MAX_AGE_HOURS = env.int("EMAIL_VERIFICATION_MAX_AGE_HOURS", default=48)
 PASSWORD_RESET_MAX_AGE_HOURS = env.int("PASSWORD_RESET_MAX_AGE_HOURS", default=1)
+# Account e-mails (verification, reset, notices) leave on a background thread, so that answers take the same
+# time whether or not the address has an account.
+ACCOUNT_EMAILS_IN_BACKGROUND = env.bool("ACCOUNT_EMAILS_IN_BACKGROUND", default=True)
 # Throttling: "N/period" per IP and per e-mail address, counted in the cache.
 THROTTLE_RATES = {
     "login": env("THROTTLE_LOGIN", default="10/min"),

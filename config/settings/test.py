@@ -16,3 +16,5 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Tests never run collectstatic: WhiteNoise serves from the finders, looked up per request.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Tests read mail.outbox right after the request; tests/… of the background path turn it on themselves.
+ACCOUNT_EMAILS_IN_BACKGROUND = False
