@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +29,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 logger = logging.getLogger("calmnessfi.channels")
 
@@ -238,13 +240,21 @@ class TelegramClient(_SyncClient):
         )
         return member.status
 
-    def get_updates(self, *, offset: int | None, timeout: int) -> list[telegram.Update]:
-        return self._call(
-            lambda: self.bot.get_updates(
-                offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES, read_timeout=timeout + 10
-            ),
-            chat_level=False,
-        )
+    def get_updates(self, *, offset: int | None, timeout: int) -> list:
+        """The raw updates (JSON values): `Bot.get_updates` parses them all at once, so one malformed
+        update would fail every call and block the poll loop on it forever."""
+        api_kwargs = {"timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            api_kwargs["offset"] = offset
+
+        async def raw_updates():
+            with warnings.catch_warnings():
+                # do_api_request warns that Bot.get_updates exists; the parsing it does is what we avoid.
+                warnings.filterwarnings("ignore", message="Please use 'Bot.get_updates'", category=PTBUserWarning)
+                return await self.bot.do_api_request("get_updates", api_kwargs=api_kwargs, read_timeout=timeout + 10)
+
+        result = self._call(raw_updates, chat_level=False)
+        return result if isinstance(result, list) else []
 
     def set_webhook(self, *, url: str, secret: str) -> bool:
         return self._call(

@@ -607,12 +607,55 @@ def membership_remove_now(*, membership: ChannelMembership) -> PlatformReport:
 
 
 # Updates from the bot (webhook or getUpdates)
+# The parts of an update the handlers read, with their types. Anything else in an update is not read.
+_USER_SHAPE = {"id": int, "username": str, "is_bot": bool}
+_CHAT_SHAPE = {"id": (int, str), "type": str}
+_CHAT_MEMBER_SHAPE = {"status": str, "user": _USER_SHAPE}
+_UPDATE_SHAPE = {
+    "update_id": int,
+    "message": {"text": str, "from": _USER_SHAPE, "chat": _CHAT_SHAPE},
+    "chat_join_request": {"from": _USER_SHAPE, "chat": _CHAT_SHAPE},
+    "chat_member": {
+        "chat": _CHAT_SHAPE,
+        "new_chat_member": _CHAT_MEMBER_SHAPE,
+        "old_chat_member": _CHAT_MEMBER_SHAPE,
+        "invite_link": {"invite_link": str},
+    },
+}
+
+
+def _has_shape(value, shape) -> bool:
+    """True when `value` is a dict whose known keys are absent, null or of the expected type (recursively)."""
+    if not isinstance(value, dict):
+        return False
+    for key, expected in shape.items():
+        item = value.get(key)
+        if item is None:
+            continue
+        if isinstance(expected, dict):
+            if not _has_shape(item, expected):
+                return False
+        elif not isinstance(item, expected):
+            return False
+    return True
+
+
 def telegram_update_handle(*, update: dict, client: TelegramClient | None = None) -> str:
     """Handles one Telegram update: `/start`, a join request, or a member joining or leaving.
 
     Returns what was done (for logs and the poll command). Remote answers are made after the database
-    work is committed.
+    work is committed. An update whose shape is not the Bot API's is logged and ignored ("malformed"):
+    answering an error would only make Telegram deliver it again and again.
     """
+    if not _has_shape(update, _UPDATE_SHAPE):
+        logger.warning(
+            "telegram update malformed, ignored",
+            extra={
+                "update_id": update.get("update_id") if isinstance(update, dict) else None,
+                "keys": sorted(str(key) for key in update)[:10] if isinstance(update, dict) else [],
+            },
+        )
+        return "malformed"
     own_client = client is None
     client = client or TelegramClient()
     try:

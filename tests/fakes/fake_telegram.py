@@ -40,6 +40,7 @@ class FakeTelegram(FakeServer):
         self.unknown_users: set[int] = set()
         self.blocked_bot: set[int] = set()  # users who never opened the bot: sendMessage -> 403
         self.pending_updates: list[dict] = []
+        self.garbled: set[str] = set()  # methods answering 200 with a result the library cannot parse
         self.webhook: dict = {}
         self._ids = itertools.count(1)
 
@@ -89,6 +90,8 @@ class FakeTelegram(FakeServer):
         handler = getattr(self, f"api_{name}", None)
         if handler is None:
             return self.error(404, "Not Found")
+        if name in self.garbled:
+            return self.ok("garbled")
         if "chat_id" in body and name != "sendMessage" and str(body["chat_id"]) != self.chat_id:
             return self.error(400, "Bad Request: chat not found")
         return handler(body)

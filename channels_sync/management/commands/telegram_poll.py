@@ -1,5 +1,6 @@
 """For installs without public HTTPS: read the bot's updates with getUpdates instead of the webhook."""
 
+import logging
 import time
 
 from django.conf import settings
@@ -7,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from channels_sync.clients import MemberActionFailed, PlatformUnavailable, TelegramClient
 from channels_sync.services import telegram_update_handle
+
+logger = logging.getLogger("calmnessfi.channels")
 
 
 class Command(BaseCommand):
@@ -33,11 +36,19 @@ class Command(BaseCommand):
                     time.sleep(5)  # an outage: do not hammer the API
                     continue
                 for update in updates:
-                    result = telegram_update_handle(update=update.to_dict(), client=client)
-                    offset = update.update_id + 1
+                    update_id = update.get("update_id") if isinstance(update, dict) else None
+                    if isinstance(update_id, int):
+                        # Acknowledged whatever happens below: one poison update must never block the loop.
+                        offset = max(offset or 0, update_id + 1)
+                    try:
+                        result = telegram_update_handle(update=update, client=client)
+                    except Exception as exc:
+                        logger.exception("telegram update failed", extra={"update_id": update_id})
+                        self.stderr.write(f"mise à jour {update_id} : échec ({exc.__class__.__name__}: {exc})")
+                        continue
                     handled += 1
                     if options["verbosity"] >= 2:
-                        self.stdout.write(f"mise à jour {update.update_id} : {result}")
+                        self.stdout.write(f"mise à jour {update_id} : {result}")
                 if options["once"]:
                     if offset is not None:  # acknowledge what was handled
                         client.get_updates(offset=offset, timeout=0)
