@@ -20,10 +20,12 @@ class CalendarEntry:
     offset_days: int
     type: NotificationType
     title: str | Promise
-    message: str | Promise  # placeholders: {plan} and {end_date}
+    message: str | Promise  # placeholders: {plan}, {end_date} and {days_left}
 
-    def render_message(self, *, plan_name: str, ends_at: datetime) -> str:
-        return str(self.message).format(plan=plan_name, end_date=format_end_date(ends_at))
+    def render_message(self, *, plan_name: str, ends_at: datetime, days_left: int | None = None) -> str:
+        """`days_left` is the true count on the day of sending: a catch-up run may send the −7 row later."""
+        days = -self.offset_days if days_left is None else days_left
+        return str(self.message).format(plan=plan_name, end_date=format_end_date(ends_at), days_left=days)
 
 
 CALENDAR: tuple[CalendarEntry, ...] = (
@@ -32,8 +34,8 @@ CALENDAR: tuple[CalendarEntry, ...] = (
         NotificationType.RENEWAL_RECOMMENDED,
         _("Renouvellement recommandé"),
         _(
-            "Votre abonnement expire dans 7 jours, le {end_date}. Renouvelez dès maintenant votre formule {plan} "
-            "pour garder vos accès sans interruption."
+            "Votre abonnement expire dans {days_left} jours, le {end_date}. Renouvelez dès maintenant votre "
+            "formule {plan} pour garder vos accès sans interruption."
         ),
     ),
     CalendarEntry(

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from core import clock
@@ -119,12 +119,14 @@ def _due_in_batch(ids: list[int], *, as_of: date) -> list[_Due]:
     rows = Subscription.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "user_id", "ends_at", "plan__name")
     for subscription_id, user_id, ends_at, plan_name in rows:
         end_day = timezone.localtime(ends_at).date()
-        entry: CalendarEntry | None = entry_due(clock.days_between(end_day, as_of))
+        offset = clock.days_between(end_day, as_of)
+        entry: CalendarEntry | None = entry_due(offset)
         if entry is None or already_covered(entry, existing[subscription_id]):
             continue
         key = (entry.type.value, plan_name, end_day)
         if key not in rendered:
-            rendered[key] = (str(entry.title), entry.render_message(plan_name=plan_name, ends_at=ends_at))
+            message = entry.render_message(plan_name=plan_name, ends_at=ends_at, days_left=-offset)
+            rendered[key] = (str(entry.title), message)
         due.append(_Due(user_id, subscription_id, entry.type.value, *rendered[key]))
     return due
 
@@ -210,6 +212,8 @@ def deliveries_send_pending(
     """
     report = DeliveryReport()
     now = clock.now()
+    if not dry_run:
+        report.skipped += deliveries_skip_superseded(now=now)
     for channel, sender in SENDERS.items():
         if channels is not None and channel not in channels:
             continue
@@ -242,6 +246,26 @@ def deliveries_send_pending(
                 report.unavailable.append(channel)
                 break
     return report
+
+
+SUPERSEDED_REASON = "Remplacée par un rappel plus récent ou un renouvellement : non envoyée en retard."
+
+
+def deliveries_skip_superseded(*, now: datetime) -> int:
+    """Pending deliveries of reminders that are no longer true are skipped, never sent late: the subscription
+    got a newer calendar row (a failed "Dernière chance !" is not retried once "Abonnement expiré" exists), or
+    the member renewed (another non-cancelled subscription ends later). One UPDATE."""
+    newer_reminder = UserNotification.objects.filter(
+        subscription_id=OuterRef("notification__subscription_id"), pk__gt=OuterRef("notification_id")
+    )
+    renewal = Subscription.objects.filter(
+        user_id=OuterRef("notification__user_id"), ends_at__gt=OuterRef("notification__subscription__ends_at")
+    ).exclude(status=Subscription.Status.CANCELLED)
+    return NotificationDelivery.objects.filter(
+        Exists(newer_reminder) | Exists(renewal), status=NotificationDelivery.Status.PENDING
+    ).update(
+        status=NotificationDelivery.Status.SKIPPED, last_error=SUPERSEDED_REASON, next_attempt_at=None, updated_at=now
+    )
 
 
 def _claim(*, channel: str, after_id: int, limit: int) -> list[int]:

@@ -155,3 +155,40 @@ def test_run_that_died_after_claiming_is_finished_by_a_later_run(smtp_server):
 
     assert sorted(smtp_server.recipients()) == sorted(m.email for m in members)
     assert set(email_deliveries().filter(pk__in=claimed).values_list("status", "attempts")) == {("sent", 2)}
+
+
+def test_failed_last_chance_email_is_not_sent_late_once_a_newer_reminder_exists(smtp_server):
+    member = members_due(1)[0]  # ends 10 March 18:00
+    smtp_server.refuse(member.email)
+    failing_run_at(local(2026, 3, 9, 9))  # J-1: "Dernière chance !" created, its e-mail refused
+    smtp_server.handler.refuse.clear()
+
+    run_at(local(2026, 3, 12, 9))  # J+2, no run in between
+
+    assert [m["Subject"] for m in smtp_server.messages] == ["CalmnessFi – On vous attend !"]
+    stale = email_deliveries().get(notification__notification_type="last_chance")
+    assert stale.status == NotificationDelivery.Status.SKIPPED
+    assert "Remplacée" in stale.last_error
+
+
+def test_failed_reminder_is_not_sent_after_the_member_renewed(smtp_server):
+    member = members_due(1)[0]
+    smtp_server.refuse(member.email)
+    failing_run_at(DAY)  # J-7 refused
+    smtp_server.handler.refuse.clear()
+    subscription_ending(local(2026, 4, 9, 18), user=member)  # renewal, back to back
+
+    run_at(local(2026, 3, 4, 9))
+
+    assert smtp_server.messages == []
+    assert email_deliveries().get().status == NotificationDelivery.Status.SKIPPED
+
+
+def test_late_first_run_says_how_many_days_are_really_left(smtp_server):
+    member = members_due(1)[0]  # ends 10 March
+
+    run_at(local(2026, 3, 5, 9))  # J-5: the J-7 row, caught up
+
+    notification = UserNotification.objects.get(user=member)
+    assert notification.notification_type == "renewal_recommended"
+    assert notification.message.startswith("Votre abonnement expire dans 5 jours, le mardi 10 mars 2026.")
