@@ -5,6 +5,7 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -51,6 +52,7 @@ def json_exception_handler(exc, context):
     return Response({"detail": _("Erreur interne du serveur.")}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+@csrf_exempt  # the /api/ catch-all: an unknown URL is a JSON 404 for every method, never a CSRF page
 def api_not_found(request, exception=None):
     return JsonResponse({"detail": _("Ressource introuvable.")}, status=404)
 

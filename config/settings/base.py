@@ -183,6 +183,11 @@ SPECTACULAR_SETTINGS = {
         "MarketEnum": "accounts.models.User.Market",
         "SignalStatusEnum": "trading_signals.models.Signal.Status",
     },
+    # core.schema documents the standard error answers (400/401/403/404/413/415/429) of every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.add_standard_error_responses",
+    ],
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
