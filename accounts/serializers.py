@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.validators import normalize_discord_username, normalize_telegram_username, normalize_whatsapp_number
+from core.fields import StrictCharField
 
 PROFILE_FIELDS = (
     "id",
@@ -36,15 +37,6 @@ PROFILE_WRITABLE_FIELDS = (
     "risk_tolerance",
     "email_reminders",
 )
-
-
-class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers instead of turning them into strings (a wrong type is a 400)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def _run_validator(normalize, value: str) -> str:

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.fields import StrictCharField, StrictPrimaryKeyRelatedField
 from payments.models import Payment
 from subscriptions.models import Plan
 from subscriptions.serializers import PlanBriefSerializer
@@ -31,7 +32,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentDeclareInputSerializer(serializers.Serializer):
-    plan = serializers.PrimaryKeyRelatedField(
+    plan = StrictPrimaryKeyRelatedField(
         queryset=Plan.objects.filter(is_active=True),
         error_messages={
             "does_not_exist": _("Formule inconnue ou plus proposée."),
@@ -39,5 +40,5 @@ class PaymentDeclareInputSerializer(serializers.Serializer):
         },
     )
     method = serializers.ChoiceField(choices=Payment.Method.choices)
-    reference = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
-    note = serializers.CharField(max_length=1000, allow_blank=True, required=False, default="")
+    reference = StrictCharField(max_length=100, allow_blank=True, required=False, default="")
+    note = StrictCharField(max_length=1000, allow_blank=True, required=False, default="")

@@ -53,12 +53,24 @@ POST_ENDPOINTS = [
     ("/api/auth/logout/", True, {"refresh": "r"}),
     ("/api/auth/password-reset/", False, {"email": "a@example.com"}),
     ("/api/auth/password-reset/confirm/", False, {"token": "t", "new_password": "Zk3!pqrstu9"}),
+    ("/api/auth/user/payments/", True, {"plan": 1, "method": "card"}),
 ]
 # (method, url) of endpoints taking a JSON object body, with auth
 BODY_ENDPOINTS = [("post", url, auth) for url, auth, _ in POST_ENDPOINTS] + [
     ("patch", "/api/auth/user/profile/", True),
 ]
-GET_ENDPOINTS = ["/api/auth/user/profile/", "/api/auth/user/payment-eligibility/"]
+GET_ENDPOINTS = [
+    "/api/auth/user/profile/",
+    "/api/auth/user/payment-eligibility/",
+    "/api/auth/user/dashboard/",
+    "/api/auth/user/subscriptions/",
+    "/api/auth/user/payments/",
+    "/api/auth/user/notifications/",
+    "/api/auth/user/channels/",
+    "/api/auth/user/formations/",
+    "/api/auth/user/signals/",
+    "/api/auth/user/signals/stats/",
+]
 
 # Strings of 10,000 characters: each field named gets a 400 on that field.
 LONG_STRING_CASES = [
@@ -84,6 +96,9 @@ LONG_STRING_CASES = [
     ("/api/auth/password-reset/", False, {"email": LONG}, "email"),
     ("/api/auth/password-reset/confirm/", False, {"token": LONG, "new_password": "Zk3!pqrstu9"}, "token"),
     ("/api/auth/password-reset/confirm/", False, {"token": "t", "new_password": LONG}, "new_password"),
+    ("/api/auth/user/payments/", True, {"plan": 1, "method": "card", "reference": LONG}, "reference"),
+    ("/api/auth/user/payments/", True, {"plan": 1, "method": "card", "note": LONG}, "note"),
+    ("/api/auth/user/payments/", True, {"plan": 1, "method": LONG}, "method"),
 ]
 PROFILE_STRING_FIELDS = ["first_name", "last_name", "telegram_username", "discord_username", "whatsapp_number"]
 

@@ -65,11 +65,17 @@ def test_without_idempotency_key_two_declarations_make_two_payments(auth_client)
         ({"plan": "__PLAN__", "method": "card", "reference": "x" * 10_000}, "reference"),
         ({"plan": "__PLAN__", "method": "card", "reference": {"a": 1}}, "reference"),
         ({"plan": "__PLAN__", "method": "card", "note": "x" * 10_000}, "note"),
+        ({"plan": 1.5, "method": "card"}, "plan"),
+        ({"plan": True, "method": "card"}, "plan"),
+        ({"plan": "__PLAN_AS_TEXT__", "method": "card"}, "plan"),
+        ({"plan": "__PLAN__", "method": "card", "reference": 123}, "reference"),
+        ({"plan": "__PLAN__", "method": "card", "note": 4.5}, "note"),
     ],
 )
 def test_bad_declaration_fields_are_400_naming_the_field(auth_client, body, field):
     plan = PlanFactory()
-    body = {key: (plan.pk if value == "__PLAN__" else value) for key, value in body.items()}
+    placeholders = {"__PLAN__": plan.pk, "__PLAN_AS_TEXT__": str(plan.pk)}
+    body = {key: placeholders.get(value, value) if isinstance(value, str) else value for key, value in body.items()}
     response = _declare(auth_client, body)
     assert response.status_code == 400
     assert field in response.json()
@@ -115,11 +121,14 @@ def test_history_bad_page_is_404_json(auth_client):
     assert "detail" in response.json()
 
 
-def test_other_members_payment_is_404(auth_client):
-    other = PaymentFactory(user=UserFactory())
-    response = auth_client.get(f"{URL}{other.pk}/")
-    assert response.status_code == 404
-    assert str(other.reference) not in response.content.decode()
+def test_another_members_payments_never_appear_in_my_history(auth_client):
+    other = PaymentFactory(user=UserFactory(), reference="REF-AUTRE-MEMBRE")
+
+    response = auth_client.get(URL)
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+    assert other.reference not in response.content.decode()
 
 
 def test_payments_need_authentication(api_client):
