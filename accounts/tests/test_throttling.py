@@ -76,3 +76,30 @@ def test_throttling_window_ends(post, tight_rates):
         _assert_throttled(post("/api/auth/password-reset/", {"email": "x@example.com"}))
     with time_machine.travel(start.timestamp() + 61, tick=False):
         assert post("/api/auth/password-reset/", {"email": "x@example.com"}).status_code == 202
+
+
+@pytest.fixture
+def behind_one_proxy(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+
+def test_behind_one_proxy_the_forwarded_client_address_has_its_own_budget(post, tight_rates, behind_one_proxy):
+    """nginx connects from 127.0.0.1 and appends the client's address: that address is the throttle key."""
+    nginx = {"REMOTE_ADDR": "127.0.0.1"}
+    for i in range(3):
+        # A client-sent first entry is ignored: only the one nginx appended (the last) counts.
+        forwarded = f"6.6.6.{i}, 203.0.113.7"
+        response = post(
+            "/api/auth/login/", {"email": f"m{i}@example.com", "password": "x"}, HTTP_X_FORWARDED_FOR=forwarded, **nginx
+        )
+        assert response.status_code == 401
+
+    same_client = post(
+        "/api/auth/login/", {"email": "m9@example.com", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.7", **nginx
+    )
+    other_client = post(
+        "/api/auth/login/", {"email": "m9@example.com", "password": "x"}, HTTP_X_FORWARDED_FOR="198.51.100.9", **nginx
+    )
+
+    _assert_throttled(same_client)
+    assert other_client.status_code == 401
