@@ -48,7 +48,7 @@ class MemberChangeForm(UserChangeForm):
 class CompleteProfileFilter(admin.SimpleListFilter):
     """What the member fills in themself: both names and a Telegram or Discord username (verification aside)."""
 
-    title = _("profil complet")
+    title = _("profil rempli (noms et Telegram ou Discord)")
     parameter_name = "profil_complet"
 
     complete_q = ~Q(first_name="") & ~Q(last_name="") & (~Q(telegram_username="") | ~Q(discord_username=""))

@@ -40,9 +40,24 @@ class UserNotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "scheduled_for"
     search_fields = ("user__email", "title")
     list_select_related = ("user",)
-    raw_id_fields = ("user", "subscription")
-    readonly_fields = ("created_at", "sent_at", "read_at")
+    # A reminder is a record of what was sent: it is read, filtered and re-sent, never rewritten.
+    readonly_fields = (
+        "user",
+        "subscription",
+        "notification_type",
+        "title",
+        "message",
+        "status",
+        "scheduled_for",
+        "created_at",
+        "sent_at",
+        "read_at",
+    )
     inlines = [NotificationDeliveryInline]
+
+    def has_add_permission(self, request):
+        return False
+
     actions = ["retry_failed_deliveries"]
 
     @admin.action(description=_("Renvoyer les envois en échec des notifications sélectionnées"))
@@ -57,9 +72,21 @@ class NotificationDeliveryAdmin(admin.ModelAdmin):
     list_filter = ("channel", "status", "notification__notification_type")
     search_fields = ("notification__user__email",)
     list_select_related = ("notification__user",)
-    raw_id_fields = ("notification",)
-    readonly_fields = ("attempts", "last_error", "sent_at", "next_attempt_at", "created_at", "updated_at")
+    readonly_fields = (
+        "notification",
+        "channel",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "next_attempt_at",
+        "created_at",
+        "updated_at",
+    )
     actions = ["retry_failed"]
+
+    def has_add_permission(self, request):
+        return False
 
     @admin.action(description=_("Renvoyer les envois en échec sélectionnés"))
     def retry_failed(self, request, queryset):

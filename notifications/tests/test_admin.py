@@ -61,3 +61,14 @@ def test_notification_page_shows_its_deliveries_inline(admin_client):
     response = admin_client.get(reverse("admin:notifications_usernotification_change", args=[delivery.notification_id]))
     assert response.status_code == 200
     assert "550 Destinataire inconnu" in response.content.decode()
+
+
+def test_a_sent_reminder_cannot_be_rewritten_or_added_in_the_admin(admin_client):
+    notification = UserNotificationFactory(title="Renouvellement recommandé", message="Texte d'origine")
+    url = f"/admin/notifications/usernotification/{notification.pk}/change/"
+
+    admin_client.post(url, {"title": "Modifié", "message": "Autre texte", "status": "read"})
+
+    notification.refresh_from_db()
+    assert (notification.title, notification.message) == ("Renouvellement recommandé", "Texte d'origine")
+    assert admin_client.get("/admin/notifications/usernotification/add/").status_code == 403
