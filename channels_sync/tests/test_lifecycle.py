@@ -68,10 +68,13 @@ def test_link_pay_added_reminded_expired_removed_renewed_added_again(
     assert dashboard["channels"]["discord"]["state"] == "member"
 
     # reminder seven days before the end, by e-mail and by Telegram
+    mails_before = len(mailoutbox)
     with time_machine.travel(subscription.ends_at - timedelta(days=7)):
         call_command("process_subscription_notifications", stdout=StringIO())
     assert any("Renouvellement" in m["text"] for m in fake_telegram.messages)
-    assert len(mailoutbox) >= 1
+    [reminder] = mailoutbox[mails_before:]
+    assert reminder.to == [member.email]
+    assert reminder.subject == "CalmnessFi – Renouvellement recommandé"
 
     # expiry: removed from both
     with time_machine.travel(subscription.ends_at + timedelta(minutes=5)):
