@@ -344,7 +344,9 @@ def payments(request):
     data, errors = {"idempotency_key": uuid.uuid4().hex}, {}
     if request.method == "POST":
         data = {key: request.POST.get(key, "") for key in ("plan", "method", "reference", "note", "idempotency_key")}
-        serializer = PaymentDeclareInputSerializer(data=data)
+        # A form posts text; the API's serializer takes the plan id as a JSON integer.
+        plan = data["plan"].strip()
+        serializer = PaymentDeclareInputSerializer(data={**data, "plan": int(plan) if plan.isdigit() else plan})
         if serializer.is_valid():
             try:
                 payment, _created = payment_declare(

@@ -90,3 +90,18 @@ def test_member(transactional_db):
     call_command("create_test_user", "--force", stdout=out)
     call_command("create_demo_content", stdout=out)
     return User.objects.get(email=TEST_EMAIL)
+
+
+@pytest.fixture
+def no_js_page(chromium, live_server):
+    """A browser with JavaScript turned off: the pages must still be readable and usable."""
+    context = chromium.new_context(
+        base_url=live_server.url,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        viewport={"width": 1280, "height": 900},
+        java_script_enabled=False,
+    )
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()

@@ -175,3 +175,48 @@ def test_phone_width_has_no_horizontal_scroll(phone_page, test_member):
         assert overflow <= 0, url
     phone_page.goto("/espace/")
     screenshot(phone_page, "dashboard-phone")
+
+
+def test_pages_are_readable_and_forms_work_without_javascript(no_js_page, test_member):
+    page = no_js_page
+    login(page)
+
+    # The countdown is rendered by the server: the figures are there, they just do not tick.
+    assert 28 <= int(page.locator("[data-unit=days]").inner_text()) <= 30
+    for path, heading in [
+        ("/espace/profil/", "Mon profil"),
+        ("/espace/formations/", "Formations"),
+        ("/espace/signaux/", "Signaux"),
+        ("/espace/paiements/", "Paiements"),
+        ("/espace/notifications/", "Notifications"),
+    ]:
+        page.goto(path)
+        assert heading in page.locator("h1").inner_text()
+    page.goto("/espace/profil/")
+    page.fill("#id_first_name", "Jeanne")
+    page.click("form.form button[type=submit]")
+    assert "Profil enregistré." in page.locator(".messages").inner_text()
+    test_member.refresh_from_db()
+    assert test_member.first_name == "Jeanne"
+    screenshot(page, "profile-no-js")
+
+
+def test_email_verification_and_password_reset_landings(page, live_server):
+    from accounts import services
+    from accounts.tests.factories import UnverifiedUserFactory
+
+    member = UnverifiedUserFactory(email="nouveau@example.com")
+    page.goto(f"/espace/verifier-email/?token={services.make_email_verification_token(user=member)}")
+    screenshot(page, "verify-email")
+    page.click("form button[type=submit]")
+    member.refresh_from_db()
+    assert member.is_verified
+
+    page.goto(f"/espace/mot-de-passe/reinitialiser/?token={services.make_password_reset_token(user=member)}")
+    screenshot(page, "password-reset")
+    page.fill("input[name=new_password]", "Nouveau-Mot-2026")
+    page.fill("input[name=new_password2]", "Nouveau-Mot-2026")
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/espace/connexion/")
+    member.refresh_from_db()
+    assert member.check_password("Nouveau-Mot-2026")
