@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from channels_sync import crypto, selectors
@@ -197,9 +198,25 @@ def _telegram_start_without_token(*, telegram_user_id: int) -> str:
 
 # Discord linking
 def discord_link_url(*, user) -> str:
-    """The OAuth2 authorisation URL; `state` is signed, bound to the member and expires."""
-    state = signing.dumps({"u": user.pk, "n": secrets.token_urlsafe(8)}, salt=DISCORD_STATE_SALT)
+    """The OAuth2 authorisation URL; `state` is signed, bound to the member, expires and works once.
+
+    The state's nonce is stored hashed (a `LinkToken` with platform Discord) and consumed by the callback, so
+    a state seen once (browser history, a proxy, a replayed callback URL) cannot link an account again.
+    """
+    at = clock.now()
+    nonce = secrets.token_urlsafe(24)
+    state = signing.dumps({"u": user.pk, "n": nonce}, salt=DISCORD_STATE_SALT)
     with transaction.atomic():
+        # Older states stay valid until they expire (several tabs); spent and expired ones are dropped.
+        LinkToken.objects.filter(user=user, platform=Platform.DISCORD).filter(
+            Q(used_at__isnull=False) | Q(expires_at__lte=at)
+        ).delete()
+        LinkToken.objects.create(
+            user=user,
+            platform=Platform.DISCORD,
+            token_hash=_hash(nonce),
+            expires_at=at + timedelta(seconds=DISCORD_STATE_MAX_AGE),
+        )
         membership = _membership(user=user, platform=Platform.DISCORD, lock=True)
         if membership.state == State.NOT_LINKED:
             membership.state = State.LINK_PENDING
@@ -224,8 +241,21 @@ def discord_link_complete(*, code: str, state: str):
     try:
         data = signing.loads(state, salt=DISCORD_STATE_SALT, max_age=DISCORD_STATE_MAX_AGE)
         user = User.objects.get(pk=data["u"], is_active=True)
+        nonce = str(data["n"])
     except (signing.BadSignature, KeyError, TypeError, User.DoesNotExist) as exc:
         raise LinkError(_("Lien d'autorisation invalide ou expiré : recommencez depuis votre espace membre.")) from exc
+    # One UPDATE claims the nonce: of two callbacks with the same state (a replay, a double click) one wins.
+    consumed = LinkToken.objects.filter(
+        user=user,
+        platform=Platform.DISCORD,
+        token_hash=_hash(nonce),
+        used_at__isnull=True,
+        expires_at__gt=clock.now(),
+    ).update(used_at=clock.now())
+    if not consumed:
+        raise LinkError(
+            _("Lien d'autorisation invalide, déjà utilisé ou expiré : recommencez depuis votre espace membre.")
+        )
     if not code:
         raise LinkError(_("Autorisation refusée sur Discord."))
     at = clock.now()

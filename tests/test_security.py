@@ -17,7 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 from channels_sync.models import AccountLink
-from channels_sync.services import DISCORD_STATE_MAX_AGE, DISCORD_STATE_SALT
+from channels_sync.services import DISCORD_STATE_MAX_AGE, DISCORD_STATE_SALT, discord_link_url
 from conftest import client_for
 from core import clock
 from formations.models import LessonCompletion
@@ -275,7 +275,7 @@ def _redirect_params(response) -> dict:
 
 
 def _valid_state(member) -> str:
-    return signing.dumps({"u": member.pk, "n": "nonce"}, salt=DISCORD_STATE_SALT)
+    return parse_qs(urlsplit(discord_link_url(user=member)).query)["state"][0]
 
 
 def _tampered(state: str) -> str:
@@ -299,8 +299,10 @@ def test_discord_callback_with_a_genuine_state_links_the_account(fake_discord, m
         lambda member: signing.dumps({"u": member.pk, "n": "x"}, salt="another.salt"),
         lambda member: _tampered(_valid_state(member)),
         lambda member: "",
+        # Signed with the real key but never issued by discord_link_url (no stored nonce): refused too.
+        lambda member: signing.dumps({"u": member.pk, "n": "nonce"}, salt=DISCORD_STATE_SALT),
     ],
-    ids=["garbage", "wrong-key", "wrong-salt", "bad-signature", "empty"],
+    ids=["garbage", "wrong-key", "wrong-salt", "bad-signature", "empty", "never-issued"],
 )
 def test_discord_callback_with_a_forged_state_links_nothing(fake_discord, member, forge):
     response = _callback(forge(member), fake_discord.authorise(user_id="900000000000000002"))

@@ -2,14 +2,15 @@
 
 import threading
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from channels_sync.models import ChannelAction, ChannelMembership
-from channels_sync.services import channel_sync
+from channels_sync.models import AccountLink, ChannelAction, ChannelMembership
+from channels_sync.services import LinkError, channel_sync, discord_link_complete, discord_link_url
 from channels_sync.tests.factories import link_discord, link_telegram, subscribe
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -71,3 +72,27 @@ def test_two_concurrent_runs_remove_each_member_once(fake_discord):
     assert len(fake_discord.calls("remove_role")) == 10
     assert sum(r.counts["removed"] for r in reports) == 10
     assert ChannelMembership.objects.filter(state="removed").count() == 10
+
+
+def test_two_simultaneous_callbacks_with_one_state_link_once(fake_discord):
+    user = UserFactory()
+    state = parse_qs(urlsplit(discord_link_url(user=user)).query)["state"][0]
+    codes = iter(
+        [fake_discord.authorise(user_id="300000000000000061"), fake_discord.authorise(user_id="300000000000000062")]
+    )
+    lock = threading.Lock()
+
+    def callback():
+        with lock:
+            code = next(codes)
+        try:
+            discord_link_complete(code=code, state=state)
+            return "linked"
+        except LinkError:
+            return "refused"
+
+    outcomes = run_concurrently(callback)
+
+    assert sorted(outcomes) == ["linked", "refused"]
+    assert AccountLink.objects.filter(user=user, platform="discord").count() == 1
+    assert len(fake_discord.calls("oauth_token")) == 1

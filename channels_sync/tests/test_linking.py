@@ -276,3 +276,38 @@ def test_channel_status_shows_state_link_and_next_step(fake_telegram, auth_clien
     assert "lien personnel" in body["telegram"]["next_step"]
     assert body["discord"]["state"] == "not_linked"
     assert "Liez votre compte Discord" in body["discord"]["next_step"]
+
+
+def test_discord_state_works_once_a_replayed_callback_links_nothing(fake_discord, auth_client, member, api_client):
+    state = parse_qs(urlsplit(auth_client.get("/api/auth/user/discord/link/").json()["url"]).query)["state"][0]
+    first = api_client.get(
+        "/api/auth/discord/callback/", {"code": fake_discord.authorise(user_id="300000000000000042"), "state": state}
+    )
+    assert first["Location"] == "http://front.test/espace/profil/?discord=ok"
+
+    # The same state again (a replayed URL), even with a fresh code for another Discord account.
+    replay = api_client.get(
+        "/api/auth/discord/callback/", {"code": fake_discord.authorise(user_id="300000000000000043"), "state": state}
+    )
+
+    params = parse_qs(urlsplit(replay["Location"]).query)
+    assert params["discord"] == ["erreur"]
+    assert "déjà utilisé" in params["message"][0]
+    assert list(AccountLink.objects.filter(platform=Platform.DISCORD).values_list("remote_id", flat=True)) == [
+        "300000000000000042"
+    ]
+    assert len(fake_discord.calls("oauth_token")) == 1  # the replayed code was never exchanged
+
+
+def test_each_discord_link_url_has_its_own_state_usable_once(fake_discord, auth_client, member, api_client):
+    urls = [auth_client.get("/api/auth/user/discord/link/").json()["url"] for _ in range(2)]
+    first_state, second_state = (parse_qs(urlsplit(url).query)["state"][0] for url in urls)
+    assert first_state != second_state
+
+    response = api_client.get(
+        "/api/auth/discord/callback/",
+        {"code": fake_discord.authorise(user_id="300000000000000042"), "state": second_state},
+    )
+
+    assert response["Location"] == "http://front.test/espace/profil/?discord=ok"
+    assert LinkToken.objects.filter(user=member, platform=Platform.DISCORD, used_at__isnull=False).count() == 1
