@@ -126,6 +126,15 @@ class TelegramWebhookView(APIView):
     @extend_schema(
         tags=[TAG],
         summary="Webhook du bot Telegram",
+        parameters=[
+            OpenApiParameter(
+                "X-Telegram-Bot-Api-Secret-Token",
+                str,
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description="TELEGRAM_WEBHOOK_SECRET (déclaré à Telegram par `telegram_set_webhook`) ; sinon 403.",
+            )
+        ],
         request=inline_serializer("TelegramUpdate", fields={"update_id": serializers.IntegerField()}),
         responses={
             200: inline_serializer("TelegramWebhookOk", fields={"ok": serializers.BooleanField()}),
