@@ -44,7 +44,8 @@ class AccountLink(models.Model):
 
 
 class LinkToken(models.Model):
-    """One-time Telegram deep-link token. Only its SHA-256 is stored."""
+    """One-time linking token: a Telegram deep-link token or a Discord OAuth `state` nonce. Only its SHA-256
+    is stored."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_link_tokens", verbose_name=_("membre")
