@@ -175,36 +175,25 @@ def _status(platform: str, membership: ChannelMembership | None, entitled: bool)
     }
 
 
-def _entitled_pairs(user_ids: list[int], at: datetime) -> set[tuple[int, str]]:
-    """(user id, platform) pairs with access now, in one query (the rule differs only by the plan's flag)."""
-    either = entitled_subscriptions_q(platform=Platform.TELEGRAM, at=at) | entitled_subscriptions_q(
-        platform=Platform.DISCORD, at=at
-    )
-    pairs = set()
-    rows = Subscription.objects.filter(either, user_id__in=user_ids).values_list(
-        "user_id", "plan__grants_telegram", "plan__grants_discord"
-    )
-    for user_id, telegram, discord in rows:
-        if telegram:
-            pairs.add((user_id, Platform.TELEGRAM))
-        if discord:
-            pairs.add((user_id, Platform.DISCORD))
-    return pairs
-
-
 def channel_statuses_for(users) -> dict[int, dict]:
-    """Batched `channel_status_for` (users or user ids): two queries whatever the number of users."""
+    """Batched `channel_status_for` (users or user ids): one query whatever the number of users.
+
+    Entitlement matters only for a linked account (no membership row shows "not linked" whatever the plan), so
+    it is read with the memberships, as one EXISTS per platform on each row."""
     user_ids = [user if isinstance(user, int) else user.pk for user in users]
     at = clock.now()
-    memberships = {(m.user_id, m.platform): m for m in ChannelMembership.objects.filter(user_id__in=user_ids)}
-    entitled = _entitled_pairs(user_ids, at)
-    return {
-        uid: {
-            platform: _status(platform, memberships.get((uid, platform)), (uid, platform) in entitled)
-            for platform in Platform.values
-        }
-        for uid in user_ids
-    }
+    rows = ChannelMembership.objects.filter(user_id__in=user_ids).annotate(
+        **{f"entitled_{platform}": _entitled(platform, at) for platform in Platform.values}
+    )
+    memberships = {(m.user_id, m.platform): m for m in rows}
+    statuses = {}
+    for uid in user_ids:
+        statuses[uid] = {}
+        for platform in Platform.values:
+            membership = memberships.get((uid, platform))
+            entitled = bool(membership and getattr(membership, f"entitled_{platform}"))
+            statuses[uid][platform] = _status(platform, membership, entitled)
+    return statuses
 
 
 def channel_status_for(user) -> dict:

@@ -42,13 +42,13 @@ def test_action_required_is_shown_to_the_member(member):
     assert "Reconnectez" in status["next_step"]
 
 
-def test_batched_statuses_take_two_queries_whatever_the_number_of_members(django_assert_num_queries):
+def test_batched_statuses_take_one_query_whatever_the_number_of_members(django_assert_num_queries):
     users = UserFactory.create_batch(5)
     for index, user in enumerate(users):
         subscribe(user)
         link_telegram(user, 100 + index)
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         statuses = channel_statuses_for(users)
 
     assert {s["telegram"]["state"] for s in statuses.values()} == {"linked"}
