@@ -46,7 +46,8 @@ case "${1:-serve}" in
         echo "==> ruff"
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .
-        echo "==> pytest (${DATABASE_URL:+PostgreSQL}${DATABASE_URL:-SQLite})"
+        if [ -n "${DATABASE_URL:-}" ]; then DB_LABEL="DATABASE_URL"; else DB_LABEL="SQLite"; fi
+        echo "==> pytest ($DB_LABEL)"
         shift || true
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
