@@ -175,25 +175,40 @@ def _status(platform: str, membership: ChannelMembership | None, entitled: bool)
     }
 
 
-def channel_statuses_for(users) -> dict[int, dict]:
-    """Batched `channel_status_for` (users or user ids): one query whatever the number of users.
-
-    Entitlement matters only for a linked account (no membership row shows "not linked" whatever the plan), so
-    it is read with the memberships, as one EXISTS per platform on each row."""
-    user_ids = [user if isinstance(user, int) else user.pk for user in users]
-    at = clock.now()
-    rows = ChannelMembership.objects.filter(user_id__in=user_ids).annotate(
-        **{f"entitled_{platform}": _entitled(platform, at) for platform in Platform.values}
+def _entitled_pairs(user_ids: list[int], at: datetime) -> set[tuple[int, str]]:
+    """(user id, platform) pairs with access now, in one query (the rule differs only by the plan's flag)."""
+    either = entitled_subscriptions_q(platform=Platform.TELEGRAM, at=at) | entitled_subscriptions_q(
+        platform=Platform.DISCORD, at=at
     )
-    memberships = {(m.user_id, m.platform): m for m in rows}
-    statuses = {}
-    for uid in user_ids:
-        statuses[uid] = {}
-        for platform in Platform.values:
-            membership = memberships.get((uid, platform))
-            entitled = bool(membership and getattr(membership, f"entitled_{platform}"))
-            statuses[uid][platform] = _status(platform, membership, entitled)
-    return statuses
+    pairs = set()
+    rows = Subscription.objects.filter(either, user_id__in=user_ids).values_list(
+        "user_id", "plan__grants_telegram", "plan__grants_discord"
+    )
+    for user_id, telegram, discord in rows:
+        if telegram:
+            pairs.add((user_id, Platform.TELEGRAM))
+        if discord:
+            pairs.add((user_id, Platform.DISCORD))
+    return pairs
+
+
+def channel_statuses_for(users) -> dict[int, dict]:
+    """Batched `channel_status_for` (users or user ids), whatever the number of users: one query, and a second
+    only while one of them has a linked account waiting for access.
+
+    Entitlement changes only what a linked account shows (without a membership row, or in any other state, the
+    step does not depend on it), so the subscriptions are read only for the members in that state."""
+    user_ids = [user if isinstance(user, int) else user.pk for user in users]
+    memberships = {(m.user_id, m.platform): m for m in ChannelMembership.objects.filter(user_id__in=user_ids)}
+    waiting = sorted({uid for (uid, _platform), m in memberships.items() if m.state == State.LINKED})
+    entitled = _entitled_pairs(waiting, clock.now()) if waiting else set()
+    return {
+        uid: {
+            platform: _status(platform, memberships.get((uid, platform)), (uid, platform) in entitled)
+            for platform in Platform.values
+        }
+        for uid in user_ids
+    }
 
 
 def channel_status_for(user) -> dict:

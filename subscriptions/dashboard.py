@@ -1,13 +1,12 @@
 """Reads for the member dashboard: a fixed number of queries whatever the member's history."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models import Count, DecimalField, Min, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.utils.dateparse import parse_datetime
 
 from core import clock
 from notifications.models import UserNotification
@@ -71,38 +70,67 @@ def dashboard_for_member(*, user, at: datetime | None = None) -> Dashboard:
     )
 
 
-def _per_member(queryset, aggregate):
-    """A scalar subquery: `aggregate` over the outer member's rows of `queryset` (NULL when they have none)."""
-    rows = queryset.filter(user=OuterRef("pk")).order_by().values("user").annotate(value=aggregate)
-    return Subquery(rows.values("value"))
-
-
 def _facts(*, user, at: datetime) -> dict:
-    """Every figure of the dashboard in one query: the member's own row with one scalar subquery per figure, each
-    read from an index ((user, status, ends_at) for subscriptions, (user, status, amount) for payments, (user,
-    status) for notifications). Also the subscription ends that matter for time: the first end still to come (an
-    active subscription ending) and the first end still inside the channel grace period (access ends at end +
-    grace)."""
+    """Every figure of the dashboard in one statement, each read from an index ((user, status, ends_at) for
+    subscriptions, (user, status, amount) for payments (one pass for the four payment figures), (user, status) for
+    notifications). Also the subscription ends that matter for time: the first end still to come (an active
+    subscription ending) and the first end still inside the channel grace period (access ends at end + grace).
+
+    Plain SQL (the same on PostgreSQL and SQLite): built with the ORM, the subqueries cost about 3 ms of
+    Python per request to construct and compile, ten times the statement's own time."""
     grace = timedelta(hours=settings.CHANNEL_GRACE_HOURS)
-    subscriptions = Subscription.objects.all()
-    shown = subscriptions.filter(status__in=[Subscription.Status.ACTIVE, Subscription.Status.EXPIRED])
-    payments = Payment.objects.all()
-    confirmed = payments.filter(status=Payment.Status.CONFIRMED)
-    money = DecimalField(max_digits=14, decimal_places=2)
-    figures = {
-        "total_subscriptions": Coalesce(_per_member(subscriptions, Count("*")), 0),
-        "next_end": _per_member(shown.filter(ends_at__gt=at), Min("ends_at")),
-        "total_payments": Coalesce(_per_member(payments, Count("*")), 0),
-        "confirmed_payments": Coalesce(_per_member(confirmed, Count("*")), 0),
-        "pending_payments": Coalesce(_per_member(payments.filter(status=Payment.Status.PENDING), Count("*")), 0),
-        "total_paid": Coalesce(_per_member(confirmed, Sum("amount")), Value(Decimal("0.00")), output_field=money),
-        "unread_notifications": Coalesce(
-            _per_member(UserNotification.objects.filter(status__in=UNREAD_STATUSES), Count("*")), 0
-        ),
-    }
-    if grace:
-        figures["grace_from"] = _per_member(shown.filter(ends_at__gt=at - grace, ends_at__lte=at), Min("ends_at"))
-    return get_user_model().objects.filter(pk=user.pk).annotate(**figures).values(*figures).get()
+    adapt = connection.ops.adapt_datetimefield_value
+    shown = [Subscription.Status.ACTIVE.value, Subscription.Status.EXPIRED.value]
+    confirmed, pending = Payment.Status.CONFIRMED.value, Payment.Status.PENDING.value
+    unread = [status.value for status in UNREAD_STATUSES]
+    params = [
+        user.pk,
+        user.pk, *shown, adapt(at),
+        user.pk, adapt(at - grace), adapt(at), *shown,
+        user.pk, *unread,
+        confirmed, pending, confirmed, user.pk,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_facts_sql(), params)
+        row = cursor.fetchone()
+    names = ("total_subscriptions", "next_end", "grace_from", "total_payments", "confirmed_payments")
+    names += ("pending_payments", "total_paid", "unread_notifications")
+    facts = dict(zip(names, row, strict=True))
+    for name in ("next_end", "grace_from"):
+        facts[name] = _as_datetime(facts[name])
+    if not grace:
+        facts["grace_from"] = None
+    facts["total_paid"] = Decimal(str(facts["total_paid"])).quantize(Decimal("0.01"))
+    return facts
+
+
+def _facts_sql() -> str:
+    q = connection.ops.quote_name
+    subscriptions, payments = q(Subscription._meta.db_table), q(Payment._meta.db_table)
+    notifications = q(UserNotification._meta.db_table)
+    user, status, ends_at, amount = q("user_id"), q("status"), q("ends_at"), q("amount")
+    return f"""SELECT
+        (SELECT COUNT(*) FROM {subscriptions} WHERE {user} = %s),
+        (SELECT MIN({ends_at}) FROM {subscriptions} WHERE {user} = %s AND {status} IN (%s, %s) AND {ends_at} > %s),
+        (SELECT MIN({ends_at}) FROM {subscriptions}
+            WHERE {user} = %s AND {ends_at} > %s AND {ends_at} <= %s AND {status} IN (%s, %s)),
+        p.total, p.confirmed, p.pending, p.paid,
+        (SELECT COUNT(*) FROM {notifications} WHERE {user} = %s AND {status} IN (%s, %s))
+    FROM (
+        SELECT COUNT(*) AS total,
+            COALESCE(SUM(CASE WHEN {status} = %s THEN 1 ELSE 0 END), 0) AS confirmed,
+            COALESCE(SUM(CASE WHEN {status} = %s THEN 1 ELSE 0 END), 0) AS pending,
+            COALESCE(SUM(CASE WHEN {status} = %s THEN {amount} ELSE 0 END), 0) AS paid
+        FROM {payments} WHERE {user} = %s
+    ) AS p"""  # noqa: S608 (names from model metadata, values as parameters)
+
+
+def _as_datetime(value) -> datetime | None:
+    """PostgreSQL returns aware datetimes, SQLite the stored UTC text."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _next_change(facts: dict, *, active: list, at: datetime) -> datetime | None:

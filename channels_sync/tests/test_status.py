@@ -42,16 +42,28 @@ def test_action_required_is_shown_to_the_member(member):
     assert "Reconnectez" in status["next_step"]
 
 
-def test_batched_statuses_take_one_query_whatever_the_number_of_members(django_assert_num_queries):
+def test_batched_statuses_take_two_queries_whatever_the_number_of_members(django_assert_num_queries):
     users = UserFactory.create_batch(5)
     for index, user in enumerate(users):
         subscribe(user)
         link_telegram(user, 100 + index)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # memberships, then the entitlement of the linked ones
         statuses = channel_statuses_for(users)
 
     assert {s["telegram"]["state"] for s in statuses.values()} == {"linked"}
+
+
+def test_statuses_take_one_query_when_no_linked_account_waits_for_access(django_assert_num_queries):
+    joined, newcomer = UserFactory.create_batch(2)
+    subscribe(joined)
+    ChannelMembership.objects.create(user=joined, platform=Platform.TELEGRAM, state="member")
+
+    with django_assert_num_queries(1):
+        statuses = channel_statuses_for([joined, newcomer])
+
+    assert statuses[joined.pk]["telegram"]["state"] == "member"
+    assert statuses[newcomer.pk]["telegram"]["state"] == "not_linked"
 
 
 def test_subscriptions_endpoint_shows_channels_per_subscription_at_constant_cost(member):
