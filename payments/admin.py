@@ -96,48 +96,51 @@ class PaymentAdmin(admin.ModelAdmin):
 
     # -- list actions -------------------------------------------------------------------------
 
-    @admin.action(description=gettext_lazy("Confirmer les paiements sélectionnés"), permissions=["change"])
-    def confirm_selected(self, request, queryset):
-        confirmed, failed = 0, []
-        for payment in queryset.order_by("created_at", "id"):
-            was_pending = payment.status == Payment.Status.PENDING
+    def _apply_to_each(self, request, payments, act, success) -> None:
+        """Runs `act(payment)` on each payment (one transaction each); reports how many changed and each refusal.
+
+        `act` returns whether the payment changed; `success` is an ngettext message taking %(count)d.
+        """
+        changed, failed = 0, []
+        for payment in payments:
             try:
-                payment_confirm(payment=payment, by=request.user)
+                changed += act(payment)
             except PaymentError as exc:
                 failed.append(f"#{payment.pk} : {exc}")
-                continue
-            confirmed += was_pending
-        if confirmed:
-            self.message_user(
-                request,
-                ngettext("%(count)d paiement confirmé.", "%(count)d paiements confirmés.", confirmed)
-                % {"count": confirmed},
-                messages.SUCCESS,
-            )
+        if changed:
+            self.message_user(request, success(changed) % {"count": changed}, messages.SUCCESS)
         for failure in failed:
             self.message_user(request, failure, messages.ERROR)
+
+    @admin.action(description=gettext_lazy("Confirmer les paiements sélectionnés"), permissions=["change"])
+    def confirm_selected(self, request, queryset):
+        def confirm(payment) -> bool:
+            was_pending = payment.status == Payment.Status.PENDING
+            payment_confirm(payment=payment, by=request.user)
+            return was_pending
+
+        self._apply_to_each(
+            request,
+            queryset.order_by("created_at", "id"),
+            confirm,
+            lambda n: ngettext("%(count)d paiement confirmé.", "%(count)d paiements confirmés.", n),
+        )
 
     @admin.action(description=gettext_lazy("Rejeter les paiements sélectionnés"), permissions=["change"])
     def reject_selected(self, request, queryset):
         form = RejectionForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            rejected, failed = 0, []
-            for payment in queryset:
-                try:
-                    payment_reject(payment=payment, by=request.user, reason=form.cleaned_data["reason"])
-                except PaymentError as exc:
-                    failed.append(f"#{payment.pk} : {exc}")
-                    continue
-                rejected += 1
-            if rejected:
-                self.message_user(
-                    request,
-                    ngettext("%(count)d paiement rejeté.", "%(count)d paiements rejetés.", rejected)
-                    % {"count": rejected},
-                    messages.SUCCESS,
-                )
-            for failure in failed:
-                self.message_user(request, failure, messages.ERROR)
+
+            def reject(payment) -> bool:
+                payment_reject(payment=payment, by=request.user, reason=form.cleaned_data["reason"])
+                return True
+
+            self._apply_to_each(
+                request,
+                queryset,
+                reject,
+                lambda n: ngettext("%(count)d paiement rejeté.", "%(count)d paiements rejetés.", n),
+            )
             return None
         context = {
             **self.admin_site.each_context(request),
