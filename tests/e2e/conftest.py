@@ -56,13 +56,17 @@ def chromium():
         browser.close()
 
 
+def _new_page(chromium, live_server, **options):
+    """A fresh browser context in French, Paris time, on the live server; returns (context, page)."""
+    options = {"viewport": {"width": 1280, "height": 900}, **options}
+    context = chromium.new_context(base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris", **options)
+    context.set_default_timeout(10_000)
+    return context, context.new_page()
+
+
 @pytest.fixture
 def page(chromium, live_server):
-    context = chromium.new_context(
-        base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+    context, page = _new_page(chromium, live_server)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
@@ -72,11 +76,16 @@ def page(chromium, live_server):
 
 @pytest.fixture
 def phone_page(chromium, live_server):
-    context = chromium.new_context(
-        base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 390, "height": 844}
-    )
-    context.set_default_timeout(10_000)
-    yield context.new_page()
+    context, page = _new_page(chromium, live_server, viewport={"width": 390, "height": 844})
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def no_js_page(chromium, live_server):
+    """A browser with JavaScript turned off: the pages must still be readable and usable."""
+    context, page = _new_page(chromium, live_server, java_script_enabled=False)
+    yield page
     context.close()
 
 
@@ -90,18 +99,3 @@ def test_member(transactional_db):
     call_command("create_test_user", "--force", stdout=out)
     call_command("create_demo_content", stdout=out)
     return User.objects.get(email=TEST_EMAIL)
-
-
-@pytest.fixture
-def no_js_page(chromium, live_server):
-    """A browser with JavaScript turned off: the pages must still be readable and usable."""
-    context = chromium.new_context(
-        base_url=live_server.url,
-        locale="fr-FR",
-        timezone_id="Europe/Paris",
-        viewport={"width": 1280, "height": 900},
-        java_script_enabled=False,
-    )
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
