@@ -24,7 +24,6 @@ from formations.models import LessonCompletion
 from formations.tests.factories import CourseFactory, LessonFactory, PlanFactory
 from notifications.models import UserNotification
 from notifications.tests.factories import UserNotificationFactory
-from tests.fakes.fake_discord import FakeDiscord
 from tests.fakes.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.django_db
@@ -245,22 +244,6 @@ def test_telegram_webhook_with_the_secret_is_accepted(api_client, settings):
 
 
 # Discord OAuth: a forged state links nothing
-
-
-@pytest.fixture
-def fake_discord(settings):
-    fake = FakeDiscord().start()
-    settings.DISCORD_BOT_TOKEN = fake.bot_token
-    settings.DISCORD_GUILD_ID = fake.guild_id
-    settings.DISCORD_ROLE_ID = fake.role_id
-    settings.DISCORD_CLIENT_ID = fake.client_id
-    settings.DISCORD_CLIENT_SECRET = fake.client_secret
-    settings.DISCORD_API_BASE_URL = fake.base_url
-    settings.DISCORD_REDIRECT_URI = "http://testserver/api/auth/discord/callback/"
-    settings.DISCORD_LINK_REDIRECT_URL = FRONTEND_PROFILE
-    settings.DISCORD_MAX_REQUESTS_PER_SECOND = 0
-    yield fake
-    fake.stop()
 
 
 def _callback(state: str, code: str):
