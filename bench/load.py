@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py                 # 10,000 members, 20 s per endpoint, 4 concurrent clients
     .venv/bin/python bench/load.py --duration 5 --members 2000 --concurrency 4
+    .venv/bin/python bench/load.py --no-dashboard-cache   # gunicorn with DASHBOARD_CACHE_SECONDS=0: uncached reads
 
 Prerequisites (Debian): `apt-get install postgresql redis-server`, PostgreSQL listening on 127.0.0.1:5432 with a
 role allowed to create databases (BENCH_ADMIN_URL, default postgres://postgres:postgres@127.0.0.1:5432/postgres).
@@ -13,6 +14,11 @@ What it does:
 4. from a second process (an asyncio HTTP/1.1 client, one TCP connection per request as gunicorn's sync workers
    close them), drives each endpoint in turn for a bounded time with a fixed number of concurrent clients;
 5. prints requests/s, p50, p99, errors and 5xx per endpoint, and the dashboard/health throughput ratio.
+
+The "mixed" phase is what members do: each request from a random member of a pool of --mixed-members (5,000,
+none of them used by the earlier phases, so their cache entries start cold), 5 dashboard reads then 1 write (a
+profile PATCH or "mark all read", alternately). It prints each kind's figures (rows mixed:*) and the dashboard
+cache hit ratio, counted from the X-Dashboard-Cache response header (hit / miss) of every dashboard read.
 
 Throttling is set out of the way (THROTTLE_* very high) so it does not distort the figures; request logs are on
 (JSON) but go to /dev/null. Persistent database connections: DATABASE_CONN_MAX_AGE=60, as in deploy/env.example.
@@ -46,7 +52,8 @@ TARGET_RATIO = 0.4
 # Driver (the second process)
 
 
-async def _request(host: str, port: int, raw: bytes) -> tuple[int, float]:
+async def _request(host: str, port: int, raw: bytes) -> tuple[int, float, str]:
+    """(status, milliseconds, X-Dashboard-Cache value or "")."""
     started = time.perf_counter()
     reader, writer = await asyncio.open_connection(host, port)
     try:
@@ -55,15 +62,19 @@ async def _request(host: str, port: int, raw: bytes) -> tuple[int, float]:
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
         length = 0
+        cache = ""
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value.strip())
+            elif name == b"x-dashboard-cache":
+                cache = value.strip().decode()
         if length:
             await reader.readexactly(length)
         else:
             await reader.read()
-        return status, (time.perf_counter() - started) * 1000
+        return status, (time.perf_counter() - started) * 1000, cache
     finally:
         writer.close()
 
@@ -97,6 +108,69 @@ def _requests_for(scenario: str, spec: dict, index: int) -> bytes:
     raise ValueError(scenario)
 
 
+MIXED_READS_PER_WRITE = 5
+MIXED_WRITES = ("profile", "read-all")  # alternately: a profile PATCH, "mark all read" (forgets the cached entry)
+
+
+def _mixed_request(spec: dict, index: int, rng: random.Random) -> tuple[str, bytes]:
+    """What members do: a random member of the pool (thousands) each time, 1 write per MIXED_READS_PER_WRITE reads."""
+    host = spec["host_header"]
+    member = rng.choice(spec["mixed_members"])
+    bearer = {"Authorization": f"Bearer {member['access']}"}
+    cycle, position = divmod(index, MIXED_READS_PER_WRITE + 1)
+    if position < MIXED_READS_PER_WRITE:
+        return "dashboard", _raw("GET", "/api/auth/user/dashboard/", host, bearer, None)
+    kind = MIXED_WRITES[cycle % len(MIXED_WRITES)]
+    if kind == "profile":
+        body = {"first_name": f"Jean{index % 997}", "risk_tolerance": rng.choice(["low", "medium", "high"])}
+        return kind, _raw("PATCH", "/api/auth/user/profile/", host, bearer, body)
+    return kind, _raw("POST", "/api/auth/user/notifications/read-all/", host, bearer, {})
+
+
+def _summary(name: str, rows: list[tuple[int, float, str]], errors: list[str], elapsed: float) -> dict:
+    latencies = sorted(ms for _, ms, _ in rows)
+    statuses = [status for status, _, _ in rows]
+    return {
+        "endpoint": name,
+        "requests": len(rows),
+        "rps": len(rows) / elapsed,
+        "p50_ms": statistics.median(latencies) if latencies else None,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
+        "errors": len(errors) + sum(1 for s in statuses if s != 200),
+        "server_errors": sum(1 for s in statuses if s >= 500),
+        "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+        "sample_error": errors[0] if errors else "",
+        "cache_hits": sum(1 for _, _, cache in rows if cache == "hit"),
+        "cache_misses": sum(1 for _, _, cache in rows if cache == "miss"),
+    }
+
+
+async def _drive_mixed(spec: dict, seconds: float, concurrency: int) -> list[dict]:
+    host, port = "127.0.0.1", spec["port"]
+    counter = iter(range(10**9))
+    rows: dict[str, list] = {}
+    errors: dict[str, list] = {}
+
+    async def client(deadline: float, rng: random.Random) -> None:
+        while time.perf_counter() < deadline:
+            kind, raw = _mixed_request(spec, next(counter), rng)
+            try:
+                rows.setdefault(kind, []).append(await _request(host, port, raw))
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                errors.setdefault(kind, []).append(repr(exc))
+
+    rngs = [random.Random(1000 + n) for n in range(concurrency)]
+    warmup_end = time.perf_counter() + min(2.0, seconds / 5)
+    await asyncio.gather(*(client(warmup_end, rng) for rng in rngs))
+    rows.clear()
+    errors.clear()
+    started = time.perf_counter()
+    await asyncio.gather(*(client(started + seconds, rng) for rng in rngs))
+    elapsed = time.perf_counter() - started
+    kinds = ["dashboard", *MIXED_WRITES]
+    return [_summary(f"mixed:{kind}", rows.get(kind, []), errors.get(kind, []), elapsed) for kind in kinds]
+
+
 async def _drive(scenario: str, spec: dict, seconds: float, concurrency: int) -> dict:
     host, port = "127.0.0.1", spec["port"]
     counter = iter(range(10**9))
@@ -117,32 +191,24 @@ async def _drive(scenario: str, spec: dict, seconds: float, concurrency: int) ->
     started = time.perf_counter()
     await asyncio.gather(*(client(started + seconds) for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    latencies = sorted(ms for _, ms in results)
-    statuses = [status for status, _ in results]
-    expected = 200
-    return {
-        "endpoint": scenario,
-        "requests": len(results),
-        "rps": len(results) / elapsed,
-        "p50_ms": statistics.median(latencies) if latencies else None,
-        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
-        "errors": len(errors) + sum(1 for s in statuses if s != expected),
-        "server_errors": sum(1 for s in statuses if s >= 500),
-        "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
-        "sample_error": errors[0] if errors else "",
-    }
+    return _summary(scenario, results, errors, elapsed)
 
 
 def drive_main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
-    out = [asyncio.run(_drive(scenario, spec, spec["seconds"], spec["concurrency"])) for scenario in spec["scenarios"]]
+    out = []
+    for scenario in spec["scenarios"]:
+        if scenario == "mixed":
+            out += asyncio.run(_drive_mixed(spec, spec["seconds"], spec["concurrency"]))
+        else:
+            out.append(asyncio.run(_drive(scenario, spec, spec["seconds"], spec["concurrency"])))
     print(json.dumps(out))
 
 
 # Orchestration (the first process)
 
 
-def _env(database_url: str, redis_url: str, port: int) -> dict:
+def _env(database_url: str, redis_url: str, port: int, *, dashboard_cache: bool = True) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "THROTTLE_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
@@ -163,6 +229,8 @@ def _env(database_url: str, redis_url: str, port: int) -> dict:
         PORT=str(port),
         GUNICORN_WORKERS=os.environ.get("GUNICORN_WORKERS", "2"),
     )
+    if not dashboard_cache:
+        env["DASHBOARD_CACHE_SECONDS"] = "0"  # every dashboard read computes the body
     return env
 
 
@@ -175,10 +243,11 @@ def _create_database(admin_url: str) -> str:
     return admin_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
 
 
-def _seed(members: int) -> list[dict]:
-    """Bulk-creates `members` members with histories; returns a sample of them with access tokens."""
+def _seed(members: int, mixed_members: int) -> tuple[list[dict], list[dict]]:
+    """Bulk-creates `members` members with histories; returns a sample of 500 of them with access tokens (the
+    single-endpoint phases) and a disjoint pool of `mixed_members` others (the mixed phase, caches cold)."""
     from django.contrib.auth.hashers import make_password
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
     from core import clock
@@ -267,8 +336,10 @@ def _seed(members: int) -> list[dict]:
         Payment.objects.bulk_create(payments)
         Subscription.objects.bulk_create(subscriptions)
         UserNotification.objects.bulk_create(notifications)
-    sample = rng.sample(users, min(500, len(users)))
-    return [{"email": u.email, "access": str(RefreshToken.for_user(u).access_token)} for u in sample]
+    chosen = rng.sample(users, min(500 + mixed_members, len(users)))
+    sample, pool = chosen[:500], chosen[500:]
+    tokens = [{"email": u.email, "access": str(AccessToken.for_user(u))} for u in chosen]
+    return tokens[: len(sample)], tokens[len(sample) :] if pool else tokens[: len(sample)]
 
 
 def _table(results: list[dict], concurrency: int) -> str:
@@ -281,7 +352,7 @@ def _table(results: list[dict], concurrency: int) -> str:
             f"{r['endpoint']:<15}{r['requests']:>9}{r['rps']:>9.1f}{r['p50_ms'] or 0:>9.1f}{r['p99_ms'] or 0:>9.1f}"
             f"{r['errors']:>8}{r['server_errors']:>6}"
         )
-    lines.append(f"(concurrency: {concurrency} clients per endpoint)")
+    lines.append(f"(concurrency: {concurrency} clients per endpoint; mixed:* rows share one phase, req/s each)")
     return "\n".join(lines)
 
 
@@ -292,8 +363,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument(
         "--endpoints",
-        default="health,dashboard,notifications,profile,login",
+        default="health,dashboard,mixed,notifications,profile,login",
         help="comma-separated, in order (also: eligibility, the cheapest authenticated read)",
+    )
+    parser.add_argument(
+        "--mixed-members", type=int, default=5000, help="distinct members in the mixed phase (random each request)"
+    )
+    parser.add_argument(
+        "--no-dashboard-cache", action="store_true", help="gunicorn with DASHBOARD_CACHE_SECONDS=0 (uncached reads)"
     )
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # the second process
     args = parser.parse_args()
@@ -305,7 +382,7 @@ def main() -> int:
     database_url = _create_database(admin_url)
     port = free_port()
     with running_redis() as (redis_port, _), tempfile.TemporaryDirectory() as tmp:
-        env = _env(database_url, f"redis://127.0.0.1:{redis_port}/0", port)
+        env = _env(database_url, f"redis://127.0.0.1:{redis_port}/0", port, dashboard_cache=not args.no_dashboard_cache)
         os.environ.update(env)
         print(f"==> database {DB_NAME}, redis on {redis_port}, gunicorn on {port}", flush=True)
         for command in (["migrate", "--noinput", "-v0"], ["create_plans"], ["collectstatic", "--noinput", "-v0"]):
@@ -317,7 +394,7 @@ def main() -> int:
 
         django.setup()
         started = time.perf_counter()
-        sample = _seed(args.members)
+        sample, mixed_pool = _seed(args.members, args.mixed_members)
         from django.db import connection
 
         from accounts.models import User
@@ -352,6 +429,7 @@ def main() -> int:
                 "port": port,
                 "host_header": f"127.0.0.1:{port}",
                 "members": sample,
+                "mixed_members": mixed_pool,
                 "seconds": args.duration,
                 "concurrency": args.concurrency,
                 "scenarios": args.endpoints.split(","),
@@ -360,7 +438,8 @@ def main() -> int:
             spec_path.write_text(json.dumps(spec))
             print(
                 f"==> driving {', '.join(spec['scenarios'])} for {args.duration:g} s each, "
-                f"{args.concurrency} concurrent clients",
+                f"{args.concurrency} concurrent clients; dashboard cache "
+                + ("OFF (DASHBOARD_CACHE_SECONDS=0)" if args.no_dashboard_cache else "on (default settings)"),
                 flush=True,
             )
             driver = subprocess.run(
@@ -385,11 +464,28 @@ def main() -> int:
         for r in results:
             if r["errors"]:
                 print(f"  {r['endpoint']}: statuses {r['statuses']} {r['sample_error']}")
+    for name in ("dashboard", "mixed:dashboard"):
+        if name in by_name:
+            r = by_name[name]
+            reads = r["cache_hits"] + r["cache_misses"]
+            share = f"{r['cache_hits'] / reads:.0%}" if reads else "n/a"
+            print(f"{name} cache hits: {share} ({r['cache_hits']} hits / {reads} reads, X-Dashboard-Cache header)")
     if "dashboard" in by_name and "health" in by_name:
         ratio = by_name["dashboard"]["rps"] / by_name["health"]["rps"]
         print(f"dashboard/health throughput: {ratio:.2f} (target >= {TARGET_RATIO})")
         if ratio < TARGET_RATIO:
             failures.append(f"dashboard/health {ratio:.2f} < {TARGET_RATIO}")
+    if "mixed:dashboard" in by_name and "health" in by_name:
+        health = by_name["health"]["rps"]
+        mixed = [r for r in results if r["endpoint"].startswith("mixed:")]
+        total = sum(r["rps"] for r in mixed)
+        print(
+            f"mixed phase ({len(spec['mixed_members'])} members, 1 write per {MIXED_READS_PER_WRITE} reads): "
+            f"dashboard reads {by_name['mixed:dashboard']['rps']:.1f}/s, all requests {total:.1f}/s; "
+            f"all requests/health {total / health:.2f} (target >= {TARGET_RATIO})"
+        )
+        if total / health < TARGET_RATIO:
+            failures.append(f"mixed/health {total / health:.2f} < {TARGET_RATIO}")
     for r in results:
         if r["p99_ms"] is not None and r["p99_ms"] >= TARGET_P99_MS:
             failures.append(f"{r['endpoint']} p99 {r['p99_ms']:.1f} ms >= {TARGET_P99_MS:g} ms")

@@ -69,6 +69,10 @@ class DashboardSerializer(serializers.Serializer):
     channels = MemberChannelsSerializer(source="user", read_only=True)  # channels_sync: access per platform
 
 
+# Whether the body came from the per-member cache: for operators and bench/load.py's hit ratio (not in the body).
+CACHE_HEADER = "X-Dashboard-Cache"
+
+
 class DashboardApi(APIView):
     @extend_schema(responses=DashboardSerializer, summary="Tableau de bord du membre")
     def get(self, request):
@@ -82,7 +86,7 @@ class DashboardApi(APIView):
                 at=at,
                 server_time=serializers.DateTimeField().to_representation(at),
             )
-            return Response(body)
+            return Response(body, headers={CACHE_HEADER: "hit"})
         dashboard = dashboard_for_member(user=request.user, at=at)
         body = dashboard_body(dashboard)  # exactly DashboardSerializer(dashboard, context={"at": at}).data, faster
         ends_at = {
@@ -92,4 +96,4 @@ class DashboardApi(APIView):
         dashboard_cache_store(
             lookup=lookup, user=request.user, body=body, at=at, next_change=dashboard.next_change, ends_at=ends_at
         )
-        return Response(body)
+        return Response(body, headers={CACHE_HEADER: "miss"})

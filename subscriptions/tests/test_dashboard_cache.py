@@ -220,3 +220,13 @@ def test_cache_disabled_computes_every_time(member, settings):
     first, _ = _queries(client)
     second, _ = _queries(client)
     assert first == second > 1
+
+
+def test_response_header_says_whether_the_body_came_from_the_cache(member):
+    client = client_for(member)
+
+    first, second = client.get(URL), client.get(URL)
+    client.post("/api/auth/user/notifications/read-all/")  # a write that forgets the member's entry
+    third = client.get(URL)
+
+    assert [r.headers["X-Dashboard-Cache"] for r in (first, second, third)] == ["miss", "hit", "miss"]
