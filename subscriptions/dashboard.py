@@ -71,9 +71,10 @@ def dashboard_for_member(*, user, at: datetime | None = None) -> Dashboard:
 
 
 def _facts(*, user, at: datetime) -> dict:
-    """Every figure of the dashboard in one statement, each read from an index ((user, status, ends_at) for
-    subscriptions, (user, status, amount) for payments (one pass for the four payment figures), (user, status) for
-    notifications). Also the subscription ends that matter for time: the first end still to come (an active
+    """Every figure of the dashboard in one statement, one scalar subquery per figure, each a range of an index
+    ((user, status, ends_at) for subscriptions, (user, status, amount) for payments, (user, status) for
+    notifications; for 10,000 payments, four index ranges beat one pass with CASE on both databases).
+    Also the subscription ends that matter for time: the first end still to come (an active
     subscription ending) and the first end still inside the channel grace period (access ends at end + grace).
 
     Plain SQL (the same on PostgreSQL and SQLite): built with the ORM, the subqueries cost about 3 ms of
@@ -87,8 +88,11 @@ def _facts(*, user, at: datetime) -> dict:
         user.pk,
         user.pk, *shown, adapt(at),
         user.pk, adapt(at - grace), adapt(at), *shown,
+        user.pk,
+        user.pk, confirmed,
+        user.pk, pending,
+        user.pk, confirmed,
         user.pk, *unread,
-        confirmed, pending, confirmed, user.pk,
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_facts_sql(), params)
@@ -114,15 +118,11 @@ def _facts_sql() -> str:
         (SELECT MIN({ends_at}) FROM {subscriptions} WHERE {user} = %s AND {status} IN (%s, %s) AND {ends_at} > %s),
         (SELECT MIN({ends_at}) FROM {subscriptions}
             WHERE {user} = %s AND {ends_at} > %s AND {ends_at} <= %s AND {status} IN (%s, %s)),
-        p.total, p.confirmed, p.pending, p.paid,
-        (SELECT COUNT(*) FROM {notifications} WHERE {user} = %s AND {status} IN (%s, %s))
-    FROM (
-        SELECT COUNT(*) AS total,
-            COALESCE(SUM(CASE WHEN {status} = %s THEN 1 ELSE 0 END), 0) AS confirmed,
-            COALESCE(SUM(CASE WHEN {status} = %s THEN 1 ELSE 0 END), 0) AS pending,
-            COALESCE(SUM(CASE WHEN {status} = %s THEN {amount} ELSE 0 END), 0) AS paid
-        FROM {payments} WHERE {user} = %s
-    ) AS p"""  # noqa: S608 (names from model metadata, values as parameters)
+        (SELECT COUNT(*) FROM {payments} WHERE {user} = %s),
+        (SELECT COUNT(*) FROM {payments} WHERE {user} = %s AND {status} = %s),
+        (SELECT COUNT(*) FROM {payments} WHERE {user} = %s AND {status} = %s),
+        (SELECT COALESCE(SUM({amount}), 0) FROM {payments} WHERE {user} = %s AND {status} = %s),
+        (SELECT COUNT(*) FROM {notifications} WHERE {user} = %s AND {status} IN (%s, %s))"""  # noqa: S608 (names from model metadata, values as parameters)
 
 
 def _as_datetime(value) -> datetime | None:
