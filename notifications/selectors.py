@@ -24,6 +24,17 @@ def notifications_unread_count(*, user) -> int:
     return user.notifications.filter(status__in=UNREAD_STATUSES).count()
 
 
+def subscriptions_renewing(*, user, ends_at, pk) -> QuerySet[Subscription]:
+    """The member's non-cancelled subscriptions that end after the one given by (`user`, `ends_at`, `pk`),
+    ties broken by id: when one exists, that subscription no longer ends the coverage (the member renewed).
+    Arguments are usually OuterRef expressions, to use the result in Exists()."""
+    return (
+        Subscription.objects.filter(user=user)
+        .exclude(status=Subscription.Status.CANCELLED)
+        .filter(Q(ends_at__gt=ends_at) | Q(ends_at=ends_at, pk__gt=pk))
+    )
+
+
 def subscriptions_ending_coverage(*, as_of: date) -> QuerySet[Subscription]:
     """Non-cancelled subscriptions whose local end day is within the calendar's window around `as_of`
     and that end their member's coverage: no other non-cancelled subscription of the member ends later
@@ -31,11 +42,7 @@ def subscriptions_ending_coverage(*, as_of: date) -> QuerySet[Subscription]:
     """
     window_start = clock.start_of_local_day(clock.add_days(as_of, -LAST_OFFSET))
     window_end = clock.start_of_local_day(clock.add_days(as_of, -FIRST_OFFSET + 1))
-    ends_later = (
-        Subscription.objects.filter(user=OuterRef("user"))
-        .exclude(status=Subscription.Status.CANCELLED)
-        .filter(Q(ends_at__gt=OuterRef("ends_at")) | Q(ends_at=OuterRef("ends_at"), pk__gt=OuterRef("pk")))
-    )
+    ends_later = subscriptions_renewing(user=OuterRef("user"), ends_at=OuterRef("ends_at"), pk=OuterRef("pk"))
     return (
         Subscription.objects.exclude(status=Subscription.Status.CANCELLED)
         .filter(ends_at__gte=window_start, ends_at__lt=window_end)

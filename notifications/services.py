@@ -21,7 +21,12 @@ from django.utils import timezone
 from core import clock
 from notifications.calendar import CalendarEntry, already_covered, entry_due
 from notifications.models import NotificationDelivery, UserNotification
-from notifications.selectors import UNREAD_STATUSES, deliveries_claimable, subscriptions_ending_coverage
+from notifications.selectors import (
+    UNREAD_STATUSES,
+    deliveries_claimable,
+    subscriptions_ending_coverage,
+    subscriptions_renewing,
+)
 from notifications.senders import SENDERS, DeliveryOutcome
 from subscriptions.dashboard_cache import dashboard_cache_forget
 from subscriptions.models import Subscription
@@ -258,9 +263,11 @@ def deliveries_skip_superseded(*, now: datetime) -> int:
     newer_reminder = UserNotification.objects.filter(
         subscription_id=OuterRef("notification__subscription_id"), pk__gt=OuterRef("notification_id")
     )
-    renewal = Subscription.objects.filter(
-        user_id=OuterRef("notification__user_id"), ends_at__gt=OuterRef("notification__subscription__ends_at")
-    ).exclude(status=Subscription.Status.CANCELLED)
+    renewal = subscriptions_renewing(
+        user=OuterRef("notification__user_id"),
+        ends_at=OuterRef("notification__subscription__ends_at"),
+        pk=OuterRef("notification__subscription_id"),
+    )
     return NotificationDelivery.objects.filter(
         Exists(newer_reminder) | Exists(renewal), status=NotificationDelivery.Status.PENDING
     ).update(
