@@ -14,8 +14,9 @@ from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRef
 
 from accounts import selectors, services
 from accounts.models import User
-from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer, StrictCharField
+from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer
 from accounts.throttles import EmailRateThrottle, IPRateThrottle
+from core.fields import StrictCharField
 
 TAG = "Comptes"
 
