@@ -14,7 +14,7 @@ from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRef
 
 from accounts import selectors, services
 from accounts.models import User
-from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer
+from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer, profile_body
 from accounts.throttles import EmailRateThrottle, IPRateThrottle
 from core.fields import StrictCharField
 
@@ -269,7 +269,7 @@ class ProfileView(APIView):
 
     @extend_schema(tags=[TAG], summary="Mon profil", responses={200: ProfileSerializer})
     def get(self, request):
-        return Response(ProfileSerializer(request.user).data)
+        return Response(profile_body(request.user))
 
     @extend_schema(
         tags=[TAG],
@@ -283,7 +283,7 @@ class ProfileView(APIView):
         serializer = ProfileUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, data=serializer.validated_data)
-        return Response(ProfileSerializer(user).data)
+        return Response(profile_body(user))
 
 
 class PaymentEligibilityView(APIView):

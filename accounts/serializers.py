@@ -64,6 +64,16 @@ class ProfileSerializer(serializers.ModelSerializer):
         read_only_fields = PROFILE_FIELDS
 
 
+# Read-only and without context, so one instance serves every call: a ModelSerializer builds its fields on each
+# instantiation (~0.4 ms, a tenth of an uncached dashboard read).
+_profile_serializer = ProfileSerializer()
+
+
+def profile_body(user) -> dict:
+    """`ProfileSerializer(user).data`, without building the serializer's fields again."""
+    return _profile_serializer.to_representation(user)
+
+
 class ProfileUpdateSerializer(serializers.Serializer):
     """PATCH /api/auth/user/profile/: the writable fields only, normalised by accounts.validators."""
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform
 from core import clock
+from core.prepared import PreparedQuery
 from subscriptions.models import Subscription
 from subscriptions.selectors import in_force_q
 
@@ -192,6 +193,9 @@ def _entitled_pairs(user_ids: list[int], at: datetime) -> set[tuple[int, str]]:
     return pairs
 
 
+_memberships_of_member = PreparedQuery(lambda user_id: ChannelMembership.objects.filter(user_id=user_id), user_id=int)
+
+
 def channel_statuses_for(users) -> dict[int, dict]:
     """Batched `channel_status_for` (users or user ids), whatever the number of users: one query, and a second
     only while one of them has a linked account waiting for access.
@@ -199,7 +203,11 @@ def channel_statuses_for(users) -> dict[int, dict]:
     Entitlement changes only what a linked account shows (without a membership row, or in any other state, the
     step does not depend on it), so the subscriptions are read only for the members in that state."""
     user_ids = [user if isinstance(user, int) else user.pk for user in users]
-    memberships = {(m.user_id, m.platform): m for m in ChannelMembership.objects.filter(user_id__in=user_ids)}
+    if len(user_ids) == 1:  # a member's own screens (the dashboard on every read): the compiled-once query
+        rows = _memberships_of_member.run(user_id=user_ids[0])
+    else:
+        rows = ChannelMembership.objects.filter(user_id__in=user_ids)
+    memberships = {(m.user_id, m.platform): m for m in rows}
     waiting = sorted({uid for (uid, _platform), m in memberships.items() if m.state == State.LINKED})
     entitled = _entitled_pairs(waiting, clock.now()) if waiting else set()
     return {

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from core import clock
+from core.prepared import PreparedQuery
 from notifications.models import UserNotification
 from payments.models import Payment
 from payments.selectors import payments_for_member
@@ -17,6 +18,21 @@ from subscriptions.selectors import subscriptions_active_list_for, time_remainin
 
 RECENT_ITEMS = 5
 UNREAD_STATUSES = (UserNotification.Status.PENDING, UserNotification.Status.SENT)
+
+
+# Compiled once per process (core/prepared.py): every uncached dashboard read runs these three.
+_active_subscriptions = PreparedQuery(
+    lambda user_id, at: subscriptions_active_list_for(user=user_id, at=at), user_id=int, at=datetime
+)
+_recent_payments = PreparedQuery(lambda user_id: payments_for_member(user=user_id)[:RECENT_ITEMS], user_id=int)
+_recent_notifications = PreparedQuery(
+    lambda user_id: (
+        UserNotification.objects.filter(user=user_id)
+        .exclude(status=UserNotification.Status.DISMISSED)
+        .order_by("-scheduled_for", "-id")[:RECENT_ITEMS]
+    ),
+    user_id=int,
+)
 
 
 @dataclass(frozen=True)
@@ -41,13 +57,9 @@ def dashboard_for_member(*, user, at: datetime | None = None) -> Dashboard:
     """
     at = at or clock.now()
     facts = _facts(user=user, at=at)
-    active = list(subscriptions_active_list_for(user=user, at=at))
-    recent_payments = list(payments_for_member(user=user)[:RECENT_ITEMS])
-    recent_notifications = list(
-        UserNotification.objects.filter(user=user)
-        .exclude(status=UserNotification.Status.DISMISSED)
-        .order_by("-scheduled_for", "-id")[:RECENT_ITEMS]
-    )
+    active = _active_subscriptions.run(user_id=user.pk, at=at)
+    recent_payments = _recent_payments.run(user_id=user.pk)
+    recent_notifications = _recent_notifications.run(user_id=user.pk)
     stats = {
         # Same filter as the list above, at the same instant: its length is the count.
         "active_subscriptions": len(active),

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from rest_framework import serializers
 
-from accounts.serializers import ProfileSerializer
+from accounts.serializers import profile_body
 from channels_sync.selectors import channel_statuses_for
 from subscriptions.models import Subscription
 from subscriptions.selectors import subscription_effective_status, time_remaining
@@ -98,7 +98,7 @@ def dashboard_body(dashboard) -> dict:
     at = dashboard.server_time
     channels = channel_statuses_for([dashboard.user.pk])[dashboard.user.pk]
     return {
-        "user": ProfileSerializer(dashboard.user).data,
+        "user": profile_body(dashboard.user),
         "stats": stats_body(dashboard.stats),
         "countdown": countdown_body(dashboard.countdown),
         "active_subscriptions": [

@@ -31,7 +31,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import translation
 
-from accounts.serializers import PROFILE_FIELDS, ProfileSerializer
+from accounts.serializers import PROFILE_FIELDS, profile_body
 from subscriptions.selectors import time_remaining
 
 KEY = "dashboard:v1"
@@ -112,7 +112,7 @@ def profile_fingerprint(user) -> tuple:
 def dashboard_cache_render(*, entry: dict, user, at: datetime, server_time: str) -> dict:
     """A cached entry completed for instant `at`: profile checked against `user`, server time and countdowns."""
     fingerprint, block = entry["profile"]
-    result = {"user": block if fingerprint == profile_fingerprint(user) else ProfileSerializer(user).data}
+    result = {"user": block if fingerprint == profile_fingerprint(user) else profile_body(user)}
     ends_at = entry["ends_at"]
     for key, value in entry["body"].items():
         if key == "countdown" and value is not None:

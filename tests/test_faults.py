@@ -9,6 +9,7 @@ The commands run as `manage.py` subprocesses with DATABASE_URL pointing at pytes
 an `application_name` so the test can find its backend in pg_stat_activity.
 """
 
+import re
 import time
 from collections import Counter
 from datetime import timedelta
@@ -274,8 +275,9 @@ def _is_claim(statement: str) -> bool:
 
 
 def _is_record(statement: str) -> bool:
-    # Recording a member's outcome after the remote call: the lease is cleared and "attempts" reset.
-    return '"attempts" = 0' in statement
+    # Recording a member's outcome after the remote call: the lease is cleared and "attempts" reset (the 0 is a
+    # $n parameter in pg_stat_activity with server-side binding, a literal without).
+    return re.search(r'"attempts" = (0|\$\d+)\b', statement) is not None
 
 
 def kill_backend_when_blocked(
