@@ -14,18 +14,25 @@ from accounts.models import User
 from core.prepared import PreparedQuery
 
 _member_by_id = PreparedQuery(lambda user_id: User.objects.filter(pk=user_id), user_id=int)
-_BIGINT = 2**63
 
 
 class MemberJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
-        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        plain_id = type(user_id) is int and -_BIGINT <= user_id < _BIGINT
-        if plain_id and api_settings.USER_ID_FIELD == "id" and not api_settings.CHECK_REVOKE_TOKEN:
+        user_id = _plain_id(validated_token.get(api_settings.USER_ID_CLAIM))
+        if user_id is not None and api_settings.USER_ID_FIELD == "id" and not api_settings.CHECK_REVOKE_TOKEN:
             found = _member_by_id.run(user_id=user_id)
             if found and found[0].is_active:
                 return found[0]
         return super().get_user(validated_token)
+
+
+def _plain_id(claim) -> int | None:
+    """The id in the claim (simplejwt writes it as a string of digits), or None for anything else."""
+    if isinstance(claim, str) and claim.isascii() and claim.isdigit() and len(claim) <= 18:
+        return int(claim)
+    if type(claim) is int and 0 < claim < 2**63:
+        return claim
+    return None
 
 
 class MemberJWTScheme(SimpleJWTScheme):

@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.authentication import api_settings as theirs
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import AccessToken
@@ -16,10 +17,15 @@ def authenticate(token: AccessToken):
     return MemberJWTAuthentication().get_user(AccessToken(str(token)))
 
 
-def test_an_active_member_is_read_in_one_query():
+def test_an_active_member_is_read_in_one_query_without_simplejwts_lookup(monkeypatch):
     member = UserFactory()
     token = AccessToken.for_user(member)
     authenticate(token)  # compiles the query
+
+    def library_lookup(self, validated_token):
+        raise AssertionError("the ordinary case must not fall back to simplejwt's get_user")
+
+    monkeypatch.setattr(JWTAuthentication, "get_user", library_lookup)
     with CaptureQueriesContext(connection) as queries:
         user = authenticate(token)
     assert (user.pk, user.email, user.first_name) == (member.pk, member.email, member.first_name)
