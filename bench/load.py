@@ -9,7 +9,8 @@ role allowed to create databases (BENCH_ADMIN_URL, default postgres://postgres:p
 
 What it does:
 1. creates a fresh database `calmnessfi_bench` on that server, starts `redis-server` on a free port;
-2. migrates and seeds N members with histories (bulk_create: payments, subscriptions, notifications);
+2. migrates and seeds N members with histories (bulk_create: payments, subscriptions, notifications), then
+   `VACUUM ANALYZE` (what autovacuum would do after such inserts, before the measure rather than during it);
 3. starts gunicorn (deploy/gunicorn.conf.py, 2 workers) with config.settings.production on 127.0.0.1;
 4. from a second process (an asyncio HTTP/1.1 client, one TCP connection per request as gunicorn's sync workers
    close them), drives each endpoint in turn for a bounded time with a fixed number of concurrent clients;
@@ -243,6 +244,15 @@ def _create_database(admin_url: str) -> str:
     return admin_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
 
 
+def _vacuum_analyze(database_url: str) -> None:
+    """What autovacuum does some time after bulk inserts (visibility map, statistics): done before measuring, so it
+    does not run in the middle of a phase and index-only scans are possible from the first request."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
 def _seed(members: int, mixed_members: int) -> tuple[list[dict], list[dict]]:
     """Bulk-creates `members` members with histories; returns a sample of 500 of them with access tokens (the
     single-endpoint phases) and a disjoint pool of `mixed_members` others (the mixed phase, caches cold)."""
@@ -409,6 +419,7 @@ def main() -> int:
             UserNotification.objects.count(),
         )
         connection.close()
+        _vacuum_analyze(database_url)
         print(
             f"==> seeded {counts[0]} members, {counts[1]} payments, {counts[2]} subscriptions, "
             f"{counts[3]} notifications in {time.perf_counter() - started:.1f} s",

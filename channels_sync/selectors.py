@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform
 from core import clock
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, Statement
 from subscriptions.models import Subscription
 from subscriptions.selectors import in_force_q
 
@@ -198,21 +198,27 @@ _memberships_of_member = PreparedQuery(lambda user_id: ChannelMembership.objects
 
 def channel_statuses_for(users) -> dict[int, dict]:
     """Batched `channel_status_for` (users or user ids), whatever the number of users: one query, and a second
-    only while one of them has a linked account waiting for access.
+    only while one of them has a linked account waiting for access."""
+    user_ids = [user if isinstance(user, int) else user.pk for user in users]
+    return channel_statuses_from(user_ids, ChannelMembership.objects.filter(user_id__in=user_ids))
+
+
+def member_memberships_statement(user_id: int) -> Statement:
+    """One member's membership rows, as a statement to read with others (the dashboard's one round trip)."""
+    return _memberships_of_member.statement(user_id=user_id)
+
+
+def channel_statuses_from(user_ids: list[int], memberships) -> dict[int, dict]:
+    """`channel_statuses_for` from the members' membership rows, already read.
 
     Entitlement changes only what a linked account shows (without a membership row, or in any other state, the
     step does not depend on it), so the subscriptions are read only for the members in that state."""
-    user_ids = [user if isinstance(user, int) else user.pk for user in users]
-    if len(user_ids) == 1:  # a member's own screens (the dashboard on every read): the compiled-once query
-        rows = _memberships_of_member.run(user_id=user_ids[0])
-    else:
-        rows = ChannelMembership.objects.filter(user_id__in=user_ids)
-    memberships = {(m.user_id, m.platform): m for m in rows}
-    waiting = sorted({uid for (uid, _platform), m in memberships.items() if m.state == State.LINKED})
+    by_pair = {(m.user_id, m.platform): m for m in memberships}
+    waiting = sorted({uid for (uid, _platform), m in by_pair.items() if m.state == State.LINKED})
     entitled = _entitled_pairs(waiting, clock.now()) if waiting else set()
     return {
         uid: {
-            platform: _status(platform, memberships.get((uid, platform)), (uid, platform) in entitled)
+            platform: _status(platform, by_pair.get((uid, platform)), (uid, platform) in entitled)
             for platform in Platform.values
         }
         for uid in user_ids

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
+from channels_sync.selectors import channel_statuses_from, member_memberships_statement
 from core import clock
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, Statement, run_together
 from notifications.models import UserNotification
 from payments.models import Payment
 from payments.selectors import payments_for_member
@@ -44,6 +45,7 @@ class Dashboard:
     recent_payments: list
     recent_notifications: list
     server_time: datetime
+    channels: dict  # per platform, as channels_sync.selectors.channel_status_for
     # The next instant at which this body changes with no write at all (a subscription starting or ending, a
     # channel grace period running out), or None: how long the dashboard cache may keep it.
     next_change: datetime | None = None
@@ -52,14 +54,20 @@ class Dashboard:
 def dashboard_for_member(*, user, at: datetime | None = None) -> Dashboard:
     """Everything the dashboard shows, computed at one instant `at` (default now).
 
-    Four queries: the figures (one row, `_facts`), active subscriptions, recent payments, recent notifications;
-    each a count over an index or a LIMIT in index order. (The channels block adds one, see `dashboard_body`.)
+    Five statements in one round trip (`run_together`): the figures (one row, `_facts_statement`), active
+    subscriptions, recent payments, recent notifications (each a count over an index or a LIMIT in index order)
+    and the member's channel memberships.
     """
     at = at or clock.now()
-    facts = _facts(user=user, at=at)
-    active = _active_subscriptions.run(user_id=user.pk, at=at)
-    recent_payments = _recent_payments.run(user_id=user.pk)
-    recent_notifications = _recent_notifications.run(user_id=user.pk)
+    facts, active, recent_payments, recent_notifications, memberships = run_together(
+        [
+            _facts_statement(user=user, at=at),
+            _active_subscriptions.statement(user_id=user.pk, at=at),
+            _recent_payments.statement(user_id=user.pk),
+            _recent_notifications.statement(user_id=user.pk),
+            member_memberships_statement(user.pk),
+        ]
+    )
     stats = {
         # Same filter as the list above, at the same instant: its length is the count.
         "active_subscriptions": len(active),
@@ -78,11 +86,12 @@ def dashboard_for_member(*, user, at: datetime | None = None) -> Dashboard:
         recent_payments=recent_payments,
         recent_notifications=recent_notifications,
         server_time=at,
+        channels=channel_statuses_from([user.pk], memberships)[user.pk],
         next_change=_next_change(facts, active=active, at=at),
     )
 
 
-def _facts(*, user, at: datetime) -> dict:
+def _facts_statement(*, user, at: datetime) -> Statement:
     """Every figure of the dashboard in one statement, one scalar subquery per figure, each a range of an index
     ((user, status, ends_at) for subscriptions, (user, status, amount) for payments, (user, status) for
     notifications; for 10,000 payments, four index ranges beat one pass with CASE on both databases).
@@ -106,9 +115,10 @@ def _facts(*, user, at: datetime) -> dict:
         user.pk, confirmed,
         user.pk, *unread,
     ]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(_facts_sql(), params)
-        row = cursor.fetchone()
+    return Statement(sql=_facts_sql(), params=params, result=lambda rows: _facts_from(rows[0], grace=grace))
+
+
+def _facts_from(row: tuple, *, grace: timedelta) -> dict:
     names = ("total_subscriptions", "next_end", "grace_from", "total_payments", "confirmed_payments")
     names += ("pending_payments", "total_paid", "unread_notifications")
     facts = dict(zip(names, row, strict=True))

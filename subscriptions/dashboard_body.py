@@ -11,7 +11,6 @@ from datetime import datetime
 from rest_framework import serializers
 
 from accounts.serializers import profile_body
-from channels_sync.selectors import channel_statuses_for
 from subscriptions.models import Subscription
 from subscriptions.selectors import subscription_effective_status, time_remaining
 
@@ -94,9 +93,9 @@ def countdown_body(countdown: dict | None) -> dict | None:
 
 
 def dashboard_body(dashboard) -> dict:
-    """The whole body for a `subscriptions.dashboard.Dashboard` (one query more: the channels block)."""
+    """The whole body for a `subscriptions.dashboard.Dashboard`."""
     at = dashboard.server_time
-    channels = channel_statuses_for([dashboard.user.pk])[dashboard.user.pk]
+    channels = dashboard.channels
     return {
         "user": profile_body(dashboard.user),
         "stats": stats_body(dashboard.stats),

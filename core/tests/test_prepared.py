@@ -1,12 +1,12 @@
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from core import clock
-from core.prepared import PreparedQuery, PreparedQueryError
+from core.prepared import PreparedQuery, PreparedQueryError, Statement, run_together
 from payments.models import Payment
 from payments.selectors import payments_for_member
 from subscriptions.models import Plan, Subscription
@@ -107,3 +107,27 @@ def test_refuses_unused_arguments_other_kinds_and_values_querysets():
 def test_runs_only_with_exactly_its_arguments():
     with pytest.raises(TypeError, match="expected"):
         ACTIVE.run(user_id=1)
+
+
+def test_statements_run_together_give_each_its_own_result_in_order():
+    member, monthly, now = UserFactory(), plan(), clock.now()
+    created = subscribe(member, monthly, starts_at=now, days=30)
+    Payment.objects.create(user=member, plan=monthly, amount="49.90", currency="EUR", method="card")
+    recent = PreparedQuery(lambda user_id: payments_for_member(user=user_id)[:5], user_id=int)
+    count = Statement(sql="SELECT COUNT(*) FROM subscriptions_subscription", params=[], result=lambda rows: rows[0][0])
+    with CaptureQueriesContext(connection) as queries:
+        subscriptions, payments, total = run_together(
+            [ACTIVE.statement(user_id=member.pk, at=now), recent.statement(user_id=member.pk), count]
+        )
+    assert [s.pk for s in subscriptions] == [created.pk]
+    assert [(p.user_id, str(p.amount), p.plan.slug) for p in payments] == [(member.pk, "49.90", "mensuel")]
+    assert total == 1
+    assert len(queries) == 3
+
+
+def test_a_failing_statement_raises_djangos_error_and_leaves_the_connection_usable():
+    member = UserFactory()
+    broken = Statement(sql="SELECT * FROM no_such_table", params=[], result=list)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        run_together([ACTIVE.statement(user_id=member.pk, at=clock.now()), broken])
+    assert ACTIVE.run(user_id=member.pk, at=clock.now()) == []
