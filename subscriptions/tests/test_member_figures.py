@@ -1,0 +1,171 @@
+"""MemberFigures, kept by database triggers, always equals counting the member's history again."""
+
+import importlib
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections, connection
+from django.db.models import Count, Q, Sum
+
+from accounts.tests.factories import UserFactory
+from notifications.models import UserNotification
+from notifications.selectors import UNREAD_STATUSES
+from notifications.services import notifications_mark_all_read
+from notifications.tests.factories import UserNotificationFactory
+from payments.models import Payment
+from payments.tests.factories import PaymentFactory
+from subscriptions.models import MemberFigures, Subscription
+from subscriptions.tests.factories import PlanFactory, SubscriptionFactory
+
+pytestmark = pytest.mark.django_db
+
+migration = importlib.import_module("subscriptions.migrations.0002_member_figures")
+Status = Payment.Status
+
+
+def counted(user) -> dict:
+    """The figures as the dashboard defined them before the triggers: counts over the history, in Python terms."""
+    payments = Payment.objects.filter(user=user).aggregate(
+        total=Count("id"),
+        confirmed=Count("id", filter=Q(status=Status.CONFIRMED)),
+        pending=Count("id", filter=Q(status=Status.PENDING)),
+        paid=Sum("amount", filter=Q(status=Status.CONFIRMED)),
+    )
+    return {
+        "subscriptions_total": Subscription.objects.filter(user=user).count(),
+        "payments_total": payments["total"],
+        "payments_confirmed": payments["confirmed"],
+        "payments_pending": payments["pending"],
+        "paid_cents": int((payments["paid"] or Decimal(0)) * 100),
+        "notifications_unread": UserNotification.objects.filter(user=user, status__in=UNREAD_STATUSES).count(),
+    }
+
+
+def kept(user) -> dict:
+    row = MemberFigures.objects.filter(user_id=user.pk).values(*migration.COLUMNS).first()
+    return row or dict.fromkeys(migration.COLUMNS, 0)
+
+
+def assert_kept(*users) -> None:
+    for user in users:
+        assert kept(user) == counted(user)
+
+
+def test_a_member_without_history_has_no_row_and_reads_as_zeros():
+    member = UserFactory()
+    assert not MemberFigures.objects.filter(user_id=member.pk).exists()
+    assert kept(member) == counted(member) == dict.fromkeys(migration.COLUMNS, 0)
+
+
+def test_payments_every_kind_of_write():
+    member, other = UserFactory(), UserFactory()
+    plan = PlanFactory(price=Decimal("49.99"))
+    first = PaymentFactory(user=member, plan=plan)
+    assert kept(member)["payments_pending"] == 1
+    Payment.objects.bulk_create(
+        [
+            Payment(user=member, plan=plan, amount=Decimal("0.01"), currency="EUR", method="card", status=s)
+            for s in Status
+        ]
+    )
+    assert_kept(member, other)
+    first.status = Status.CONFIRMED
+    first.save()
+    assert kept(member)["paid_cents"] == 4999 + 1
+    Payment.objects.filter(user=member, status=Status.CONFIRMED).update(amount=Decimal("12.34"))
+    assert_kept(member)
+    Payment.objects.filter(pk=first.pk).update(status=Status.REJECTED)
+    assert_kept(member)
+    first.note = "rien qui compte"  # an update that changes no figure
+    first.save(update_fields=["note"])
+    Payment.objects.filter(pk=first.pk).update(user=other)  # moved to another member
+    assert_kept(member, other)
+    Payment.objects.filter(user=member, status=Status.PENDING).delete()
+    first.delete()
+    assert_kept(member, other)
+    assert kept(member)["payments_total"] == 2
+
+
+def test_subscriptions_and_notifications_every_kind_of_write():
+    member = UserFactory()
+    subscription = SubscriptionFactory(user=member)
+    Subscription.objects.bulk_create(
+        [
+            Subscription(user=member, plan=subscription.plan, starts_at=s.starts_at, ends_at=s.ends_at)
+            for s in [subscription] * 3
+        ]
+    )
+    Subscription.objects.filter(user=member).update(status=Subscription.Status.EXPIRED)
+    assert kept(member)["subscriptions_total"] == 4
+    subscription.delete()
+    assert_kept(member)
+
+    sent = UserNotificationFactory(user=member, status=UserNotification.Status.SENT)
+    UserNotification.objects.bulk_create(
+        [UserNotification(user=member, notification_type=sent.notification_type, title="t", message="m",
+                          status=s, scheduled_for=sent.scheduled_for) for s in UserNotification.Status]
+    )  # fmt: skip
+    assert kept(member)["notifications_unread"] == 3
+    UserNotification.objects.filter(user=member, status=UserNotification.Status.PENDING).update(
+        status=UserNotification.Status.SENT
+    )  # still unread: no figure changes
+    assert kept(member)["notifications_unread"] == 3
+    sent.status = UserNotification.Status.DISMISSED
+    sent.save()
+    assert_kept(member)
+    assert notifications_mark_all_read(user=member) == 2
+    assert kept(member)["notifications_unread"] == 0
+    assert_kept(member)
+
+
+def test_deleting_the_member_deletes_their_figures():
+    member, other = UserFactory(), UserFactory()
+    PaymentFactory(user=member)
+    PaymentFactory(user=other)
+    UserNotificationFactory(user=member)
+    member.delete()
+    assert not MemberFigures.objects.filter(user_id=member.pk).exists()
+    assert_kept(other)
+
+
+def test_rebuild_counts_the_whole_history_again():
+    members = UserFactory.create_batch(3)
+    for index, member in enumerate(members):
+        PaymentFactory.create_batch(index + 1, user=member, status=Status.CONFIRMED)
+        UserNotificationFactory.create_batch(index, user=member)
+    SubscriptionFactory(user=members[0])
+    before = [kept(member) for member in members]
+    MemberFigures.objects.all().update(payments_total=999)  # wrong on purpose
+    migration.rebuild(connection)
+    assert [kept(member) for member in members] == before
+    assert_kept(*members)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_for_one_member_lose_no_increment():
+    member, plan = UserFactory(), PlanFactory()
+    writers, per_writer = 4, 25
+    barrier = threading.Barrier(writers)
+    errors = []
+
+    def write():
+        try:
+            barrier.wait()
+            for _ in range(per_writer):  # each in its own transaction (autocommit)
+                PaymentFactory(user=member, plan=plan, status=Status.CONFIRMED)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert kept(member)["payments_confirmed"] == writers * per_writer
+    assert_kept(member)
