@@ -3,8 +3,10 @@
 import importlib
 import threading
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.db.models import Count, Q, Sum
 
@@ -169,3 +171,14 @@ def test_concurrent_writers_for_one_member_lose_no_increment():
     assert errors == []
     assert kept(member)["payments_confirmed"] == writers * per_writer
     assert_kept(member)
+
+
+def test_the_rebuild_command_repairs_drifted_totals_and_says_how_many():
+    right, wrong = UserFactory(), UserFactory()
+    PaymentFactory(user=right)
+    PaymentFactory.create_batch(2, user=wrong, status=Status.CONFIRMED)
+    MemberFigures.objects.filter(user_id=wrong.pk).update(payments_confirmed=7, paid_cents=1)
+    out = StringIO()
+    call_command("rebuild_member_figures", stdout=out)
+    assert_kept(right, wrong)
+    assert "Totaux recomptés pour 2 membre(s) ; 1 membre(s) avaient des totaux différents." in out.getvalue()

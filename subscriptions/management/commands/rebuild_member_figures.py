@@ -1,0 +1,37 @@
+import importlib
+
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+
+from subscriptions.models import MemberFigures
+
+# The triggers and the rebuild are defined once, in the migration that installed them.
+_figures_migration = importlib.import_module("subscriptions.migrations.0002_member_figures")
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompte les totaux du tableau de bord (MemberFigures) depuis l'historique de chaque membre. Les triggers "
+        "les tiennent à jour : à lancer seulement si des données ont été restaurées ou modifiées sans eux."
+    )
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            # No write to the history meanwhile: it would be counted twice (trigger and recount) or missed.
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    for table in _figures_migration.SOURCES:
+                        cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
+            before = _figures()
+            _figures_migration.rebuild(connection)
+            after = _figures()
+        drifted = sum(1 for user_id in before.keys() | after.keys() if before.get(user_id) != after.get(user_id))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Totaux recomptés pour {len(after)} membre(s) ; {drifted} membre(s) avaient des totaux différents."
+            )
+        )
+
+
+def _figures() -> dict[int, dict]:
+    return {row["user_id"]: row for row in MemberFigures.objects.values()}
