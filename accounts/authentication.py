@@ -2,8 +2,8 @@
 
 Every authenticated request reads its member; compiling that `User.objects.get(pk=...)` each time was about
 0.2 ms of Python, as much as the rest of a cheap endpoint. Only the ordinary case takes the fast path (an id
-claim, an active member found, no revocation claim to compare): anything else goes to simplejwt's own
-`get_user`, so its checks and error answers stay the library's.
+claim, an active member found, simplejwt's password-change check not turned on): anything else goes to
+simplejwt's own `get_user`, so its checks and error answers stay the library's.
 """
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme

@@ -53,8 +53,8 @@ def dashboard_for_member(*, user, at: datetime | None = None) -> Dashboard:
     """Everything the dashboard shows, computed at one instant `at` (default now).
 
     Five statements in one round trip (`run_together`): the figures (one row, `_facts_statement`), active
-    subscriptions, recent payments, recent notifications (each a count over an index or a LIMIT in index order)
-    and the member's channel memberships.
+    subscriptions, recent payments and recent notifications (each a LIMIT in index order), and the member's
+    channel memberships.
     """
     at = at or clock.now()
     facts, active, recent_payments, recent_notifications, memberships = run_together(
