@@ -15,6 +15,7 @@ is refused at the first run instead of being frozen into every later one.
 
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -172,17 +173,12 @@ def run_together(statements: list[Statement], *, using: str = "default") -> list
     connection = connections[using]
     # Cursors first: opening one runs Django's connection health check, which must not join the pipeline.
     cursors = [connection.cursor() for _ in statements]
+    together = connection.connection.pipeline() if len(statements) > 1 and _pipelines(connection) else nullcontext()
     try:
-        if len(statements) > 1 and _pipelines(connection):
-            with connection.wrap_database_errors, connection.connection.pipeline():
-                for cursor, statement in zip(cursors, statements, strict=True):
-                    cursor.execute(statement.sql, statement.params)
-                rows = [cursor.fetchall() for cursor in cursors]
-        else:
-            rows = []
+        with connection.wrap_database_errors, together:
             for cursor, statement in zip(cursors, statements, strict=True):
                 cursor.execute(statement.sql, statement.params)
-                rows.append(cursor.fetchall())
+            rows = [cursor.fetchall() for cursor in cursors]
     finally:
         for cursor in cursors:
             cursor.close()

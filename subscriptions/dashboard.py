@@ -95,8 +95,8 @@ def _facts_statement(*, user, at: datetime) -> Statement:
     each an index seek on (user, status, ends_at): the first end still to come (an active subscription ending)
     and the first end still inside the channel grace period (access ends at end + grace).
 
-    Plain SQL (the same on PostgreSQL and SQLite): built with the ORM, the subqueries cost about 3 ms of
-    Python per request to construct and compile, ten times the statement's own time."""
+    Plain SQL (the same on PostgreSQL and SQLite): built with the ORM, scalar subqueries cost milliseconds of
+    Python per request to construct and compile, many times the statement's own time."""
     grace = timedelta(hours=settings.CHANNEL_GRACE_HOURS)
     adapt = connection.ops.adapt_datetimefield_value
     shown = [Subscription.Status.ACTIVE.value, Subscription.Status.EXPIRED.value]
