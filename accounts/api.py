@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRefreshView
 
 from accounts import selectors, services
+from accounts.authentication import MemberTokenRefreshSerializer
 from accounts.models import User
 from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer, profile_body
 from accounts.throttles import EmailRateThrottle, IPRateThrottle
@@ -187,6 +188,7 @@ class TokenRefreshView(SimpleJWTTokenRefreshView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    serializer_class = MemberTokenRefreshSerializer
 
     @extend_schema(tags=[TAG], summary="Renouveler le jeton d'accès")
     def post(self, request, *args, **kwargs):

@@ -1,38 +1,47 @@
-"""simplejwt's JWT authentication with the member read by a compiled-once query (core/prepared.py).
+"""simplejwt's JWT authentication, with the member id claim checked before the lookup.
 
-Every authenticated request reads its member; compiling that `User.objects.get(pk=...)` each time was about
-0.2 ms of Python, as much as the rest of a cheap endpoint. Only the ordinary case takes the fast path (an id
-claim, an active member found, simplejwt's password-change check not turned on): anything else goes to
-simplejwt's own `get_user`, so its checks and error answers stay the library's.
+simplejwt's own `get_user` does the rest: the member must exist and be active, and (CHECK_REVOKE_TOKEN) the
+token must carry the hash of the member's current password, so every token issued before a password reset or
+change is refused at once (issue 12, finding 1).
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
-from core.prepared import PreparedQuery
-
-_member_by_id = PreparedQuery(lambda user_id: User.objects.filter(pk=user_id), user_id=int)
 
 
-class MemberJWTAuthentication(JWTAuthentication):
-    def get_user(self, validated_token):
-        user_id = _plain_id(validated_token.get(api_settings.USER_ID_CLAIM))
-        if user_id is not None and api_settings.USER_ID_FIELD == "id" and not api_settings.CHECK_REVOKE_TOKEN:
-            found = _member_by_id.run(user_id=user_id)
-            if found and found[0].is_active:
-                return found[0]
-        return super().get_user(validated_token)
-
-
-def _plain_id(claim) -> int | None:
-    """The id in the claim (simplejwt writes it as a string of digits), or None for anything else."""
+def member_id_claim(token) -> int:
+    """The member id of a correctly signed token. A claim that is not a plain positive id (a string of letters,
+    a float, a huge number, a list) would make the database lookup fail with a 500: it is an invalid token."""
+    claim = token.get(api_settings.USER_ID_CLAIM)
     if isinstance(claim, str) and claim.isascii() and claim.isdigit() and len(claim) <= 18:
         return int(claim)
     if type(claim) is int and 0 < claim < 2**63:
         return claim
-    return None
+    raise InvalidToken(_("Jeton invalide ou expiré."))
+
+
+class MemberJWTAuthentication(JWTAuthentication):
+    def get_user(self, validated_token):
+        member_id_claim(validated_token)
+        return super().get_user(validated_token)
+
+
+class MemberTokenRefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's rotation, refused for a member who is gone, inactive or changed password since the token."""
+
+    def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])
+        member = User.objects.filter(pk=member_id_claim(refresh), is_active=True).first()
+        if member is None or refresh.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(member.password):
+            raise AuthenticationFailed(_("Jeton de rafraîchissement invalide, expiré ou révoqué."))
+        return super().validate(attrs)
 
 
 class MemberJWTScheme(SimpleJWTScheme):

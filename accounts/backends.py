@@ -1,6 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
 from accounts.models import User
+from accounts.selectors import user_by_email
 
 
 class EmailBackend(ModelBackend):
@@ -10,9 +11,8 @@ class EmailBackend(ModelBackend):
         email = email or username
         if not email or password is None:
             return None
-        try:
-            user = User.objects.get(email__iexact=email.strip())
-        except User.DoesNotExist:
+        user = user_by_email(email=email)
+        if user is None:
             User().set_password(password)  # same cost whether or not the account exists
             return None
         if user.check_password(password) and self.user_can_authenticate(user):

@@ -5,6 +5,27 @@ from typing import TypedDict
 from accounts.models import User
 
 
+def user_by_email(*, email: str) -> User | None:
+    """The member an address names, matched as the login matches it: trimmed, case-insensitive (the database's
+    UPPER() on PostgreSQL, so "ſ" matches "s": whoever keys something on an address keys it on this member).
+
+    None for a string no account can have (NUL bytes, lone surrogates, over 254 characters): the database would
+    refuse to compare it at all.
+    """
+    email = (email or "").strip()
+    if not email or len(email) > 254 or "\x00" in email or not _encodable(email):
+        return None
+    return User.objects.filter(email__iexact=email).first()
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class PaymentEligibility(TypedDict):
     can_make_payment: bool
     missing_fields: list[str]

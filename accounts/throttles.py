@@ -6,9 +6,15 @@ NUM_PROXIES says how many proxies' X-Forwarded-For entries to trust).
 """
 
 import hashlib
+import math
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.selectors import user_by_email
 
 
 class _ScopedFromView(SimpleRateThrottle):
@@ -41,7 +47,8 @@ class IPRateThrottle(_ScopedFromView):
 
 
 class EmailRateThrottle(_ScopedFromView):
-    """Keyed on the normalised e-mail of the body, so changing IP does not reset an address's budget."""
+    """Keyed on the member the body's e-mail names, so neither changing IP nor writing the address another way
+    resets its budget: the key follows what the login matches (on PostgreSQL "teſt@…" finds "test@…")."""
 
     kind = "email"
 
@@ -50,5 +57,43 @@ class EmailRateThrottle(_ScopedFromView):
         email = data.get("email") if isinstance(data, dict) else None
         if not isinstance(email, str) or not email.strip():
             return None
-        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-        return self.cache_key_for(digest)
+        return self.cache_key_for(email_throttle_ident(email))
+
+
+def email_throttle_ident(email: str) -> str:
+    """A digest of the address of the member the e-mail names, or of the e-mail itself (trimmed, lower-cased)
+    when it names nobody: a registration keeps the budget it started with once the account exists."""
+    member = user_by_email(email=email)
+    address = member.email if member is not None else email
+    return hashlib.sha256(address.strip().lower().encode(errors="surrogatepass")).hexdigest()
+
+
+# The same throttles for the Django forms (/espace/ pages, the admin login): same scopes, same cache keys, one
+# budget, so a page is no way around the API's limits.
+
+
+class _ThrottleRequest:
+    """A DRF-request stand-in: `data` holds the e-mail; the rest (META, headers) is the Django request's."""
+
+    def __init__(self, request: HttpRequest, data: dict):
+        self._request = request
+        self.data = data
+
+    def __getattr__(self, name: str):
+        return getattr(self._request, name)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    throttle_scope: str
+
+
+def throttle_message(*, request: HttpRequest, scope: str, email: str | None = None) -> str | None:
+    """None when the request may go on; otherwise the French message to show (and nothing is done)."""
+    shim = _ThrottleRequest(request, {"email": email} if email is not None else {})
+    view = _Scope(scope)
+    throttles = [IPRateThrottle()] + ([EmailRateThrottle()] if email is not None else [])
+    waits = [throttle.wait() or 0 for throttle in throttles if not throttle.allow_request(shim, view)]
+    if not waits:
+        return None
+    return _("Trop de tentatives. Réessayez dans %(seconds)d secondes.") % {"seconds": math.ceil(max(waits))}

@@ -25,13 +25,13 @@ from accounts.api import RegisterView
 from accounts.models import User
 from accounts.selectors import user_payment_eligibility
 from accounts.serializers import PROFILE_WRITABLE_FIELDS, ProfileUpdateSerializer
+from accounts.throttles import throttle_message
 from channels_sync import services as channel_services
 from formations import selectors as formation_selectors
 from formations import services as formation_services
 from formations.models import Course, Lesson
 from formations.policies import course_lock_message
 from member_space import channels
-from member_space.throttling import throttle_message
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
 from payments.models import Payment

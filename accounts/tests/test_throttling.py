@@ -103,3 +103,59 @@ def test_behind_one_proxy_the_forwarded_client_address_has_its_own_budget(post, 
 
     _assert_throttled(same_client)
     assert other_client.status_code == 401
+
+
+ADMIN_LOGIN = "/admin/login/?next=/admin/"
+
+
+def _admin_login(client, email: str, password: str, ip: str = "10.9.0.1"):
+    return client.post(ADMIN_LOGIN, {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_admin_login_is_throttled_and_refuses_even_the_right_password_past_the_limit(client, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "login": "10/min"}
+    UserFactory(email="chef@example.com", is_staff=True, is_superuser=True)
+    for _ in range(10):
+        assert _admin_login(client, "chef@example.com", "mauvais").status_code == 200
+
+    blocked = _admin_login(client, "chef@example.com", "MotDePasse123!")
+
+    assert blocked.status_code == 429
+    assert "Trop de tentatives" in blocked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302  # still sent to the login page
+
+
+def test_admin_login_shares_the_api_login_budget_per_member_across_ips(client, post, tight_rates):
+    UserFactory(email="chef@example.com", is_staff=True)
+    for i in range(3):
+        post("/api/auth/login/", {"email": "chef@example.com", "password": "x"}, REMOTE_ADDR=f"10.3.0.{i}")
+
+    blocked = _admin_login(client, "CHEF@example.com", "MotDePasse123!", ip="10.3.0.99")
+
+    assert blocked.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_admin_login_within_the_budget_still_logs_in(client, tight_rates):
+    UserFactory(email="chef@example.com", is_staff=True, is_superuser=True)
+    _admin_login(client, "chef@example.com", "mauvais")
+
+    answer = _admin_login(client, "chef@example.com", "MotDePasse123!")
+
+    assert answer.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.postgres
+def test_a_unicode_lookalike_of_an_address_spends_that_members_login_budget(post, tight_rates):
+    # PostgreSQL's UPPER() folds "ſ" (long s) to "S": the database finds test@… for teſt@…, so must the throttle.
+    UserFactory(email="test@calmnessfi.com")
+    for i in range(3):
+        post("/api/auth/login/", {"email": "test@calmnessfi.com", "password": "x"}, REMOTE_ADDR=f"10.4.0.{i}")
+
+    lookalike = post(
+        "/api/auth/login/", {"email": "teſt@calmnessfi.com", "password": "MotDePasse123!"}, REMOTE_ADDR="10.4.0.99"
+    )
+
+    _assert_throttled(lookalike)
