@@ -59,11 +59,11 @@ class ChannelMembershipAdmin(admin.ModelAdmin):
         for error in errors:
             self.message_user(request, error, messages.ERROR)
 
-    @admin.action(description=_("Resynchroniser maintenant"))
+    @admin.action(description=_("Resynchroniser maintenant"), permissions=["change"])
     def resync_now(self, request, queryset):
         self._report(request, [services.membership_resync_now(membership=m) for m in queryset])
 
-    @admin.action(description=_("Retirer l'accès maintenant"))
+    @admin.action(description=_("Retirer l'accès maintenant"), permissions=["change"])
     def remove_now(self, request, queryset):
         self._report(request, [services.membership_remove_now(membership=m) for m in queryset])
 

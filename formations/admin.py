@@ -40,12 +40,12 @@ class CourseAdmin(admin.ModelAdmin):
     def lesson_count(self, course: Course) -> int:
         return course.n_lessons
 
-    @admin.action(description=_("Publier les formations sélectionnées"))
+    @admin.action(description=_("Publier les formations sélectionnées"), permissions=["change"])
     def publish(self, request, queryset):
         updated = queryset.update(is_published=True)
         self.message_user(request, _("%(n)d formation(s) publiée(s).") % {"n": updated})
 
-    @admin.action(description=_("Dépublier les formations sélectionnées"))
+    @admin.action(description=_("Dépublier les formations sélectionnées"), permissions=["change"])
     def unpublish(self, request, queryset):
         updated = queryset.update(is_published=False)
         self.message_user(request, _("%(n)d formation(s) dépubliée(s).") % {"n": updated})

@@ -60,7 +60,13 @@ class UserNotificationAdmin(admin.ModelAdmin):
 
     actions = ["retry_failed_deliveries"]
 
-    @admin.action(description=_("Renvoyer les envois en échec des notifications sélectionnées"))
+    def has_retry_deliveries_permission(self, request) -> bool:
+        # The action rewrites deliveries, not the notification: it needs the deliveries' change permission.
+        return request.user.has_perm("notifications.change_notificationdelivery")
+
+    @admin.action(
+        description=_("Renvoyer les envois en échec des notifications sélectionnées"), permissions=["retry_deliveries"]
+    )
     def retry_failed_deliveries(self, request, queryset):
         count = deliveries_retry_failed(deliveries=NotificationDelivery.objects.filter(notification__in=queryset))
         _report_retry(self, request, count)
@@ -88,6 +94,6 @@ class NotificationDeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Renvoyer les envois en échec sélectionnés"))
+    @admin.action(description=_("Renvoyer les envois en échec sélectionnés"), permissions=["change"])
     def retry_failed(self, request, queryset):
         _report_retry(self, request, deliveries_retry_failed(deliveries=queryset))

@@ -35,10 +35,10 @@ class SignalAdmin(admin.ModelAdmin):
         (_("Publication"), {"fields": ("is_published", "published_at")}),
     )
 
-    @admin.action(description=_("Publier les signaux sélectionnés"))
+    @admin.action(description=_("Publier les signaux sélectionnés"), permissions=["change"])
     def publish(self, request, queryset):
         self.message_user(request, _("%(n)d signal(aux) publié(s).") % {"n": queryset.update(is_published=True)})
 
-    @admin.action(description=_("Dépublier les signaux sélectionnés"))
+    @admin.action(description=_("Dépublier les signaux sélectionnés"), permissions=["change"])
     def unpublish(self, request, queryset):
         self.message_user(request, _("%(n)d signal(aux) dépublié(s).") % {"n": queryset.update(is_published=False)})
