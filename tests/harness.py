@@ -26,6 +26,23 @@ def clean_env(**extra: str) -> dict:
     return env
 
 
+# Values production accepts (config/secrets_policy.py), for the subprocesses that load config.settings.production.
+PRODUCTION_SECRET_KEY = "prod-test-secret-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH"
+
+
+def production_env(**extra: str) -> dict:
+    """clean_env() with what config.settings.production requires; nothing needs to listen at these addresses."""
+    required = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": PRODUCTION_SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "EMAIL_URL": "smtp://127.0.0.1:1",
+        "FRONTEND_URL": "https://app.calmnessfi.com",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+    return clean_env(**{**required, **extra})
+
+
 def manage(*args: str, env: dict, **popen) -> subprocess.Popen:
     """Starts `python manage.py <args>` (not waited for)."""
     return subprocess.Popen(
