@@ -311,7 +311,7 @@ def signals(request):
     valid = filter_form.is_valid()
     filters = filter_form.filters() if valid else signal_selectors.SignalFilters()
     errors = {} if valid else _errors(filter_form.errors)
-    stats = signal_selectors.signal_stats(filters=filters)
+    stats = signal_selectors.signal_stats(user=request.user, filters=filters)
     page = _page(request, signal_selectors.signals_published(filters=filters)) if valid else None
     query = request.GET.copy()
     query.pop("page", None)
@@ -332,6 +332,7 @@ def signals(request):
                 {"month": row["month"], "pips": str(row["total_result"]["pips"]),
                  "percent": str(row["total_result"]["percent"])}
                 for row in stats["per_month"]
+                if row["total_result"] is not None
             ],
             "nav": "signals",
         },

@@ -50,10 +50,19 @@ class SignalStatsApi(APIView):
     @extend_schema(
         operation_id="user_signals_stats",
         summary="Statistiques des signaux publiés (mêmes filtres que la liste)",
+        description=(
+            "Avec un abonnement en cours : nombre, en cours, take-profits, stop-loss, taux de réussite et total des "
+            "résultats (pips et % séparés), au global, par marché et par mois, selon les filtres. "
+            "Sans abonnement en cours : les mêmes nombres et taux de réussite (ce que la liste montre déjà par le "
+            "statut de chaque signal), mais aucun total de résultat : `total_result` vaut null partout, "
+            "`results_locked` vaut true et `locked_message` explique pourquoi. Sinon une période d'un jour et un "
+            "marché suffiraient à retrouver le résultat caché d'un signal. Filtres invalides : 400."
+        ),
         parameters=[SignalFilterSerializer],
         responses=SignalStatsSerializer,
     )
     def get(self, request):
         filters = SignalFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        return Response(SignalStatsSerializer(selectors.signal_stats(filters=filters.filters())).data)
+        stats = selectors.signal_stats(user=request.user, filters=filters.filters())
+        return Response(SignalStatsSerializer(stats).data)

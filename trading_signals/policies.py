@@ -1,8 +1,9 @@
 """Who sees a signal's details: the one rule, used by the API and the member pages.
 
 Every logged-in member sees that signals exist (market, instrument, direction, status, date) and the
-statistics; the trade itself (entry, stop-loss, take-profits, result, comment) is for members with a
-subscription in force now, whatever the plan (decided by time, never by the stored status alone).
+statistics drawn from those (counts, win rate); the trade itself (entry, stop-loss, take-profits, result,
+comment) and every result total are for members with a subscription in force now, whatever the plan (decided
+by time, never by the stored status alone). selectors.signal_stats applies this to the statistics.
 """
 
 from datetime import datetime

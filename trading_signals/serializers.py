@@ -107,7 +107,9 @@ class StatsBlockSerializer(serializers.Serializer):
     win_rate = serializers.DecimalField(
         max_digits=4, decimal_places=1, allow_null=True, help_text="tp_hit / (tp_hit + sl_hit) en %, null sans cas."
     )
-    total_result = ResultTotalsSerializer()
+    total_result = ResultTotalsSerializer(
+        allow_null=True, help_text="Somme des résultats par unité ; null sans abonnement en cours (results_locked)."
+    )
 
 
 class MarketStatsSerializer(StatsBlockSerializer):
@@ -120,5 +122,9 @@ class MonthStatsSerializer(StatsBlockSerializer):
 
 
 class SignalStatsSerializer(StatsBlockSerializer):
+    results_locked = serializers.BooleanField(
+        help_text="true sans abonnement en cours : aucun total de résultat (total_result null partout)."
+    )
+    locked_message = serializers.CharField(allow_null=True)
     per_market = MarketStatsSerializer(many=True)
     per_month = MonthStatsSerializer(many=True)

@@ -117,7 +117,7 @@ def test_list_is_paginated(subscriber):
     assert body["next"]
 
 
-def test_stats_count_win_rate_totals_per_market_and_per_paris_month(auth_client):
+def test_stats_count_win_rate_totals_per_market_and_per_paris_month(subscriber):
     SignalFactory(status="tp_hit", result=Decimal("40"), published_at=datetime(2026, 9, 10, tzinfo=UTC))
     SignalFactory(status="tp_hit", result=Decimal("25.5"), published_at=datetime(2026, 9, 30, 23, 30, tzinfo=UTC))
     SignalFactory(status="sl_hit", result=Decimal("-20"), published_at=datetime(2026, 10, 5, tzinfo=UTC))
@@ -130,7 +130,7 @@ def test_stats_count_win_rate_totals_per_market_and_per_paris_month(auth_client)
     )
     SignalFactory(market=Market.CRYPTO, status="open", published_at=datetime(2026, 10, 7, tzinfo=UTC))
 
-    stats = auth_client.get(STATS_URL).json()
+    stats = client_for(subscriber).get(STATS_URL).json()
 
     assert stats["count"] == 5
     assert stats["open"] == 1
@@ -150,10 +150,10 @@ def test_stats_count_win_rate_totals_per_market_and_per_paris_month(auth_client)
     assert by_month["2026-10"]["total_result"]["pips"] == "5.50"
 
 
-def test_stats_without_decided_signal_have_no_win_rate(auth_client):
+def test_stats_without_decided_signal_have_no_win_rate(subscriber):
     SignalFactory(status="open")
 
-    stats = auth_client.get(STATS_URL).json()
+    stats = client_for(subscriber).get(STATS_URL).json()
 
     assert stats["win_rate"] is None
     assert stats["total_result"] == {"pips": "0.00", "percent": "0.00"}
@@ -180,12 +180,16 @@ def test_queued_subscription_not_yet_started_does_not_unlock_details(member):
     assert client_for(member).get(LIST_URL).json()["results"][0]["locked"] is True
 
 
-def test_stats_take_a_fixed_number_of_queries(auth_client, django_assert_max_num_queries):
+@pytest.mark.parametrize("with_subscription", [False, True])
+def test_stats_take_a_fixed_number_of_queries(member, with_subscription, django_assert_max_num_queries):
+    if with_subscription:
+        SubscriptionFactory(user=member)
     for n in range(12):
         SignalFactory(market=list(Market.values)[n % 5], status="tp_hit", result=Decimal("1"))
+    client = client_for(member)
 
     with django_assert_max_num_queries(4):
-        assert auth_client.get(STATS_URL).json()["count"] == 12
+        assert client.get(STATS_URL).json()["count"] == 12
 
 
 def test_admin_pages_render(admin_client):
