@@ -219,6 +219,8 @@ def _env(database_url: str, redis_url: str, port: int, *, dashboard_cache: bool 
         DATABASE_URL=database_url,
         DATABASE_CONN_MAX_AGE=os.environ.get("BENCH_CONN_MAX_AGE", "60"),
         REDIS_URL=redis_url,
+        EMAIL_URL="smtp://127.0.0.1:1",  # production requires one; the load sends no e-mail
+        FRONTEND_URL="https://app.bench.calmnessfi.com",
         THROTTLE_LOGIN="1000000/min",
         THROTTLE_REGISTER="1000000/min",
         THROTTLE_RESEND="1000000/min",

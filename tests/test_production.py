@@ -17,7 +17,7 @@ from django.test import override_settings
 from conftest import client_for
 from core.logging import JsonFormatter, RequestIdFilter
 from core.management.base import CronCommand
-from tests.harness import ROOT, clean_env, database_url
+from tests.harness import ROOT, database_url, production_env
 from tests.redis_server import free_port, redis_server_path, running_redis, wait_for_port
 
 pytestmark = pytest.mark.django_db
@@ -201,21 +201,14 @@ print(json.dumps(out))
 
 
 def _production_env(**extra) -> dict:
-    env = clean_env(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY="prod-test-secret-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
-        DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
-        LOG_JSON="1",
-        LOG_LEVEL="INFO",
-    )
-    env.update(extra)
-    return env
+    return production_env(LOG_JSON="1", LOG_LEVEL="INFO", **extra)
 
 
 def test_production_settings_read_the_environment_and_log_json():
-    # Nothing listens on that port: readiness must say the database is down, liveness must not care.
+    # Nothing listens on those ports: readiness must say the database and Redis are down, liveness must not care.
     env = _production_env(
         DATABASE_URL=f"postgres://nobody:nothing@127.0.0.1:{free_port()}/none",
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
         CORS_ALLOWED_ORIGINS=f"{FRONTEND},https://admin.calmnessfi.com",
     )
     result = subprocess.run(
@@ -226,8 +219,9 @@ def test_production_settings_read_the_environment_and_log_json():
     out = json.loads(result.stdout.splitlines()[-1])
     assert out["cors"] == [FRONTEND, "https://admin.calmnessfi.com"]
     assert out["debug"] is False
+    assert out["cache"] == "django_redis.cache.RedisCache"  # REDIS_URL is required in production
     assert out["health"] == 200
-    assert out["ready"] == [503, {"status": "unavailable", "database": False, "cache": True}]
+    assert out["ready"] == [503, {"status": "unavailable", "database": False, "cache": False}]
     assert out["plain_http"] == [301, "https://testserver/api/x/"]  # SECURE_SSL_REDIRECT
     assert out["behind_tls"] == 404  # nginx's X-Forwarded-Proto: https is trusted
 

@@ -1,5 +1,7 @@
 """Test settings: fast hashing, in-memory e-mail unless a test picks SMTP."""
 
+from config.secrets_policy import TEST_FIELD_ENCRYPTION_KEY
+
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -8,7 +10,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-FIELD_ENCRYPTION_KEY = "kP1qUu3Jx6mQWzq0d3J0m0c1Yc3mM5vJ8gk0g3v2r4Y="  # test-only Fernet key
+FIELD_ENCRYPTION_KEY = TEST_FIELD_ENCRYPTION_KEY  # refused by production.py
 # One process: the in-process cache is shared by every test request, so the dashboard cache can be on (and tested).
 DASHBOARD_CACHE_SECONDS = 60
 LOG_LEVEL = "WARNING"
