@@ -26,10 +26,6 @@ def json_exception_handler(exc, context):
         return Response({"detail": _("Requête trop volumineuse.")}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError(_("Requête invalide."))
-    elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
-        # DRF's JSON parser message is English-only; the parser's own words stay in the logs.
-        logger.info("Malformed JSON body: %s", exc.detail)
-        exc = exceptions.ParseError(_("Requête invalide : le corps n'est pas un JSON valide."))
     elif isinstance(exc, Http404):
         # get_object_or_404's message names the model in English ("No UserNotification matches…").
         exc = exceptions.NotFound(_("Ressource introuvable."))

@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.urls import path
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import client_for
+from tests.hostile import DEEP_BODIES, EXTREME_DATES, HOSTILE_STRINGS, LONE_SURROGATE_STRINGS
 
 pytestmark = pytest.mark.django_db
 
@@ -310,3 +312,197 @@ def test_an_unhandled_error_is_a_500_json_without_traceback(url, caplog):
     assert b"4242" not in response.content
     assert b"Traceback" not in response.content
     assert any("4242" in str(record.exc_info) for record in caplog.records if record.exc_info)
+
+
+# --- Hostile input (issue 12, item 9): each example of tests/hostile.py in each field of each operation -----------
+
+DEEP_NESTING_MESSAGE = "Requête invalide : le JSON est imbriqué trop profondément."
+LONE_SURROGATE_MESSAGE = "Requête invalide : le JSON contient un caractère Unicode isolé (substitut UTF-16 sans paire)."
+# The French refusals of a NUL byte: DRF's ProhibitNullCharactersValidator, or a choice field's "not a choice".
+NUL_REFUSALS = ("Le caractère nul n’est pas autorisé.", "n'est pas un choix valide.")
+DATE_OUT_OF_RANGE = "Date hors limites : choisissez une date du 0001-01-02 au 9999-12-30."
+WEBHOOK_URL = "/api/telegram/webhook/"
+WEBHOOK_SECRET = "webhook-secret-for-hostile-input-tests"
+
+
+def _openapi() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+OPENAPI = _openapi()
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = OPENAPI["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _is_string(schema: dict) -> bool:
+    schema = _resolve(schema)
+    branches = [*schema.get("oneOf", []), *schema.get("anyOf", []), *schema.get("allOf", [])]
+    return (
+        schema.get("type") == "string"
+        or (bool(schema.get("enum")) and all(isinstance(value, str) for value in schema["enum"]))
+        or any(_is_string(branch) for branch in branches)
+    )
+
+
+def _string_fields(body_schema: dict) -> dict[str, bool]:
+    """Field name -> whether it is a list of strings, for every string (or choice) field of a request body."""
+    fields = {}
+    for name, field in _resolve(body_schema).get("properties", {}).items():
+        field = _resolve(field)
+        if field.get("type") == "array" and _is_string(field.get("items", {})):
+            fields[name] = True
+        elif _is_string(field):
+            fields[name] = False
+    return fields
+
+
+def _json_body_operations() -> list[tuple[str, str, bool, dict[str, bool]]]:
+    """(method, url, needs a member, string fields) of every operation of /api/schema/ taking a JSON body."""
+    operations = []
+    for url, item in OPENAPI["paths"].items():
+        for method, operation in item.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if method in {"post", "put", "patch"} and body:
+                needs_member = any(requirement for requirement in operation.get("security", [{}]))
+                operations.append((method, url, needs_member, _string_fields(body["schema"])))
+    return operations
+
+
+JSON_BODY_OPERATIONS = _json_body_operations()
+STRING_FIELD_CASES = [
+    pytest.param(method, url, auth, field, is_list, id=f"{method}-{url}-{field}")
+    for method, url, auth, fields in JSON_BODY_OPERATIONS
+    for field, is_list in fields.items()
+]
+DATE_QUERY_CASES = [
+    (url, parameter["name"])
+    for url, item in OPENAPI["paths"].items()
+    for parameter in item.get("get", {}).get("parameters", [])
+    if parameter["in"] == "query" and parameter.get("schema", {}).get("format") == "date"
+]
+
+
+def test_the_schema_tables_cover_the_fields_named_in_the_issue():
+    fields = {(url, field) for _, url, _, field, _ in (case.values for case in STRING_FIELD_CASES)}
+    for expected in [
+        ("/api/auth/login/", "email"),
+        ("/api/auth/register/", "email"),
+        ("/api/auth/password-reset/", "email"),
+        ("/api/auth/resend-verification/", "email"),
+        ("/api/auth/user/profile/", "risk_tolerance"),
+        ("/api/auth/user/profile/", "preferred_markets"),
+        ("/api/auth/user/payments/", "method"),
+    ]:
+        assert expected in fields
+    assert ("post", WEBHOOK_URL) in {(method, url) for method, url, _, _ in JSON_BODY_OPERATIONS}
+    assert {("/api/auth/user/signals/", "date_to"), ("/api/auth/user/signals/stats/", "date_from")} <= set(
+        DATE_QUERY_CASES
+    )
+
+
+@pytest.fixture
+def _webhook_configured(settings):
+    settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.TELEGRAM_BOT_TOKEN = "123456:hostile-input"
+    settings.TELEGRAM_API_BASE_URL = "http://127.0.0.1:9/bot"
+
+
+def _send_hostile(method: str, url: str, auth: bool, body: bytes | str):
+    client = _client(auth)
+    client.raise_request_exception = False
+    return client.generic(
+        method.upper(),
+        url,
+        body,
+        content_type="application/json",
+        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
+    )
+
+
+@pytest.mark.usefixtures("_webhook_configured")
+@pytest.mark.parametrize(("method", "url", "auth"), [operation[:3] for operation in JSON_BODY_OPERATIONS])
+@pytest.mark.parametrize("body", list(DEEP_BODIES.values()), ids=list(DEEP_BODIES))
+def test_deeply_nested_json_is_a_french_400(method, url, auth, body):
+    response = _send_hostile(method, url, auth, body)
+
+    assert _assert_json_error(response, 400) == {"detail": DEEP_NESTING_MESSAGE}
+
+
+@pytest.mark.usefixtures("_webhook_configured")
+@pytest.mark.parametrize(("method", "url", "auth"), [operation[:3] for operation in JSON_BODY_OPERATIONS])
+@pytest.mark.parametrize("where", ["value", "key", "nested"])
+def test_a_lone_surrogate_anywhere_in_the_body_is_a_french_400(method, url, auth, where):
+    body = {
+        "value": '{"update_id": 1, "email": "a\\ud800@example.com"}',
+        "key": '{"update_id": 1, "\\udfff": "x"}',
+        "nested": '{"update_id": 1, "message": {"text": ["/start \\ud800"]}}',
+    }[where]
+
+    response = _send_hostile(method, url, auth, body)
+
+    assert _assert_json_error(response, 400) == {"detail": LONE_SURROGATE_MESSAGE}
+
+
+@pytest.mark.parametrize(("method", "url", "auth", "field", "is_list"), STRING_FIELD_CASES)
+@pytest.mark.parametrize("value", HOSTILE_STRINGS, ids=repr)
+def test_a_hostile_string_in_any_field_is_a_french_400(method, url, auth, field, is_list, value):
+    body = json.dumps({field: [value] if is_list else value})  # ensure_ascii: "\ud800" travels as its JSON escape
+
+    response = _send_hostile(method, url, auth, body)
+
+    errors = _assert_json_error(response, 400)
+    if value in LONE_SURROGATE_STRINGS:
+        assert errors == {"detail": LONE_SURROGATE_MESSAGE}
+    else:
+        assert field in errors, errors
+        field_messages = " ".join(_flatten(errors[field]))
+        assert any(refusal in field_messages for refusal in NUL_REFUSALS), field_messages
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _flatten(value)]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _flatten(value)]
+    return [str(detail)]
+
+
+@pytest.mark.parametrize(("url", "parameter"), DATE_QUERY_CASES)
+@pytest.mark.parametrize("day", EXTREME_DATES)
+def test_a_day_at_the_end_of_the_calendar_is_a_french_400(url, parameter, day):
+    client = _client(auth=True)
+    client.raise_request_exception = False
+
+    response = client.get(url, {parameter: day})
+
+    assert _assert_json_error(response, 400) == {parameter: [DATE_OUT_OF_RANGE]}
+
+
+@pytest.mark.parametrize(("url", "parameter"), DATE_QUERY_CASES)
+@pytest.mark.parametrize("day", ["0001-01-02", "9999-12-30"])
+def test_the_last_days_the_filters_can_hold_are_accepted(url, parameter, day):
+    response = _client(auth=True).get(url, {parameter: day})
+
+    assert response.status_code == 200, response.content[:300]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json; charset=bz2_codec", b'{"email": "a@example.com"}'),
+        ("application/json", b'{"email": "\xff\xfe@example.com"}'),
+        ("application/json; charset=utf-7", b'{"email": "+2AA-@example.com"}'),  # UTF-7 for a lone surrogate
+    ],
+    ids=["bytes-codec-charset", "not-utf-8", "utf-7-surrogate"],
+)
+def test_an_undecodable_body_is_a_french_400(content_type, body):
+    client = APIClient(raise_request_exception=False)
+
+    response = client.post("/api/auth/password-reset/", body, content_type=content_type)
+
+    detail = _assert_json_error(response, 400)["detail"]
+    assert detail.startswith("Requête invalide : "), detail

@@ -1,14 +1,27 @@
 """Input and output shapes of the signals API (also what the member pages use to validate filters)."""
 
+from datetime import date
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import clock
 from trading_signals.models import Market, Signal
 from trading_signals.policies import LOCKED_MESSAGE
 from trading_signals.selectors import SignalFilters
 
 FILTER_FIELDS = ("status", "market", "date_from", "date_to")
+
+
+def _within_calendar(day: date) -> date:
+    """A day the selectors can turn into instants (the ends of Python's calendar overflow: a 400, not a 500)."""
+    if not clock.FIRST_DAY <= day <= clock.LAST_DAY:
+        raise serializers.ValidationError(
+            _("Date hors limites : choisissez une date du %(first)s au %(last)s.")
+            % {"first": clock.FIRST_DAY.isoformat(), "last": clock.LAST_DAY.isoformat()}
+        )
+    return day
 
 
 class SignalFilterSerializer(serializers.Serializer):
@@ -22,6 +35,12 @@ class SignalFilterSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         present = {key: data[key] for key in FILTER_FIELDS if key in data and str(data[key]).strip() != ""}
         return super().to_internal_value(present)
+
+    def validate_date_from(self, day: date) -> date:
+        return _within_calendar(day)
+
+    def validate_date_to(self, day: date) -> date:
+        return _within_calendar(day)
 
     def validate(self, attrs):
         if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
