@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -16,12 +17,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
-from accounts.api import RegisterView
+from accounts.api import EmailInputSerializer, RegisterView
 from accounts.models import User
 from accounts.selectors import user_payment_eligibility
 from accounts.serializers import PROFILE_WRITABLE_FIELDS, ProfileUpdateSerializer
@@ -101,6 +103,14 @@ class LoginView(auth_views.LoginView):
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
+    def form_invalid(self, form):
+        # The page lists the form's non-field errors only: a refused field (a NUL byte, a blank) must be said too.
+        for field, field_errors in list(form.errors.items()):
+            if field != NON_FIELD_ERRORS:
+                for error in field_errors:
+                    form.add_error(None, f"{capfirst(form.fields[field].label)} : {error}")
+        return super().form_invalid(form)
+
 
 class LogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("member_space:login")
@@ -134,6 +144,12 @@ def register(request):
     return render(request, "member_space/register.html", {"data": data, "errors": errors})
 
 
+def _email_refusal(email: str) -> str | None:
+    """Why `email` is no address, in the API's words (EmailInputSerializer), or None: nothing is looked up for it."""
+    serializer = EmailInputSerializer(data={"email": email})
+    return None if serializer.is_valid() else " ".join(_messages(serializer.errors))
+
+
 def verify_email(request):
     """The e-mailed link lands here; confirming takes a click (a POST), so link scanners confirm nothing."""
     token = request.POST.get("token") or request.GET.get("token", "")
@@ -153,8 +169,10 @@ def resend_verification(request):
     if blocked := throttle_message(request=request, scope="resend", email=email):
         messages.error(request, blocked)
         return redirect(_next_or(request, "member_space:login"))
-    if email:
-        account_services.user_resend_verification(email=email)
+    if refusal := _email_refusal(email):
+        messages.error(request, refusal)
+        return redirect(_next_or(request, "member_space:login"))
+    account_services.user_resend_verification(email=email)
     messages.success(request, _("Si un compte non vérifié correspond, un nouveau lien vient d'être envoyé."))
     return redirect(_next_or(request, "member_space:login"))
 
@@ -164,6 +182,9 @@ def password_reset_request(request):
         if blocked := throttle_message(request=request, scope="password_reset", email=request.POST.get("email", "")):
             messages.error(request, blocked)
             return render(request, "member_space/password_reset_request.html", status=429)
+        if refusal := _email_refusal(request.POST.get("email", "")):
+            messages.error(request, refusal)
+            return render(request, "member_space/password_reset_request.html", status=400)
         account_services.user_request_password_reset(email=request.POST.get("email", ""))
         messages.success(request, _("Si un compte correspond à cette adresse, un e-mail vient d'être envoyé."))
         return redirect("member_space:login")
@@ -348,7 +369,11 @@ def payments(request):
         # A form posts text; the API's serializer takes the plan id as a JSON integer.
         plan = data["plan"].strip()
         serializer = PaymentDeclareInputSerializer(data={**data, "plan": int(plan) if plan.isdigit() else plan})
-        if serializer.is_valid():
+        if "\x00" in data["idempotency_key"]:
+            # The page's own hidden field, tampered with (PostgreSQL text cannot hold a NUL byte): a fresh one.
+            errors = {"form": [_("Requête invalide : rechargez la page et recommencez.")]}
+            data["idempotency_key"] = uuid.uuid4().hex
+        elif serializer.is_valid():
             try:
                 payment, _created = payment_declare(
                     user=request.user,
