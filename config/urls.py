@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.exceptions import api_not_found
 
@@ -20,7 +20,12 @@ api_patterns = [
     path("", include("formations.urls")),
     path("", include("trading_signals.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script from /api/docs/?script, not inline (CSP: script-src 'self').
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs/swagger_ui.html"),
+        name="docs",
+    ),
     re_path(r"^.*$", api_not_found),
 ]
 

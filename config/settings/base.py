@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 
 from config.secrets_policy import DEVELOPMENT_SECRET_KEY
 
@@ -31,6 +33,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",  # its French translations (token errors)
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
+    "csp",
     "core",
     "accounts",
     "subscriptions",
@@ -45,6 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -199,6 +204,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
+    # /api/docs/ loads nothing from elsewhere: Swagger UI from drf-spectacular-sidecar, no online validator badge.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # One name for the markets choice set (profile preferences and signals share it).
     "ENUM_NAME_OVERRIDES": {
         "MarketEnum": "accounts.models.User.Market",
@@ -257,6 +267,24 @@ TELEGRAM_LINK_MINUTES = env.int("TELEGRAM_LINK_MINUTES", default=60)  # life of 
 # Client-side pacing, just under the APIs' limits (0 = no pacing); 429s are still waited for.
 TELEGRAM_MAX_REQUESTS_PER_SECOND = env.float("TELEGRAM_MAX_REQUESTS_PER_SECOND", default=29)
 DISCORD_MAX_REQUESTS_PER_SECOND = env.float("DISCORD_MAX_REQUESTS_PER_SECOND", default=45)
+
+# Content-Security-Policy (django-csp) on every response: scripts and styles only from our static files (no inline
+# code, so an injected <script> or style="…" does nothing), nothing framed, no plugins.
+_DISCORD_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(DISCORD_API_BASE_URL))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # The Telegram and Discord link forms answer with a redirect to t.me (channels_sync.services) and to
+        # Discord's OAuth page: browsers check those redirects against form-action too.
+        "form-action": [SELF, "https://t.me", _DISCORD_ORIGIN],
+    }
+}
 
 # Operations: a cron command is "overdue" after this many hours without a successful run.
 CRON_OVERDUE_HOURS = {
