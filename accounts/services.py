@@ -1,7 +1,7 @@
 """Writes of the accounts app: registration, e-mail verification, password reset, login, profile."""
 
 import logging
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,7 +21,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from accounts.selectors import user_by_email
 from accounts.serializers import PROFILE_WRITABLE_FIELDS
+from core.background import run_in_background
 
 logger = logging.getLogger("calmnessfi.accounts")
 
@@ -31,18 +33,6 @@ PASSWORD_RESET_SALT = "accounts.password-reset"
 
 class InvalidToken(Exception):
     """A verification or reset token that cannot be used; the message is French and safe to show."""
-
-
-# --- e-mail addresses -------------------------------------------------------------------------------------
-
-
-def normalize_email(email: str) -> str:
-    """The form used for look-ups and throttling: trimmed and lower-cased (uniqueness is on Lower(email))."""
-    return (email or "").strip().lower()
-
-
-def user_get_by_email(*, email: str) -> User | None:
-    return User.objects.filter(email__iexact=(email or "").strip()).first()
 
 
 # --- signed, expiring, single-use tokens -----------------------------------------------------------------
@@ -107,17 +97,22 @@ def _send_email(*, template: str, to: str, context: dict[str, Any]) -> None:
         logger.exception("E-mail %s to user could not be sent", template)
 
 
-def _send_after_commit(*, template: str, to: str, context: dict[str, Any]) -> None:
-    """Send once the transaction commits; off the request thread when ACCOUNT_EMAILS_IN_BACKGROUND is on,
-    so the answer takes the same time whether or not an e-mail goes out (no account enumeration by timing)."""
+def _after_commit(work: Callable[..., None], /, **kwargs: Any) -> None:
+    """Run `work(**kwargs)` once the transaction commits: after the answer, on the background worker, when
+    ACCOUNT_EMAILS_IN_BACKGROUND is on, so that what it does (look-ups, tokens, SMTP) never shows in the answer's
+    timing (no account enumeration); inline otherwise (tests)."""
 
-    def send() -> None:
+    def run() -> None:
         if settings.ACCOUNT_EMAILS_IN_BACKGROUND:
-            threading.Thread(target=_send_email, kwargs={"template": template, "to": to, "context": context}).start()
+            run_in_background(work, **kwargs)
         else:
-            _send_email(template=template, to=to, context=context)
+            work(**kwargs)
 
-    transaction.on_commit(send)
+    transaction.on_commit(run)
+
+
+def _send_after_commit(*, template: str, to: str, context: dict[str, Any]) -> None:
+    _after_commit(_send_email, template=template, to=to, context=context)
 
 
 def _verification_context(user: User) -> dict[str, Any]:
@@ -151,7 +146,7 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
     Lower(email) is the guard against two concurrent registrations of the same address.
     """
     email = User.objects.normalize_email((email or "").strip())
-    if user_get_by_email(email=email) is not None:
+    if user_by_email(email=email) is not None:
         make_password(password)  # same cost as a real registration
         _send_after_commit(template="register_notice", to=email, context={"email": email})
         return None
@@ -186,22 +181,35 @@ def user_verify_email(*, token: str) -> User:
 
 
 def user_resend_verification(*, email: str) -> None:
-    """Send a new verification link if the address belongs to an unverified member; silent otherwise."""
-    user = user_get_by_email(email=email)
+    """Send a new verification link if the address belongs to an unverified member; silent otherwise.
+
+    Everything, the look-up included, happens after the answer (see `_after_commit`): known and unknown
+    addresses are answered in the same time."""
+    _after_commit(_resend_verification, email=email)
+
+
+def _resend_verification(*, email: str) -> None:
+    user = user_by_email(email=email)
     if user is None or user.is_verified or not user.is_active:
         return
-    _send_after_commit(template="verify_email", to=user.email, context=_verification_context(user))
+    _send_email(template="verify_email", to=user.email, context=_verification_context(user))
 
 
 # --- password reset ---------------------------------------------------------------------------------------
 
 
 def user_request_password_reset(*, email: str) -> None:
-    """E-mail a reset link if the address has an active account; silent otherwise (no enumeration)."""
-    user = user_get_by_email(email=email)
+    """E-mail a reset link if the address has an active account; silent otherwise (no enumeration).
+
+    Like `user_resend_verification`, the look-up and the token are made after the answer."""
+    _after_commit(_request_password_reset, email=email)
+
+
+def _request_password_reset(*, email: str) -> None:
+    user = user_by_email(email=email)
     if user is None or not user.is_active:
         return
-    _send_after_commit(template="password_reset", to=user.email, context=_reset_context(user))
+    _send_email(template="password_reset", to=user.email, context=_reset_context(user))
 
 
 def user_check_password_reset_token(*, token: str) -> User:

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.selectors import user_by_email
+from accounts.selectors import member_address
 
 
 class _ScopedFromView(SimpleRateThrottle):
@@ -63,8 +63,7 @@ class EmailRateThrottle(_ScopedFromView):
 def email_throttle_ident(email: str) -> str:
     """A digest of the address of the member the e-mail names, or of the e-mail itself (trimmed, lower-cased)
     when it names nobody: a registration keeps the budget it started with once the account exists."""
-    member = user_by_email(email=email)
-    address = member.email if member is not None else email
+    address = member_address(email=email) or email
     return hashlib.sha256(address.strip().lower().encode(errors="surrogatepass")).hexdigest()
 
 

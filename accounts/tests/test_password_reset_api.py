@@ -1,4 +1,3 @@
-import time
 from datetime import timedelta
 
 import pytest
@@ -8,6 +7,7 @@ from django.core import mail
 from accounts import services
 from accounts.tests.conftest import token_from_last_mail
 from accounts.tests.factories import UserFactory
+from core.background import wait_for_background_jobs
 from core.clock import now
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +124,7 @@ def test_a_weak_new_password_is_refused_in_french_and_the_token_stays_usable(pos
     assert post(CONFIRM, {"token": token, "new_password": NEW}).status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)  # the background thread reads the member through its own connection
 def test_reset_e_mail_leaves_on_a_background_thread_when_configured(post, settings):
     settings.ACCOUNT_EMAILS_IN_BACKGROUND = True
     member = UserFactory(email="fond@example.com")
@@ -131,8 +132,5 @@ def test_reset_e_mail_leaves_on_a_background_thread_when_configured(post, settin
     response = post("/api/auth/password-reset/", {"email": member.email})
 
     assert response.status_code == 202
-    for _ in range(100):
-        if mail.outbox:
-            break
-        time.sleep(0.02)
+    wait_for_background_jobs()
     assert [message.to for message in mail.outbox] == [["fond@example.com"]]
