@@ -1,7 +1,7 @@
 """The project's admin site: Django's, with its login held to the same throttle budgets as the API's login.
 
-Installed through `AccountsAdminConfig.default_site` (accounts/admin_config.py) (Django's documented way to replace the default site), so
-every `admin.site.register` / `@admin.register` keeps working unchanged.
+Installed through `AccountsAdminConfig.default_site` (accounts/admin_config.py), Django's documented way to replace
+the default site, so every `admin.site.register` / `@admin.register` keeps working unchanged.
 """
 
 from django.contrib import admin
