@@ -46,6 +46,17 @@ class IPRateThrottle(_ScopedFromView):
         return self.cache_key_for(self.get_ident(request))
 
 
+class MemberRateThrottle(_ScopedFromView):
+    """Keyed on the logged-in member (payment declarations): members behind one address do not share it."""
+
+    kind = "member"
+
+    def get_cache_key(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return self.cache_key_for(str(request.user.pk))
+
+
 class EmailRateThrottle(_ScopedFromView):
     """Keyed on the member the body's e-mail names, so neither changing IP nor writing the address another way
     resets its budget: the key follows what the login matches (on PostgreSQL "teſt@…" finds "test@…")."""
@@ -87,11 +98,19 @@ class _Scope:
     throttle_scope: str
 
 
-def throttle_message(*, request: HttpRequest, scope: str, email: str | None = None) -> str | None:
-    """None when the request may go on; otherwise the French message to show (and nothing is done)."""
+def throttle_message(
+    *, request: HttpRequest, scope: str, email: str | None = None, per_member: bool = False
+) -> str | None:
+    """None when the request may go on; otherwise the French message to show (and nothing is done).
+
+    Counted per IP and, with `email`, per address; or, with `per_member`, per logged-in member only."""
     shim = _ThrottleRequest(request, {"email": email} if email is not None else {})
     view = _Scope(scope)
-    throttles = [IPRateThrottle()] + ([EmailRateThrottle()] if email is not None else [])
+    throttles: list[_ScopedFromView]
+    if per_member:
+        throttles = [MemberRateThrottle()]
+    else:
+        throttles = [IPRateThrottle()] + ([EmailRateThrottle()] if email is not None else [])
     waits = [throttle.wait() or 0 for throttle in throttles if not throttle.allow_request(shim, view)]
     if not waits:
         return None

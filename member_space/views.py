@@ -369,7 +369,9 @@ def payments(request):
         # A form posts text; the API's serializer takes the plan id as a JSON integer.
         plan = data["plan"].strip()
         serializer = PaymentDeclareInputSerializer(data={**data, "plan": int(plan) if plan.isdigit() else plan})
-        if "\x00" in data["idempotency_key"]:
+        if message := throttle_message(request=request, scope="payment_declare", per_member=True):
+            errors = {"form": [message]}
+        elif "\x00" in data["idempotency_key"]:
             # The page's own hidden field, tampered with (PostgreSQL text cannot hold a NUL byte): a fresh one.
             errors = {"form": [_("Requête invalide : rechargez la page et recommencez.")]}
             data["idempotency_key"] = uuid.uuid4().hex

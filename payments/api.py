@@ -1,11 +1,12 @@
 """The member's payments: history and declaration."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttles import MemberRateThrottle
 from core.pagination import PAGE_PARAMETERS, page_schema, paginated_response
 from payments.selectors import payments_for_member
 from payments.serializers import PaymentDeclareInputSerializer, PaymentSerializer
@@ -22,6 +23,12 @@ PaymentPageSerializer = page_schema("PaymentPage", PaymentSerializer)
 
 
 class PaymentListDeclareApi(APIView):
+    throttle_scope = "payment_declare"
+
+    def get_throttles(self):
+        # Declaring is limited per member (each declaration is work for an admin); reading the history is not.
+        return [MemberRateThrottle()] if self.request.method == "POST" else []
+
     @extend_schema(
         parameters=PAGE_PARAMETERS,
         responses=PaymentPageSerializer,
@@ -45,7 +52,12 @@ class PaymentListDeclareApi(APIView):
                 description="Une nouvelle tentative avec la même clé renvoie le premier paiement (200).",
             )
         ],
-        responses={201: PaymentSerializer, 200: PaymentSerializer, 403: PaymentNotAllowedSerializer},
+        responses={
+            201: PaymentSerializer,
+            200: PaymentSerializer,
+            403: PaymentNotAllowedSerializer,
+            429: OpenApiResponse(description="Trop de déclarations (THROTTLE_PAYMENT_DECLARE par membre)"),
+        },
         summary="Déclarer un paiement",
     )
     def post(self, request):

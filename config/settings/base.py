@@ -236,6 +236,7 @@ THROTTLE_RATES = {
     "register": env("THROTTLE_REGISTER", default="5/min"),
     "resend": env("THROTTLE_RESEND", default="5/min"),
     "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/min"),
+    "payment_declare": env("THROTTLE_PAYMENT_DECLARE", default="10/hour"),
 }
 ADMIN_EMAIL = env("ADMIN_EMAIL", default="admin@calmnessfi.com")
 ADMIN_PASSWORD = env("ADMIN_PASSWORD", default="Admin123!")
