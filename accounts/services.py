@@ -23,6 +23,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from accounts.selectors import user_by_email
 from accounts.serializers import PROFILE_WRITABLE_FIELDS
+from accounts.signals import address_ownership_proven
 from core.background import run_in_background
 
 logger = logging.getLogger("calmnessfi.accounts")
@@ -165,7 +166,8 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
 
 @transaction.atomic
 def user_verify_email(*, token: str) -> User:
-    """Mark the member's e-mail verified. Raises InvalidToken for an expired, forged or already used token."""
+    """Mark the member's e-mail verified and announce `address_ownership_proven` (channels_sync unlinks accounts
+    linked before). Raises InvalidToken for an expired, forged or already used token."""
     user = _read_token(
         salt=VERIFY_EMAIL_SALT,
         token=token,
@@ -177,6 +179,7 @@ def user_verify_email(*, token: str) -> User:
         raise InvalidToken(_("Ce lien a déjà été utilisé ou n'est plus valide."))
     user.is_verified = True
     user.save(update_fields=["is_verified"])
+    address_ownership_proven.send(sender=User, user=user)
     return user
 
 
@@ -223,7 +226,8 @@ def user_check_password_reset_token(*, token: str) -> User:
 
 @transaction.atomic
 def user_reset_password(*, token: str, new_password: str) -> User:
-    """Set the new password (which kills the token) and log the member out everywhere.
+    """Set the new password (which kills the token), log the member out everywhere (their JWTs carry the old
+    password's hash) and announce `address_ownership_proven` (channels_sync unlinks accounts linked before).
 
     The token is checked again once the member's row is locked: of two simultaneous uses of one link,
     the second sees the new password's fingerprint and gets InvalidToken.
@@ -234,6 +238,7 @@ def user_reset_password(*, token: str, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     _blacklist_all_refresh_tokens(user=user)
+    address_ownership_proven.send(sender=User, user=user)
     return user
 
 

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -45,12 +46,15 @@ class TelegramLinkView(APIView):
         tags=[TAG],
         summary="Lien de liaison Telegram (usage unique)",
         request=None,
-        responses={201: OutputSerializer, 503: DetailSerializer},
+        responses={201: OutputSerializer, 403: DetailSerializer, 503: DetailSerializer},
     )
     def post(self, request):
         if not settings.TELEGRAM_BOT_USERNAME:
             return Response({"detail": _("La liaison Telegram n'est pas configurée.")}, status=503)
-        link = services.telegram_link_create(user=request.user)
+        try:
+            link = services.telegram_link_create(user=request.user)
+        except services.EmailNotVerified as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         return Response(self.OutputSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
@@ -64,12 +68,40 @@ class DiscordLinkView(APIView):
     @extend_schema(
         tags=[TAG],
         summary="URL d'autorisation Discord (OAuth2)",
-        responses={200: OutputSerializer, 503: DetailSerializer},
+        description="Pose aussi un cookie (HttpOnly) que le retour de Discord doit présenter : l'autorisation ne "
+        "peut être achevée que dans le navigateur qui l'a demandée. Adresse e-mail vérifiée requise (403 sinon).",
+        responses={200: OutputSerializer, 403: DetailSerializer, 503: DetailSerializer},
     )
     def get(self, request):
         if not settings.DISCORD_CLIENT_ID:
             return Response({"detail": _("La liaison Discord n'est pas configurée.")}, status=503)
-        return Response(self.OutputSerializer({"url": services.discord_link_url(user=request.user)}).data)
+        try:
+            authorization = services.discord_link_url(
+                user=request.user, browser_key=request.COOKIES.get(DISCORD_BROWSER_COOKIE, "")
+            )
+        except services.EmailNotVerified as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        response = Response(self.OutputSerializer({"url": authorization.url}).data)
+        set_discord_browser_cookie(response, authorization)
+        return response
+
+
+DISCORD_BROWSER_COOKIE = "calmnessfi_discord_link"
+
+
+def set_discord_browser_cookie(response, authorization: services.DiscordAuthorization) -> None:
+    """The cookie binding a Discord authorisation to the browser that asked for it (read by the callback only).
+
+    SameSite=Lax: sent on Discord's top-level redirect back to us, never on a cross-site sub-request."""
+    response.set_cookie(
+        DISCORD_BROWSER_COOKIE,
+        authorization.browser_key,
+        max_age=services.DISCORD_STATE_MAX_AGE,
+        path=reverse("channels_sync:discord-callback"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 class ChannelStatusView(APIView):
@@ -83,7 +115,8 @@ class ChannelStatusView(APIView):
 
 
 class DiscordCallbackView(APIView):
-    """The signed `state` is the authentication: it names the member and expires."""
+    """The signed `state` is the authentication: it names the member and expires; the browser's cookie must be
+    the one set when the state was made."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -104,7 +137,9 @@ class DiscordCallbackView(APIView):
         try:
             if request.query_params.get("error"):
                 raise services.LinkError(_("Autorisation refusée sur Discord."))
-            user = services.discord_link_complete(code=code, state=state)
+            user = services.discord_link_complete(
+                code=code, state=state, browser_key=request.COOKIES.get(DISCORD_BROWSER_COOKIE, "")
+            )
         except services.LinkError as exc:
             return self._redirect({"discord": "erreur", "message": str(exc)})
         services.member_sync_after_link(user=user, platform=Platform.DISCORD)

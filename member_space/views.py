@@ -29,6 +29,7 @@ from accounts.selectors import user_payment_eligibility
 from accounts.serializers import PROFILE_WRITABLE_FIELDS, ProfileUpdateSerializer
 from accounts.throttles import throttle_message
 from channels_sync import services as channel_services
+from channels_sync.api import DISCORD_BROWSER_COOKIE, set_discord_browser_cookie
 from formations import selectors as formation_selectors
 from formations import services as formation_services
 from formations.models import Course, Lesson
@@ -466,7 +467,11 @@ def link_telegram(request):
     if not channels.link_available(channels.Platform.TELEGRAM):
         messages.error(request, _("La liaison Telegram n'est pas configurée."))
         return redirect("member_space:profile")
-    link = channel_services.telegram_link_create(user=request.user)
+    try:
+        link = channel_services.telegram_link_create(user=request.user)
+    except channel_services.EmailNotVerified as exc:
+        messages.error(request, str(exc))
+        return redirect("member_space:profile")
     return redirect(link["url"])
 
 
@@ -476,4 +481,13 @@ def link_discord(request):
     if not channels.link_available(channels.Platform.DISCORD):
         messages.error(request, _("La liaison Discord n'est pas configurée."))
         return redirect("member_space:profile")
-    return redirect(channel_services.discord_link_url(user=request.user))
+    try:
+        authorization = channel_services.discord_link_url(
+            user=request.user, browser_key=request.COOKIES.get(DISCORD_BROWSER_COOKIE, "")
+        )
+    except channel_services.EmailNotVerified as exc:
+        messages.error(request, str(exc))
+        return redirect("member_space:profile")
+    response = redirect(authorization.url)
+    set_discord_browser_cookie(response, authorization)
+    return response

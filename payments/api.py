@@ -27,7 +27,7 @@ class PaymentListDeclareApi(APIView):
 
     def get_throttles(self):
         # Declaring is limited per member (each declaration is work for an admin); reading the history is not.
-        return [MemberRateThrottle()] if self.request.method == "POST" else []
+        return [MemberRateThrottle()] if self.request is not None and self.request.method == "POST" else []
 
     @extend_schema(
         parameters=PAGE_PARAMETERS,

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
+from channels_sync.api import DISCORD_BROWSER_COOKIE
 from channels_sync.models import AccountLink
 from channels_sync.services import DISCORD_STATE_MAX_AGE, DISCORD_STATE_SALT, discord_link_url
 from conftest import client_for
@@ -246,8 +247,11 @@ def test_telegram_webhook_with_the_secret_is_accepted(api_client, settings):
 # Discord OAuth: a forged state links nothing
 
 
-def _callback(state: str, code: str):
-    return Client().get("/api/auth/discord/callback/", {"code": code, "state": state})
+def _callback(state: str, code: str, browser_key: str = "", client: Client | None = None):
+    client = client or Client()
+    if browser_key:
+        client.cookies[DISCORD_BROWSER_COOKIE] = browser_key
+    return client.get("/api/auth/discord/callback/", {"code": code, "state": state})
 
 
 def _redirect_params(response) -> dict:
@@ -258,7 +262,7 @@ def _redirect_params(response) -> dict:
 
 
 def _valid_state(member) -> str:
-    return parse_qs(urlsplit(discord_link_url(user=member)).query)["state"][0]
+    return parse_qs(urlsplit(discord_link_url(user=member).url).query)["state"][0]
 
 
 def _tampered(state: str) -> str:
@@ -267,7 +271,9 @@ def _tampered(state: str) -> str:
 
 
 def test_discord_callback_with_a_genuine_state_links_the_account(fake_discord, member):
-    response = _callback(_valid_state(member), fake_discord.authorise(user_id="900000000000000001"))
+    authorization = discord_link_url(user=member)
+    state = parse_qs(urlsplit(authorization.url).query)["state"][0]
+    response = _callback(state, fake_discord.authorise(user_id="900000000000000001"), authorization.browser_key)
     assert _redirect_params(response) == {"discord": "ok"}
     assert AccountLink.objects.get(user=member, platform="discord").remote_id == "900000000000000001"
 

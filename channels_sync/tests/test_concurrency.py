@@ -76,7 +76,8 @@ def test_two_concurrent_runs_remove_each_member_once(fake_discord):
 
 def test_two_simultaneous_callbacks_with_one_state_link_once(fake_discord):
     user = UserFactory()
-    state = parse_qs(urlsplit(discord_link_url(user=user)).query)["state"][0]
+    authorization = discord_link_url(user=user)
+    state = parse_qs(urlsplit(authorization.url).query)["state"][0]
     codes = iter(
         [fake_discord.authorise(user_id="300000000000000061"), fake_discord.authorise(user_id="300000000000000062")]
     )
@@ -86,7 +87,7 @@ def test_two_simultaneous_callbacks_with_one_state_link_once(fake_discord):
         with lock:
             code = next(codes)
         try:
-            discord_link_complete(code=code, state=state)
+            discord_link_complete(code=code, state=state, browser_key=authorization.browser_key)
             return "linked"
         except LinkError:
             return "refused"

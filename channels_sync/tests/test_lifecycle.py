@@ -47,7 +47,7 @@ def test_link_pay_added_reminded_expired_removed_renewed_added_again(
     )
     state = parse_qs(urlsplit(client.get("/api/auth/user/discord/link/").json()["url"]).query)["state"][0]
     code = fake_discord.authorise(user_id="300000000000000077")
-    api_client.get("/api/auth/discord/callback/", {"code": code, "state": state})
+    client.get("/api/auth/discord/callback/", {"code": code, "state": state})  # the browser that asked
 
     # pay, confirmed by the admin: invited on Telegram, added on Discord
     subscription = payment_confirm(payment=PaymentFactory(user=member, plan=plan), by=admin)

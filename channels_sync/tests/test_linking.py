@@ -122,7 +122,7 @@ def test_an_entitled_member_is_added_to_discord_right_after_the_callback(fake_di
     state = parse_qs(urlsplit(auth_client.get("/api/auth/user/discord/link/").json()["url"]).query)["state"][0]
     code = fake_discord.authorise(user_id="300000000000000042")
 
-    api_client.get("/api/auth/discord/callback/", {"code": code, "state": state})
+    auth_client.get("/api/auth/discord/callback/", {"code": code, "state": state})
 
     assert fake_discord.members["300000000000000042"] == {fake_discord.role_id}
     assert membership(member, Platform.DISCORD).state == State.MEMBER
@@ -212,7 +212,7 @@ def test_discord_callback_links_the_account_with_encrypted_tokens(fake_discord, 
     state = parse_qs(urlsplit(auth_client.get("/api/auth/user/discord/link/").json()["url"]).query)["state"][0]
     code = fake_discord.authorise(user_id="300000000000000042")
 
-    response = api_client.get("/api/auth/discord/callback/", {"code": code, "state": state})
+    response = auth_client.get("/api/auth/discord/callback/", {"code": code, "state": state})
 
     assert response.status_code == 302
     assert response["Location"] == "http://front.test/espace/profil/?discord=ok"
@@ -242,7 +242,7 @@ def test_discord_callback_with_an_expired_state_links_nothing(fake_discord, auth
     code = fake_discord.authorise(user_id="300000000000000042")
 
     with time_machine.travel(clock.now() + timedelta(hours=1)):
-        response = api_client.get("/api/auth/discord/callback/", {"code": code, "state": state})
+        response = auth_client.get("/api/auth/discord/callback/", {"code": code, "state": state})
 
     assert "discord=erreur" in response["Location"]
     assert not AccountLink.objects.exists()
@@ -251,7 +251,7 @@ def test_discord_callback_with_an_expired_state_links_nothing(fake_discord, auth
 def test_discord_callback_with_a_refused_code_redirects_with_a_french_error(fake_discord, auth_client, api_client):
     state = parse_qs(urlsplit(auth_client.get("/api/auth/user/discord/link/").json()["url"]).query)["state"][0]
 
-    response = api_client.get("/api/auth/discord/callback/", {"code": "inconnu", "state": state})
+    response = auth_client.get("/api/auth/discord/callback/", {"code": "inconnu", "state": state})
 
     assert "discord=erreur" in response["Location"]
     assert "Discord+n%27a+pas+confirm" in response["Location"]
@@ -280,13 +280,13 @@ def test_channel_status_shows_state_link_and_next_step(fake_telegram, auth_clien
 
 def test_discord_state_works_once_a_replayed_callback_links_nothing(fake_discord, auth_client, member, api_client):
     state = parse_qs(urlsplit(auth_client.get("/api/auth/user/discord/link/").json()["url"]).query)["state"][0]
-    first = api_client.get(
+    first = auth_client.get(
         "/api/auth/discord/callback/", {"code": fake_discord.authorise(user_id="300000000000000042"), "state": state}
     )
     assert first["Location"] == "http://front.test/espace/profil/?discord=ok"
 
     # The same state again (a replayed URL), even with a fresh code for another Discord account.
-    replay = api_client.get(
+    replay = auth_client.get(
         "/api/auth/discord/callback/", {"code": fake_discord.authorise(user_id="300000000000000043"), "state": state}
     )
 
@@ -304,7 +304,7 @@ def test_each_discord_link_url_has_its_own_state_usable_once(fake_discord, auth_
     first_state, second_state = (parse_qs(urlsplit(url).query)["state"][0] for url in urls)
     assert first_state != second_state
 
-    response = api_client.get(
+    response = auth_client.get(
         "/api/auth/discord/callback/",
         {"code": fake_discord.authorise(user_id="300000000000000042"), "state": second_state},
     )
