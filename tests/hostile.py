@@ -19,7 +19,8 @@ HOSTILE_STRINGS = [*LONE_SURROGATE_STRINGS, *NUL_STRINGS]
 # one day later for an inclusive end).
 EXTREME_DATES = ["0001-01-01", "9999-12-31"]
 
-# Deeper than json's recursion limit (~1,000 frames): json.loads raises RecursionError, not ValueError.
+# Deeper than json's recursion limit (CPython 3.11: the interpreter's 1,000 frames): json.loads raises RecursionError,
+# not ValueError. A later CPython with a higher C recursion limit may parse 2,000; 100,000 overflows any.
 NESTING_DEPTH = 2_000
 
 
@@ -35,6 +36,59 @@ DEEP_BODIES = {
     for kind in ("array", "object")
     for depth in (NESTING_DEPTH, 100_000)
 }
+
+# --- where they go: read from the OpenAPI document of /api/schema/ ------------------------------------------------
+
+
+def _resolve(openapi: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = openapi["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _is_string(openapi: dict, schema: dict) -> bool:
+    schema = _resolve(openapi, schema)
+    branches = [*schema.get("oneOf", []), *schema.get("anyOf", []), *schema.get("allOf", [])]
+    return (
+        schema.get("type") == "string"
+        or (bool(schema.get("enum")) and all(isinstance(value, str) for value in schema["enum"]))
+        or any(_is_string(openapi, branch) for branch in branches)
+    )
+
+
+def string_fields(openapi: dict, body_schema: dict) -> dict[str, bool]:
+    """Field name -> whether it is a list of strings, for every string (or choice) field of a request body."""
+    fields = {}
+    for name, field in _resolve(openapi, body_schema).get("properties", {}).items():
+        field = _resolve(openapi, field)
+        if field.get("type") == "array" and _is_string(openapi, field.get("items", {})):
+            fields[name] = True
+        elif _is_string(openapi, field):
+            fields[name] = False
+    return fields
+
+
+def json_body_operations(openapi: dict) -> list[tuple[str, str, bool, dict[str, bool]]]:
+    """(method, url, needs a member, string fields) of every operation taking a JSON body."""
+    operations = []
+    for url, item in openapi["paths"].items():
+        for method, operation in item.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if method in {"post", "put", "patch"} and body:
+                needs_member = any(requirement for requirement in operation.get("security", [{}]))
+                operations.append((method, url, needs_member, string_fields(openapi, body["schema"])))
+    return operations
+
+
+def date_query_parameters(openapi: dict) -> list[tuple[str, str]]:
+    """(url, parameter) of every query parameter of a GET operation that is a calendar day."""
+    return [
+        (url, parameter["name"])
+        for url, item in openapi["paths"].items()
+        for parameter in item.get("get", {}).get("parameters", [])
+        if parameter["in"] == "query" and parameter.get("schema", {}).get("format") == "date"
+    ]
+
 
 # --- strategies ---------------------------------------------------------------------------------------------------
 
@@ -55,5 +109,7 @@ extreme_dates = (
 )
 
 deep_bodies = st.builds(
-    deeply_nested, depth=st.integers(min_value=1_000, max_value=50_000), kind=st.sampled_from(["array", "object"])
+    deeply_nested,
+    depth=st.integers(min_value=NESTING_DEPTH, max_value=150_000),  # 150,000 objects: under 1 MiB
+    kind=st.sampled_from(["array", "object"]),
 )

@@ -17,7 +17,14 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import client_for
-from tests.hostile import DEEP_BODIES, EXTREME_DATES, HOSTILE_STRINGS, LONE_SURROGATE_STRINGS
+from tests.hostile import (
+    DEEP_BODIES,
+    EXTREME_DATES,
+    HOSTILE_STRINGS,
+    LONE_SURROGATE_STRINGS,
+    date_query_parameters,
+    json_body_operations,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -325,65 +332,14 @@ WEBHOOK_URL = "/api/telegram/webhook/"
 WEBHOOK_SECRET = "webhook-secret-for-hostile-input-tests"
 
 
-def _openapi() -> dict:
-    return SchemaGenerator().get_schema(request=None, public=True)
-
-
-OPENAPI = _openapi()
-
-
-def _resolve(schema: dict) -> dict:
-    while "$ref" in schema:
-        schema = OPENAPI["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return schema
-
-
-def _is_string(schema: dict) -> bool:
-    schema = _resolve(schema)
-    branches = [*schema.get("oneOf", []), *schema.get("anyOf", []), *schema.get("allOf", [])]
-    return (
-        schema.get("type") == "string"
-        or (bool(schema.get("enum")) and all(isinstance(value, str) for value in schema["enum"]))
-        or any(_is_string(branch) for branch in branches)
-    )
-
-
-def _string_fields(body_schema: dict) -> dict[str, bool]:
-    """Field name -> whether it is a list of strings, for every string (or choice) field of a request body."""
-    fields = {}
-    for name, field in _resolve(body_schema).get("properties", {}).items():
-        field = _resolve(field)
-        if field.get("type") == "array" and _is_string(field.get("items", {})):
-            fields[name] = True
-        elif _is_string(field):
-            fields[name] = False
-    return fields
-
-
-def _json_body_operations() -> list[tuple[str, str, bool, dict[str, bool]]]:
-    """(method, url, needs a member, string fields) of every operation of /api/schema/ taking a JSON body."""
-    operations = []
-    for url, item in OPENAPI["paths"].items():
-        for method, operation in item.items():
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-            if method in {"post", "put", "patch"} and body:
-                needs_member = any(requirement for requirement in operation.get("security", [{}]))
-                operations.append((method, url, needs_member, _string_fields(body["schema"])))
-    return operations
-
-
-JSON_BODY_OPERATIONS = _json_body_operations()
+OPENAPI = SchemaGenerator().get_schema(request=None, public=True)
+JSON_BODY_OPERATIONS = json_body_operations(OPENAPI)
 STRING_FIELD_CASES = [
     pytest.param(method, url, auth, field, is_list, id=f"{method}-{url}-{field}")
     for method, url, auth, fields in JSON_BODY_OPERATIONS
     for field, is_list in fields.items()
 ]
-DATE_QUERY_CASES = [
-    (url, parameter["name"])
-    for url, item in OPENAPI["paths"].items()
-    for parameter in item.get("get", {}).get("parameters", [])
-    if parameter["in"] == "query" and parameter.get("schema", {}).get("format") == "date"
-]
+DATE_QUERY_CASES = date_query_parameters(OPENAPI)
 
 
 def test_the_schema_tables_cover_the_fields_named_in_the_issue():
