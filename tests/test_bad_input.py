@@ -8,7 +8,7 @@ Other apps add their endpoints to the tables below.
 import json
 
 import pytest
-from django.urls import path
+from django.urls import get_resolver, path
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import client_for
+from core.parsers import JSONParser as HardenedJSONParser
 from tests.hostile import (
     DEEP_BODIES,
     EXTREME_DATES,
@@ -462,3 +463,22 @@ def test_an_undecodable_body_is_a_french_400(content_type, body):
 
     detail = _assert_json_error(response, 400)["detail"]
     assert detail.startswith("Requête invalide : "), detail
+
+
+def _api_views(patterns) -> list[type]:
+    views = []
+    for pattern in patterns:
+        if hasattr(pattern, "url_patterns"):
+            views += _api_views(pattern.url_patterns)
+        elif hasattr(getattr(pattern, "callback", None), "cls"):
+            views.append(pattern.callback.cls)
+    return views
+
+
+def test_every_api_view_parses_json_with_the_hardened_parser():
+    views = _api_views(get_resolver().url_patterns)
+
+    assert len(views) > 20
+    for view in views:
+        for parser in view().get_parsers():
+            assert isinstance(parser, HardenedJSONParser), (view, parser)
