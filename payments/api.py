@@ -67,6 +67,12 @@ class PaymentListDeclareApi(APIView):
                 {"detail": _("L'en-tête Idempotency-Key ne doit pas dépasser 100 caractères.")},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        if idempotency_key and not idempotency_key.isprintable():
+            # A NUL byte would reach PostgreSQL, which refuses it in text (a 500); control characters are no key.
+            return Response(
+                {"detail": _("L'en-tête Idempotency-Key contient des caractères invalides.")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         serializer = PaymentDeclareInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

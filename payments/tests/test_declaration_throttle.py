@@ -53,3 +53,18 @@ def test_the_page_spends_the_same_budget_and_says_so_in_french(three_an_hour, me
     assert answer.status_code == 200
     assert "Trop de tentatives" in answer.content.decode()
     assert Payment.objects.filter(user=member).count() == 3
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "clé\x07", "\x1b[31m"])
+def test_an_idempotency_key_with_control_characters_is_a_french_400(member, key):
+    plan = PlanFactory()
+    answer = client_for(member).post(
+        URL,
+        data=json.dumps({"plan": plan.pk, "method": "card"}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+    assert answer.status_code == 400
+    assert "caractères invalides" in answer.json()["detail"]
+    assert not Payment.objects.exists()
