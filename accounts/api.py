@@ -1,7 +1,5 @@
 """Accounts API: one thin view per operation. Business rules live in services.py and selectors.py."""
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, extend_schema_view
@@ -14,7 +12,6 @@ from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRef
 
 from accounts import selectors, services
 from accounts.authentication import MemberTokenRefreshSerializer
-from accounts.models import User
 from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer, profile_body
 from accounts.throttles import EmailRateThrottle, IPRateThrottle
 from core.fields import StrictCharField
@@ -29,14 +26,6 @@ class DetailSerializer(serializers.Serializer):
 
 def _detail(message: str, code: int) -> Response:
     return Response({"detail": message}, status=code)
-
-
-def _password_errors(password: str, user: User) -> list[str]:
-    try:
-        validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        return list(exc.messages)
-    return []
 
 
 class PublicAPIView(APIView):
@@ -76,11 +65,10 @@ class RegisterView(ThrottledPublicAPIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        candidate = User(email=data["email"], first_name=data["first_name"], last_name=data["last_name"])
-        if errors := _password_errors(data["password"], candidate):
-            raise serializers.ValidationError({"password": errors})
-        services.user_register(**data)
+        try:
+            services.user_register(**serializer.validated_data)
+        except services.WeakPassword as exc:
+            raise serializers.ValidationError({"password": exc.messages}) from exc
         return _detail(
             _(
                 "Merci ! Consultez votre boîte e-mail pour confirmer votre adresse "
@@ -251,17 +239,13 @@ class PasswordResetConfirmView(PublicAPIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            user = services.user_check_password_reset_token(token=serializer.validated_data["token"])
-        except services.InvalidToken as exc:
-            raise serializers.ValidationError({"token": [str(exc)]}) from exc
-        if errors := _password_errors(serializer.validated_data["new_password"], user):
-            raise serializers.ValidationError({"new_password": errors})
-        try:
             services.user_reset_password(
                 token=serializer.validated_data["token"], new_password=serializer.validated_data["new_password"]
             )
         except services.InvalidToken as exc:
             raise serializers.ValidationError({"token": [str(exc)]}) from exc
+        except services.WeakPassword as exc:
+            raise serializers.ValidationError({"new_password": exc.messages}) from exc
         return _detail(_("Votre mot de passe a été modifié. Vous pouvez vous connecter."), status.HTTP_200_OK)
 
 

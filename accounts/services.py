@@ -10,7 +10,9 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import update_last_login
+from django.contrib.auth.password_validation import validate_password
 from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -34,6 +36,22 @@ PASSWORD_RESET_SALT = "accounts.password-reset"
 
 class InvalidToken(Exception):
     """A verification or reset token that cannot be used; the message is French and safe to show."""
+
+
+class WeakPassword(ValueError):
+    """A password the validators (AUTH_PASSWORD_VALIDATORS) refuse; `messages` are French and safe to show."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+def password_validate(*, password: str, user: User) -> None:
+    """The one password rule of registration and reset (API and pages): raises WeakPassword."""
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise WeakPassword(list(exc.messages)) from exc
 
 
 # --- signed, expiring, single-use tokens -----------------------------------------------------------------
@@ -144,9 +162,10 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
 
     Returns None when the address is taken: the caller answers exactly as for a new account, and the owner
     of the address gets a "someone tried to register" notice instead. The database constraint on
-    Lower(email) is the guard against two concurrent registrations of the same address.
+    Lower(email) is the guard against two concurrent registrations of the same address. Raises WeakPassword.
     """
     email = User.objects.normalize_email((email or "").strip())
+    password_validate(password=password, user=User(email=email, first_name=first_name, last_name=last_name))
     if user_by_email(email=email) is not None:
         make_password(password)  # same cost as a real registration
         _send_after_commit(template="register_notice", to=email, context={"email": email})
@@ -230,9 +249,11 @@ def user_reset_password(*, token: str, new_password: str) -> User:
     password's hash) and announce `address_ownership_proven` (channels_sync unlinks accounts linked before).
 
     The token is checked again once the member's row is locked: of two simultaneous uses of one link,
-    the second sees the new password's fingerprint and gets InvalidToken.
+    the second sees the new password's fingerprint and gets InvalidToken. Raises WeakPassword (the link stays
+    usable).
     """
     user = user_check_password_reset_token(token=token)
+    password_validate(password=new_password, user=user)
     User.objects.select_for_update().filter(pk=user.pk).first()
     user = user_check_password_reset_token(token=token)
     user.set_password(new_password)

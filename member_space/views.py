@@ -8,9 +8,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -42,6 +40,7 @@ from payments.selectors import payments_for_member
 from payments.serializers import PaymentDeclareInputSerializer
 from payments.services import PaymentError, PaymentNotAllowed, payment_declare
 from subscriptions.dashboard import dashboard_for_member
+from subscriptions.selectors import plans_offered
 from trading_signals import policies as signal_policies
 from trading_signals import selectors as signal_selectors
 from trading_signals.models import Market, Signal
@@ -131,13 +130,11 @@ def register(request):
         serializer = RegisterView.InputSerializer(data=data)
         if serializer.is_valid():
             valid = serializer.validated_data
-            candidate = User(email=valid["email"], first_name=valid["first_name"], last_name=valid["last_name"])
             try:
-                validate_password(valid["password"], user=candidate)
-            except DjangoValidationError as exc:
-                errors = {"password": list(exc.messages)}
-            else:
                 account_services.user_register(**valid)
+            except account_services.WeakPassword as exc:
+                errors = {"password": exc.messages}
+            else:
                 return render(request, "member_space/register_done.html", {"email": valid["email"]})
         else:
             errors = _errors(serializer.errors)
@@ -195,7 +192,7 @@ def password_reset_request(request):
 def password_reset_confirm(request):
     token = request.POST.get("token") or request.GET.get("token", "")
     try:
-        user = account_services.user_check_password_reset_token(token=token)
+        account_services.user_check_password_reset_token(token=token)
     except account_services.InvalidToken as exc:
         return render(request, "member_space/password_reset_confirm.html", {"token_error": str(exc)})
     errors = {}
@@ -207,16 +204,14 @@ def password_reset_confirm(request):
             errors["new_password2"] = [_("Les deux mots de passe ne correspondent pas.")]
         else:
             try:
-                validate_password(password, user=user)
-            except DjangoValidationError as exc:
-                errors["new_password"] = list(exc.messages)
-        if not errors:
-            try:
                 account_services.user_reset_password(token=token, new_password=password)
             except account_services.InvalidToken as exc:
                 return render(request, "member_space/password_reset_confirm.html", {"token_error": str(exc)})
-            messages.success(request, _("Votre mot de passe a été modifié. Vous pouvez vous connecter."))
-            return redirect("member_space:login")
+            except account_services.WeakPassword as exc:
+                errors["new_password"] = exc.messages
+            else:
+                messages.success(request, _("Votre mot de passe a été modifié. Vous pouvez vous connecter."))
+                return redirect("member_space:login")
     return render(request, "member_space/password_reset_confirm.html", {"token": token, "errors": errors})
 
 
@@ -410,7 +405,7 @@ def payments(request):
             "page": _page(request, payments_for_member(user=request.user)),
             "eligibility": eligibility,
             "missing": missing,
-            "plans": PaymentDeclareInputSerializer().fields["plan"].queryset,
+            "plans": plans_offered(),
             "method_choices": Payment.Method.choices,
             "data": data,
             "errors": errors,

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from core.fields import StrictCharField, StrictPrimaryKeyRelatedField
 from payments.models import Payment
-from subscriptions.models import Plan
+from subscriptions.selectors import plans_offered
 from subscriptions.serializers import PlanBriefSerializer
 
 
@@ -33,7 +33,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 class PaymentDeclareInputSerializer(serializers.Serializer):
     plan = StrictPrimaryKeyRelatedField(
-        queryset=Plan.objects.filter(is_active=True),
+        queryset=plans_offered(),
         error_messages={
             "does_not_exist": _("Formule inconnue ou plus proposée."),
             "incorrect_type": _("Identifiant de formule invalide."),

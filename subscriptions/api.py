@@ -13,8 +13,7 @@ from payments.serializers import PaymentSerializer
 from subscriptions.dashboard import dashboard_for_member
 from subscriptions.dashboard_body import dashboard_body
 from subscriptions.dashboard_cache import dashboard_cache_lookup, dashboard_cache_render, dashboard_cache_store
-from subscriptions.models import Plan
-from subscriptions.selectors import subscriptions_for_member
+from subscriptions.selectors import plans_offered, subscriptions_for_member
 from subscriptions.serializers import CountdownSerializer, PlanSerializer, SubscriptionSerializer
 
 
@@ -24,8 +23,7 @@ class PlanListApi(APIView):
 
     @extend_schema(responses=PlanSerializer(many=True), summary="Formules proposées")
     def get(self, request):
-        plans = Plan.objects.filter(is_active=True).order_by("price", "duration_days", "id")
-        return Response(PlanSerializer(plans, many=True).data)
+        return Response(PlanSerializer(plans_offered(), many=True).data)
 
 
 class SubscriptionListApi(APIView):

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import Max, Q, QuerySet
 
 from core import clock
-from subscriptions.models import Subscription
+from subscriptions.models import Plan, Subscription
 
 
 def active_q(*, at: datetime | None = None, prefix: str = "") -> Q:
@@ -69,3 +69,8 @@ def subscriptions_for_member(*, user) -> QuerySet[Subscription]:
 def subscriptions_active_list_for(*, user, at: datetime | None = None) -> QuerySet[Subscription]:
     """The member's active subscriptions (by time), the one ending last first."""
     return subscriptions_active_for(user=user, at=at).select_related("plan").order_by("-ends_at", "-id")
+
+
+def plans_offered() -> QuerySet[Plan]:
+    """The plans a member may choose, cheapest first: the plans list, the payment form, the declaration check."""
+    return Plan.objects.filter(is_active=True).order_by("price", "duration_days", "id")
