@@ -22,9 +22,10 @@ from channels_sync.services import DISCORD_STATE_MAX_AGE, DISCORD_STATE_SALT, di
 from conftest import client_for
 from core import clock
 from formations.models import LessonCompletion
-from formations.tests.factories import CourseFactory, LessonFactory, PlanFactory
+from formations.tests.factories import CourseFactory, LessonFactory
 from notifications.models import UserNotification
 from notifications.tests.factories import UserNotificationFactory
+from subscriptions.tests.factories import PlanFactory
 from tests.fakes.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.django_db

@@ -1,35 +1,17 @@
 from datetime import timedelta
-from decimal import Decimal
 
 import factory
 
 from core import clock
 from formations.models import Course, Lesson
-from subscriptions.models import Plan, Subscription
+from subscriptions.tests import factories as subscription_factories
 
 
-class PlanFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Plan
-        django_get_or_create = ("slug",)
-
-    name = factory.Sequence(lambda n: f"Formule {n}")
-    slug = factory.Sequence(lambda n: f"formule-{n}")
-    price = Decimal("49.00")
-    duration_days = 30
-
-
-class SubscriptionFactory(factory.django.DjangoModelFactory):
+class SubscriptionFactory(subscription_factories.SubscriptionFactory):
     """A subscription in force now (started yesterday, ends in 20 days)."""
 
-    class Meta:
-        model = Subscription
-
-    user = factory.SubFactory("accounts.tests.factories.UserFactory")
-    plan = factory.SubFactory(PlanFactory)
     starts_at = factory.LazyFunction(lambda: clock.now() - timedelta(days=1))
     ends_at = factory.LazyFunction(lambda: clock.now() + timedelta(days=20))
-    status = Subscription.Status.ACTIVE
 
 
 class CourseFactory(factory.django.DjangoModelFactory):

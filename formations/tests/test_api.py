@@ -6,7 +6,8 @@ import time_machine
 from conftest import client_for
 from core import clock
 from formations.models import LessonCompletion
-from formations.tests.factories import CourseFactory, LessonFactory, PlanFactory, SubscriptionFactory
+from formations.tests.factories import CourseFactory, LessonFactory, SubscriptionFactory
+from subscriptions.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from formations.models import Course, Lesson
-from formations.tests.factories import PlanFactory
+from subscriptions.tests.factories import PlanFactory
 from trading_signals.models import Signal
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,10 @@ from django.test import Client
 
 from core import clock
 from formations.models import LessonCompletion
-from formations.tests.factories import CourseFactory, LessonFactory, PlanFactory, SubscriptionFactory
+from formations.tests.factories import CourseFactory, LessonFactory, SubscriptionFactory
 from notifications.models import UserNotification
 from payments.models import Payment
+from subscriptions.tests.factories import PlanFactory
 from trading_signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
