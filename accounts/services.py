@@ -13,9 +13,7 @@ from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenError
@@ -27,6 +25,7 @@ from accounts.selectors import user_by_email
 from accounts.serializers import PROFILE_WRITABLE_FIELDS
 from accounts.signals import address_ownership_proven
 from core.background import run_in_background
+from core.emails import email_message
 
 logger = logging.getLogger("calmnessfi.accounts")
 
@@ -103,14 +102,8 @@ def make_password_reset_token(*, user: User) -> str:
 
 def _send_email(*, template: str, to: str, context: dict[str, Any]) -> None:
     """Render templates/emails/accounts/<template>_{subject,body}.{txt,html} and send it (French, text + HTML)."""
-    context = {"frontend_url": settings.FRONTEND_URL.rstrip("/"), **context}
-    subject = " ".join(render_to_string(f"emails/accounts/{template}_subject.txt", context).split())
-    text = render_to_string(f"emails/accounts/{template}.txt", context)
-    html = render_to_string(f"emails/accounts/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
-    message.attach_alternative(html, "text/html")
     try:
-        message.send()
+        email_message(template=f"accounts/{template}", to=to, context=context).send()
     except Exception:
         # The account change is committed already; the member can ask for the e-mail again.
         logger.exception("E-mail %s to user could not be sent", template)
@@ -134,24 +127,28 @@ def _send_after_commit(*, template: str, to: str, context: dict[str, Any]) -> No
     _after_commit(_send_email, template=template, to=to, context=context)
 
 
-def _verification_context(user: User) -> dict[str, Any]:
-    token = make_email_verification_token(user=user)
+def _link_context(user: User, *, token: str, path: str, max_age_hours: int) -> dict[str, Any]:
+    """What the verification and reset e-mails show: the member, the link carrying the token, its lifetime."""
     return {
         "user": user,
         "token": token,
-        "link": f"{settings.FRONTEND_URL.rstrip('/')}/verifier-email/?token={token}",
-        "max_age_hours": settings.EMAIL_VERIFICATION_MAX_AGE_HOURS,
+        "link": f"{settings.FRONTEND_URL.rstrip('/')}/{path}?token={token}",
+        "max_age_hours": max_age_hours,
     }
+
+
+def _verification_context(user: User) -> dict[str, Any]:
+    token = make_email_verification_token(user=user)
+    return _link_context(
+        user, token=token, path="verifier-email/", max_age_hours=settings.EMAIL_VERIFICATION_MAX_AGE_HOURS
+    )
 
 
 def _reset_context(user: User) -> dict[str, Any]:
     token = make_password_reset_token(user=user)
-    return {
-        "user": user,
-        "token": token,
-        "link": f"{settings.FRONTEND_URL.rstrip('/')}/mot-de-passe/reinitialiser/?token={token}",
-        "max_age_hours": settings.PASSWORD_RESET_MAX_AGE_HOURS,
-    }
+    return _link_context(
+        user, token=token, path="mot-de-passe/reinitialiser/", max_age_hours=settings.PASSWORD_RESET_MAX_AGE_HOURS
+    )
 
 
 # --- registration and verification ------------------------------------------------------------------------

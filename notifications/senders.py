@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
 
+from core.emails import email_message
 from notifications.models import NotificationDelivery
 
 logger = logging.getLogger("calmnessfi.notifications")
@@ -117,21 +116,13 @@ class EmailSender:
     def _message(delivery: NotificationDelivery, connection) -> EmailMultiAlternatives:
         notification = delivery.notification
         user = notification.user
-        context = {
-            "first_name": user.first_name,
-            "title": notification.title,
-            "message": notification.message,
-            "frontend_url": settings.FRONTEND_URL,
-        }
-        message = EmailMultiAlternatives(
+        return email_message(
+            template="notifications/reminder",
+            to=user.email,
             subject=f"CalmnessFi – {notification.title}",
-            body=render_to_string("emails/notifications/reminder.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[user.email],
+            context={"first_name": user.first_name, "title": notification.title, "message": notification.message},
             connection=connection,
         )
-        message.attach_alternative(render_to_string("emails/notifications/reminder.html", context), "text/html")
-        return message
 
 
 SENDERS: dict[str, Sender] = {}

@@ -1,19 +1,13 @@
 """The e-mails a member receives about their payments (French, HTML and text)."""
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.emails import email_message
+
 
 def _send(*, to: str, subject: str, template: str, context: dict) -> None:
-    context = {**context, "frontend_url": settings.FRONTEND_URL}
-    text = render_to_string(f"emails/payments/{template}.txt", context)
-    html = render_to_string(f"emails/payments/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
-    message.attach_alternative(html, "text/html")
-    message.send()
+    email_message(template=f"payments/{template}", to=to, subject=subject, context=context).send()
 
 
 def send_payment_confirmed_email(*, payment, subscription) -> None:
