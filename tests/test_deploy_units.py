@@ -1,15 +1,19 @@
-"""deploy/*.service: the Telegram poller runs like the API (same user, env file, settings) and always restarts."""
+"""deploy/*.service: the Telegram poller runs like the API (same user, env file, settings) and always restarts.
+deploy/crontab, the project's only crontab: every job runs a management command that exists, in production."""
 
 import configparser
+import re
 import shutil
 import subprocess
 
 import pytest
+from django.core.management import get_commands, load_command_class
 
 from tests.harness import ROOT
 
 API_UNIT = ROOT / "deploy" / "calmnessfi.service"
 POLL_UNIT = ROOT / "deploy" / "calmnessfi-telegram-poll.service"
+CRONTAB = ROOT / "deploy" / "crontab"
 
 
 def service_section(path) -> dict:
@@ -39,3 +43,33 @@ def test_systemd_accepts_the_unit(unit, tmp_path):
     # Only the executable is missing here (/srv/calmnessfi is the install path): any other remark is a unit error.
     remarks = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert [line for line in remarks if "/srv/calmnessfi/.venv/bin/" not in line] == [], remarks
+
+
+def cron_jobs() -> list[str]:
+    """The crontab's job lines: neither comments nor `NAME=value` settings."""
+    lines = [line.strip() for line in CRONTAB.read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith("#") and not re.match(r"^[A-Z_]+=", line)]
+
+
+def test_every_cron_job_runs_a_management_command_that_exists():
+    jobs = cron_jobs()
+    # A job that runs no manage.py command keeps its whole line here, which is no command's name.
+    named = [match.group(1) if (match := re.search(r" manage\.py ([a-z_]+)", job)) else job for job in jobs]
+
+    assert len(named) == 2  # reminders and channel access (README, "Cron")
+    commands = get_commands()
+    assert [name for name in named if name not in commands] == []
+    for name in named:
+        load_command_class(commands[name], name)  # imports: a command whose module is broken fails here
+
+
+def test_every_cron_job_reads_the_production_env_file_and_settings():
+    for job in cron_jobs():
+        assert ". /etc/calmnessfi/env" in job, job
+        assert "DJANGO_SETTINGS_MODULE=config.settings.production .venv/bin/python manage.py" in job, job
+
+
+def test_deploy_crontab_is_the_only_crontab():
+    crontabs = [*ROOT.glob("*crontab*"), *(ROOT / "deploy").glob("*crontab*")]
+
+    assert crontabs == [CRONTAB]
