@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # CalmnessFi: one entry point.
-#   ./start.sh        install into .venv, migrate, seed, serve on http://localhost:8000 (SQLite, DEBUG on)
-#   ./start.sh test   install the test tools, run ruff and the whole test suite
-#   ./start.sh prod   run gunicorn with the production settings (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY...)
+#   ./start.sh            install into .venv, migrate, seed, serve on http://localhost:8000 (SQLite, DEBUG on)
+#   ./start.sh test       install the test tools, run ruff and the whole test suite (pytest arguments may follow)
+#   ./start.sh test-next  the same on the next Django (requirements-django-next.txt) under Python 3.12, in .venv-next
+#   ./start.sh prod       run gunicorn with the production settings (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY...)
+#   ./start.sh lock       recompile requirements.txt and requirements-dev.txt from the .in files (pip-compile arguments
+#                         may follow, e.g. --upgrade-package django)
+# From the environment: PYTHON (the interpreter that creates the venv), VENV (.venv), EXTRA_REQUIREMENTS (a file
+# installed after the requirements, e.g. requirements-django-next.txt).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PYTHON="${PYTHON:-python3}"
-VENV=".venv"
+VENV="${VENV:-.venv}"
+EXTRA_REQUIREMENTS="${EXTRA_REQUIREMENTS:-}"
 
-ensure_venv() {
+# The sha256 of what `install_requirements FILE` installs: FILE, then EXTRA_REQUIREMENTS.
+requirements_sha256() {
+    sha256sum "$1" ${EXTRA_REQUIREMENTS:+"$EXTRA_REQUIREMENTS"}
+}
+
+install_requirements() {
+    local requirements="$1" stamp="$VENV/.installed-$1.sha256"
     if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
         echo "Python 3.11 ou plus récent est requis ($("$PYTHON" --version 2>&1))." >&2
         exit 1
@@ -17,10 +29,49 @@ ensure_venv() {
     if [ ! -x "$VENV/bin/python" ]; then
         echo "==> Création de l'environnement virtuel $VENV"
         "$PYTHON" -m venv "$VENV"
-        "$VENV/bin/pip" install --quiet --upgrade pip
     fi
-    echo "==> Installation de $1"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$1"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(requirements_sha256 "$requirements")" ]; then
+        echo "==> $requirements${EXTRA_REQUIREMENTS:+ + $EXTRA_REQUIREMENTS} déjà installé dans $VENV"
+        return
+    fi
+    echo "==> Installation de $requirements${EXTRA_REQUIREMENTS:+ puis $EXTRA_REQUIREMENTS} dans $VENV"
+    # The files carry hashes, so pip checks every download; the stamp is written only once everything installed.
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    if [ -n "$EXTRA_REQUIREMENTS" ]; then
+        "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$EXTRA_REQUIREMENTS"
+    fi
+    requirements_sha256 "$requirements" >"$stamp"
+    if [ "$requirements" = requirements-dev.txt ]; then
+        # requirements-dev.txt is compiled with requirements.txt as a constraint: it holds the runtime set too.
+        requirements_sha256 requirements.txt >"$VENV/.installed-requirements.txt.sha256"
+    fi
+}
+
+# `default_env NAME VALUE`: exports NAME=VALUE unless the environment or .env already sets NAME (the settings read
+# .env without overriding the environment, so an export here would hide a value written in .env).
+default_env() {
+    if [ -z "${!1:-}" ] && ! grep -qsE "^[[:space:]]*(export[[:space:]]+)?$1=" .env; then
+        export "$1=$2"
+    fi
+}
+
+# Django 6.1 needs Python 3.12: pyenv's newest 3.12 (how these machines have it), else python3.12 on the PATH.
+python312() {
+    local pyenv version
+    pyenv="$(command -v pyenv || echo "${PYENV_ROOT:-$HOME/.pyenv}/bin/pyenv")"
+    if [ -x "$pyenv" ]; then
+        version="$("$pyenv" versions --bare | grep -E '^3\.12\.[0-9]+$' | sort -V | tail -1 || true)"
+        if [ -n "$version" ]; then
+            PYENV_VERSION="$version" "$pyenv" which python
+            return
+        fi
+    fi
+    if python3.12 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
+        command -v python3.12
+        return
+    fi
+    echo "Python 3.12 introuvable (ni dans pyenv, ni python3.12 sur le PATH) : ./start.sh test-next en a besoin." >&2
+    return 1
 }
 
 seed() {
@@ -31,28 +82,46 @@ seed() {
     "$VENV/bin/python" manage.py create_demo_content
 }
 
+run_tests() {
+    install_requirements requirements-dev.txt
+    # Subprocesses of the suite (./start.sh prod, manage.py) use the same venv and requirements.
+    export VENV EXTRA_REQUIREMENTS
+    echo "==> ruff"
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    if [ -n "${DATABASE_URL:-}" ]; then DB_LABEL="DATABASE_URL"; else DB_LABEL="SQLite"; fi
+    echo "==> pytest ($DB_LABEL, $("$VENV/bin/python" -c 'import sys, django; print(f"Python {sys.version.split()[0]}, Django {django.__version__}")'))"
+    # -rs: the reason of every skipped test is printed at the end.
+    exec "$VENV/bin/python" -m pytest -rs "$@"
+}
+
 case "${1:-serve}" in
     serve)
-        ensure_venv requirements.txt
+        install_requirements requirements.txt
         export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
-        seed
         HOST="${HOST:-localhost}"
         PORT="${PORT:-8000}"
+        # Links in e-mails and the Discord OAuth addresses follow the address served.
+        default_env FRONTEND_URL "http://$HOST:$PORT/espace"
+        default_env DISCORD_REDIRECT_URI "http://$HOST:$PORT/api/auth/discord/callback/"
+        default_env DISCORD_LINK_REDIRECT_URL "http://$HOST:$PORT/espace/profil/"
+        seed
         echo "==> Serveur sur http://$HOST:$PORT (espace membre : /espace/, admin : /admin/, API : /api/docs/)"
         exec "$VENV/bin/python" manage.py runserver "$HOST:$PORT"
         ;;
     test)
-        ensure_venv requirements-dev.txt
-        echo "==> ruff"
-        "$VENV/bin/ruff" check .
-        "$VENV/bin/ruff" format --check .
-        if [ -n "${DATABASE_URL:-}" ]; then DB_LABEL="DATABASE_URL"; else DB_LABEL="SQLite"; fi
-        echo "==> pytest ($DB_LABEL)"
-        shift || true
-        exec "$VENV/bin/python" -m pytest "$@"
+        shift
+        run_tests "$@"
+        ;;
+    test-next)
+        shift
+        PYTHON="$(python312)"
+        VENV=".venv-next"
+        EXTRA_REQUIREMENTS="requirements-django-next.txt"
+        run_tests "$@"
         ;;
     prod)
-        ensure_venv requirements.txt
+        install_requirements requirements.txt
         export DJANGO_SETTINGS_MODULE=config.settings.production
         "$VENV/bin/python" manage.py migrate --noinput
         "$VENV/bin/python" manage.py collectstatic --noinput -v0
@@ -62,8 +131,20 @@ case "${1:-serve}" in
         exec "$VENV/bin/gunicorn" config.wsgi:application -c deploy/gunicorn.conf.py \
             --bind "${HOST:-0.0.0.0}:${PORT:-8000}"
         ;;
+    lock)
+        shift
+        install_requirements requirements-dev.txt
+        # Versions and hashes from PyPI alone (no local pip configuration, no find-links); the hashes cover every
+        # file of each pinned version, so the lock installs on Python 3.11 and 3.12 alike.
+        for name in requirements requirements-dev; do
+            env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+                CUSTOM_COMPILE_COMMAND="./start.sh lock" \
+                "$VENV/bin/pip-compile" --quiet --generate-hashes --allow-unsafe --strip-extras \
+                --no-emit-index-url --no-emit-find-links -o "$name.txt" "$@" "$name.in"
+        done
+        ;;
     *)
-        echo "Usage : ./start.sh [serve|test|prod]" >&2
+        echo "Usage : ./start.sh [serve|test|test-next|prod|lock]" >&2
         exit 2
         ;;
 esac
