@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.exceptions import api_not_found
@@ -30,6 +31,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    # The site's root is the member space (not permanent: a browser must not remember it if the root changes).
+    path("", RedirectView.as_view(pattern_name="member_space:dashboard", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("espace/", include("member_space.urls")),

@@ -9,6 +9,8 @@ from functools import lru_cache
 from django.conf import settings
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# One line per request (core.middleware.RequestIdMiddleware).
+REQUEST_LOGGER = "calmnessfi.request"
 
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 # Keys never written to logs, whatever a caller passes in `extra`.
@@ -103,3 +105,19 @@ class JsonFormatter(logging.Formatter):
             # exc_text: the traceback as RedactSecretsFilter left it.
             payload["exc_info"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+class PlainFormatter(logging.Formatter):
+    """Development lines (LOG_JSON off): a request reads `GET /espace/ 200 12.3 ms` where JSON has "request" and the
+    figures as fields (the path without its query string, as RequestIdMiddleware logs it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == REQUEST_LOGGER and hasattr(record, "duration_ms"):
+            record = logging.makeLogRecord(
+                {
+                    **vars(record),
+                    "msg": "%s %s %s %.1f ms",
+                    "args": (record.method, record.path, record.status, record.duration_ms),
+                }
+            )
+        return super().format(record)

@@ -5,9 +5,9 @@ import re
 import time
 import uuid
 
-from core.logging import request_id_var
+from core.logging import REQUEST_LOGGER, request_id_var
 
-logger = logging.getLogger("calmnessfi.request")
+logger = logging.getLogger(REQUEST_LOGGER)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 

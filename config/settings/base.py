@@ -304,7 +304,11 @@ LOGGING = {
     },
     "formatters": {
         "json": {"()": "core.logging.JsonFormatter"},
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # A request reads "GET /espace/ 200 12.3 ms" (core.logging.PlainFormatter).
+        "plain": {
+            "class": "core.logging.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {
         "console": {
