@@ -22,13 +22,20 @@ class UserNotification(models.Model):
         READ = "read", _("Lue")
         DISMISSED = "dismissed", _("Ignorée")
 
+    # No single-column index on user, subscription or notification below: the composite indexes and unique
+    # constraints that start with them serve the same look-ups, and every index slows the daily bulk insert.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("membre")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("membre"),
+        db_index=False,
     )
     subscription = models.ForeignKey(
         "subscriptions.Subscription",
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_index=False,
         null=True,
         blank=True,
         verbose_name=_("abonnement"),
@@ -74,7 +81,11 @@ class NotificationDelivery(models.Model):
         SKIPPED = "skipped", _("Ignorée")
 
     notification = models.ForeignKey(
-        UserNotification, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("notification")
+        UserNotification,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("notification"),
+        db_index=False,
     )
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -17,12 +17,13 @@ from notifications.services import notifications_mark_all_read
 from notifications.tests.factories import UserNotificationFactory
 from payments.models import Payment
 from payments.tests.factories import PaymentFactory
+from subscriptions import figures
 from subscriptions.models import MemberFigures, Subscription
 from subscriptions.tests.factories import PlanFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("subscriptions.migrations.0002_member_figures")
+latest_migration = importlib.import_module("subscriptions.migrations.0003_member_figures_statement_triggers")
 Status = Payment.Status
 
 
@@ -45,8 +46,8 @@ def counted(user) -> dict:
 
 
 def kept(user) -> dict:
-    row = MemberFigures.objects.filter(user_id=user.pk).values(*migration.COLUMNS).first()
-    return row or dict.fromkeys(migration.COLUMNS, 0)
+    row = MemberFigures.objects.filter(user_id=user.pk).values(*figures.COLUMNS).first()
+    return row or dict.fromkeys(figures.COLUMNS, 0)
 
 
 def assert_kept(*users) -> None:
@@ -57,7 +58,7 @@ def assert_kept(*users) -> None:
 def test_a_member_without_history_has_no_row_and_reads_as_zeros():
     member = UserFactory()
     assert not MemberFigures.objects.filter(user_id=member.pk).exists()
-    assert kept(member) == counted(member) == dict.fromkeys(migration.COLUMNS, 0)
+    assert kept(member) == counted(member) == dict.fromkeys(figures.COLUMNS, 0)
 
 
 def test_payments_every_kind_of_write():
@@ -139,7 +140,9 @@ def test_rebuild_counts_the_whole_history_again():
     SubscriptionFactory(user=members[0])
     before = [kept(member) for member in members]
     MemberFigures.objects.all().update(payments_total=999)  # wrong on purpose
-    migration.rebuild(connection)
+    with connection.cursor() as cursor:
+        for sql in figures.rebuild_statements():
+            cursor.execute(sql)
     assert [kept(member) for member in members] == before
     assert_kept(*members)
 
@@ -182,3 +185,25 @@ def test_the_rebuild_command_repairs_drifted_totals_and_says_how_many():
     call_command("rebuild_member_figures", stdout=out)
     assert_kept(right, wrong)
     assert "Totaux recomptés pour 2 membre(s) ; 1 membre(s) avaient des totaux différents." in out.getvalue()
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_the_installed_triggers_are_the_ones_the_app_module_defines(vendor):
+    # The latest migration froze the SQL of subscriptions/figures.py: a change there needs a new migration.
+    assert figures.install_statements(vendor) == latest_migration.INSTALL[vendor]
+    assert figures.uninstall_statements(vendor) == latest_migration.UNINSTALL[vendor]
+
+
+def test_the_status_literals_in_the_trigger_sql_are_the_enums_values():
+    payments, notifications = figures.SOURCES["payments_payment"], figures.SOURCES["notifications_usernotification"]
+    assert f"status = '{Status.CONFIRMED.value}'" in payments["payments_confirmed"]
+    assert f"status = '{Status.CONFIRMED.value}'" in payments["paid_cents"]
+    assert f"status = '{Status.PENDING.value}'" in payments["payments_pending"]
+    unread = ", ".join(f"'{status}'" for status in UNREAD_STATUSES)
+    assert f"status IN ({unread})" in notifications["notifications_unread"]
+    assert set(figures.SOURCES) == {
+        Subscription._meta.db_table,
+        Payment._meta.db_table,
+        UserNotification._meta.db_table,
+    }
+    assert MemberFigures._meta.db_table == figures.FIGURES

@@ -1,12 +1,8 @@
-import importlib
-
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
+from subscriptions import figures
 from subscriptions.models import MemberFigures
-
-# The triggers and the rebuild are defined once, in the migration that installed them.
-_figures_migration = importlib.import_module("subscriptions.migrations.0002_member_figures")
 
 
 class Command(BaseCommand):
@@ -20,10 +16,12 @@ class Command(BaseCommand):
             # No write to the history meanwhile: it would be counted twice (trigger and recount) or missed.
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
-                    for table in _figures_migration.SOURCES:
+                    for table in figures.SOURCES:
                         cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
             before = _figures()
-            _figures_migration.rebuild(connection)
+            with connection.cursor() as cursor:
+                for sql in figures.rebuild_statements():
+                    cursor.execute(sql)
             after = _figures()
         drifted = sum(1 for user_id in before.keys() | after.keys() if before.get(user_id) != after.get(user_id))
         self.stdout.write(
