@@ -96,6 +96,8 @@ def _back(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("subscriptions", "0002_member_figures")]
+    # After every migration that rebuilds a source table (SQLite remakes a table on AlterField, dropping its
+    # triggers): the triggers are created last.
+    dependencies = [("subscriptions", "0002_member_figures"), ("notifications", "0003_drop_redundant_fk_indexes")]
 
     operations = [migrations.RunPython(_swap, _back)]

@@ -207,3 +207,16 @@ def test_the_status_literals_in_the_trigger_sql_are_the_enums_values():
         UserNotification._meta.db_table,
     }
     assert MemberFigures._meta.db_table == figures.FIGURES
+
+
+def test_every_trigger_is_installed_on_this_database():
+    # SQLite drops a table's triggers when a migration remakes the table: this fails if one was lost that way.
+    if connection.vendor == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        installed = {row[0] for row in cursor.fetchall()}
+    expected = {figures.trigger_name(table, event) for table in figures.SOURCES for event in figures.EVENTS}
+    assert expected <= installed
