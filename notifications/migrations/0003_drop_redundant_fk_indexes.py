@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("notifications", "0002_initial"),
-        ("subscriptions", "0003_member_figures_statement_triggers"),
+        ("subscriptions", "0002_member_figures"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
