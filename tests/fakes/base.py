@@ -1,12 +1,15 @@
 """A tiny threaded HTTP server that records every request, can be told to fail, and can enforce a rate limit.
 
-Subclasses implement `route(method, path, body, headers) -> (status, payload, extra_headers)`.
+Subclasses implement `route(method, path, body, headers) -> (status, payload, extra_headers)`. A test can also
+set `on_request(record)`: called in the server's thread before each answer (to hold an answer back, or move the
+clock while a call is in flight, as a slow platform would).
 """
 
 import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -62,6 +65,7 @@ class FakeServer:
         self.rate_limit: RateLimit | None = None
         self.rate_limited_count = 0
         self.latency = 0.0  # seconds added to every answer (to make concurrent runs overlap)
+        self.on_request: Callable[[RecordedRequest], None] | None = None
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -170,6 +174,8 @@ class FakeServer:
         record = RecordedRequest(method, path, body, headers)
         with self.lock:
             self.requests.append(record)
+        if self.on_request is not None:
+            self.on_request(record)
         if self.latency:
             time.sleep(self.latency)
         if self.rate_limit is not None:

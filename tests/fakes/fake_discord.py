@@ -2,8 +2,13 @@
 
 Like the real one: JSON with the content type exactly `application/json`, 204 without body, 429 with
 `retry_after` in the body AND a `Via` header (discord.py treats a 429 without `Via` as a Cloudflare ban),
-error bodies `{"message", "code"}`. State: guild members and their roles, OAuth grants (single-use
-refresh tokens).
+error bodies `{"message", "code"}`. State: guild members and their roles, the guild's roles (position and
+permissions, the bot's included), bans, OAuth grants (single-use refresh tokens).
+
+Permissions as Discord documents them: the bot acts with the union of its roles' permissions (and @everyone's);
+it may only grant or remove a role below its own highest role, and only kick a member whose highest role is
+below its own (403 `50013 Missing Permissions` otherwise); a banned user cannot be added (403 `40007 The user is
+banned from this guild.`).
 """
 
 import itertools
@@ -14,9 +19,18 @@ from tests.fakes.base import FakeServer
 
 BOT_USER_ID = "900000000000000001"
 APPLICATION_ID = "900000000000000002"
+BOT_ROLE_ID = "800000000000000003"
+STAFF_ROLE_ID = "800000000000000004"
+
+# Permission bits (https://discord.com/developers/docs/topics/permissions)
+CREATE_INSTANT_INVITE = 1 << 0
+KICK_MEMBERS = 1 << 1
+ADMINISTRATOR = 1 << 3
+MANAGE_ROLES = 1 << 28
 
 MEMBER = re.compile(r"^/guilds/(?P<guild>\d+)/members/(?P<user>\d+)$")
 ROLE = re.compile(r"^/guilds/(?P<guild>\d+)/members/(?P<user>\d+)/roles/(?P<role>\d+)$")
+GUILD_ROLES = re.compile(r"^/guilds/(?P<guild>\d+)/roles$")
 
 
 class FakeDiscord(FakeServer):
@@ -43,6 +57,15 @@ class FakeDiscord(FakeServer):
         self.access_tokens: dict[str, str] = {}  # access token -> user id
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> user id (deleted once used)
         self.unknown_users: set[str] = set()
+        self.banned: set[str] = set()
+        self.roles: dict[str, dict] = {
+            guild_id: self.role_payload(guild_id, "@everyone", 0, 0),
+            role_id: self.role_payload(role_id, "Abonné", 1, 0),
+            BOT_ROLE_ID: self.role_payload(
+                BOT_ROLE_ID, "CalmnessFi", 5, CREATE_INSTANT_INVITE | KICK_MEMBERS | MANAGE_ROLES
+            ),
+        }
+        self.bot_roles: set[str] = {BOT_ROLE_ID}
         self._ids = itertools.count(1)
 
     @property
@@ -51,6 +74,8 @@ class FakeDiscord(FakeServer):
 
     def name_of(self, method: str, path: str) -> str:
         path = path.removeprefix(self.PREFIX)
+        if GUILD_ROLES.match(path):
+            return "get_roles"
         if ROLE.match(path):
             return "add_role" if method == "PUT" else "remove_role"
         if MEMBER.match(path):
@@ -104,6 +129,54 @@ class FakeDiscord(FakeServer):
     def expire_access_tokens(self) -> None:
         self.access_tokens.clear()
 
+    # Moderation and permissions, as set up on the server by its admins
+    def ban(self, *, user_id: str) -> None:
+        """The server's moderators banned this user: they leave the server and cannot be added back."""
+        self.banned.add(user_id)
+        self.members.pop(user_id, None)
+
+    def give_staff_role(self, *, user_id: str) -> None:
+        """A "Modération" role placed above the bot's role, given to a member (so the bot cannot kick them)."""
+        self.roles.setdefault(STAFF_ROLE_ID, self.role_payload(STAFF_ROLE_ID, "Modération", 10, KICK_MEMBERS))
+        self.members.setdefault(user_id, set()).add(STAFF_ROLE_ID)
+
+    def take_bot_permission(self, permission: int) -> None:
+        """An admin unticked a permission of the bot's role."""
+        role = self.roles[BOT_ROLE_ID]
+        role["permissions"] = str(int(role["permissions"]) & ~permission)
+
+    @staticmethod
+    def role_payload(role_id: str, name: str, position: int, permissions: int) -> dict:
+        return {
+            "id": role_id,
+            "name": name,
+            "color": 0,
+            "hoist": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "position": position,
+            "permissions": str(permissions),
+            "managed": role_id == BOT_ROLE_ID,
+            "mentionable": False,
+            "flags": 0,
+        }
+
+    def _bot_permissions(self) -> int:
+        permissions = 0
+        for role_id in {self.guild_id, *self.bot_roles}:
+            permissions |= int(self.roles[role_id]["permissions"])
+        return ~0 if permissions & ADMINISTRATOR else permissions
+
+    def _top_position(self, role_ids) -> int:
+        return max((self.roles[r]["position"] for r in role_ids if r in self.roles), default=0)
+
+    def _bot_may(self, permission: int, *, below: int = -1) -> bool:
+        """The bot holds `permission` and its highest role is above position `below`."""
+        return bool(self._bot_permissions() & permission) and self._top_position(self.bot_roles) > below
+
+    def missing_permissions(self):
+        return self.error(403, "Missing Permissions", 50013)
+
     def route(self, method, path, body, headers):
         path = path.removeprefix(self.PREFIX)
         auth = headers.get("Authorization", "")
@@ -120,6 +193,10 @@ class FakeDiscord(FakeServer):
             return self.json(200, {**self.user(BOT_USER_ID), "bot": True})
         if path == "/oauth2/applications/@me":
             return self.json(200, self.application())
+        if match := GUILD_ROLES.match(path):
+            if match["guild"] != self.guild_id:
+                return self.error(404, "Unknown Guild", 10004)
+            return self.json(200, sorted(self.roles.values(), key=lambda role: role["position"]))
         if match := ROLE.match(path):
             return self.role(method, match)
         if match := MEMBER.match(path):
@@ -151,9 +228,15 @@ class FakeDiscord(FakeServer):
         }
 
     def member_payload(self, user_id: str) -> dict:
+        if user_id == BOT_USER_ID:
+            return self.member_payload_for({**self.user(BOT_USER_ID), "bot": True}, self.bot_roles)
+        return self.member_payload_for(self.user(user_id), self.members[user_id])
+
+    @staticmethod
+    def member_payload_for(user: dict, roles) -> dict:
         return {
-            "user": self.user(user_id),
-            "roles": sorted(self.members[user_id]),
+            "user": user,
+            "roles": sorted(roles),
             "joined_at": "2026-01-01T00:00:00",
             "deaf": False,
             "mute": False,
@@ -192,32 +275,44 @@ class FakeDiscord(FakeServer):
         if user_id in self.unknown_users:
             return self.error(404, "Unknown User", 10013)
         if method == "GET":
-            if user_id not in self.members:
+            if user_id not in self.members and user_id != BOT_USER_ID:
                 return self.error(404, "Unknown Member", 10007)
             return self.json(200, self.member_payload(user_id))
         if method == "PUT":
             if user_id in self.members:
                 return self.no_content()  # already a member: Discord ignores the roles then
-            if any(str(role) != self.role_id for role in body.get("roles", [])):
+            roles = {str(role) for role in body.get("roles", [])}
+            if any(role not in self.roles for role in roles):
                 return self.error(404, "Unknown Role", 10011)
+            if not self._bot_may(CREATE_INSTANT_INVITE) or (
+                roles and not self._bot_may(MANAGE_ROLES, below=self._top_position(roles))
+            ):
+                return self.missing_permissions()
+            if user_id in self.banned:
+                return self.error(403, "The user is banned from this guild.", 40007)
             if self.access_tokens.get(body.get("access_token", "")) != user_id:
                 return self.error(403, "Invalid OAuth2 access token", 50025)
-            self.members[user_id] = {str(role) for role in body.get("roles", [])}
+            self.members[user_id] = roles
             return self.json(201, self.member_payload(user_id))
         if method == "DELETE":
-            if self.members.pop(user_id, None) is None:
+            if user_id not in self.members:
                 return self.error(404, "Unknown Member", 10007)
+            if not self._bot_may(KICK_MEMBERS, below=self._top_position(self.members[user_id])):
+                return self.missing_permissions()
+            del self.members[user_id]
             return self.no_content()
         return self.error(405, "405: Method Not Allowed", 0)
 
     def role(self, method, match):
         if match["guild"] != self.guild_id:
             return self.error(404, "Unknown Guild", 10004)
-        if match["role"] != self.role_id:
+        if match["role"] not in self.roles:
             return self.error(404, "Unknown Role", 10011)
         user_id = match["user"]
         if user_id in self.unknown_users or user_id not in self.members:
             return self.error(404, "Unknown Member", 10007)
+        if not self._bot_may(MANAGE_ROLES, below=self.roles[match["role"]]["position"]):
+            return self.missing_permissions()
         if method == "PUT":
             self.members[user_id].add(match["role"])
         else:

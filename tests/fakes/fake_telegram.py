@@ -2,6 +2,10 @@
 
 State: the channel's members and bans, invite links, private messages, pending updates, the webhook.
 Errors follow the real API's shape: {"ok": false, "error_code", "description", "parameters": {"retry_after"}}.
+The channel's own answers: another chat id is `400 Bad Request: chat not found` (what Telegram says for an id
+that does not exist or that the bot cannot see), a bot removed from the channel gets `403 Forbidden: bot is not
+a member of the channel chat`, and one without the "Ban users" right `400 Bad Request: not enough rights to
+restrict/unrestrict chat member`.
 """
 
 import itertools
@@ -42,6 +46,8 @@ class FakeTelegram(FakeServer):
         self.pending_updates: list[dict] = []
         self.garbled: set[str] = set()  # methods answering 200 with a result the library cannot parse
         self.webhook: dict = {}
+        self.bot_in_channel = True
+        self.bot_can_restrict = True
         self._ids = itertools.count(1)
 
     @property
@@ -92,8 +98,13 @@ class FakeTelegram(FakeServer):
             return self.error(404, "Not Found")
         if name in self.garbled:
             return self.ok("garbled")
-        if "chat_id" in body and name != "sendMessage" and str(body["chat_id"]) != self.chat_id:
-            return self.error(400, "Bad Request: chat not found")
+        if "chat_id" in body and name != "sendMessage":
+            if str(body["chat_id"]) != self.chat_id:
+                return self.error(400, "Bad Request: chat not found")
+            if not self.bot_in_channel:
+                return self.error(403, "Forbidden: bot is not a member of the channel chat")
+            if name in ("banChatMember", "unbanChatMember") and not self.bot_can_restrict:
+                return self.error(400, "Bad Request: not enough rights to restrict/unrestrict chat member")
         return handler(body)
 
     def api_getMe(self, body):
