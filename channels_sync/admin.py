@@ -7,8 +7,17 @@ from channels_sync.models import AccountLink, ChannelAction, ChannelMembership
 
 @admin.register(ChannelMembership)
 class ChannelMembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "platform", "state", "has_access", "attempts", "next_attempt_at", "updated_at")
-    list_filter = ("platform", "state", "has_access")
+    list_display = (
+        "user",
+        "platform",
+        "state",
+        "action_reason",
+        "has_access",
+        "attempts",
+        "next_attempt_at",
+        "updated_at",
+    )
+    list_filter = ("platform", "state", "action_reason", "has_access")
     search_fields = ("user__email", "user__last_name")
     list_select_related = ("user",)
     readonly_fields = (
@@ -21,6 +30,7 @@ class ChannelMembershipAdmin(admin.ModelAdmin):
         "invite_expires_at",
         "attempts",
         "next_attempt_at",
+        "action_reason",
         "last_error",
         "lease_until",
         "lease_owner",
@@ -54,6 +64,11 @@ class ChannelMembershipAdmin(admin.ModelAdmin):
     def _report(self, request, reports):
         done = sum(sum(r.counts[k] for k in ("invited", "added", "removed", "checked")) for r in reports)
         failed = sum(r.counts["failed"] for r in reports)
+        lost = sum(r.counts["lost"] for r in reports)
+        if lost:
+            self.message_user(
+                request, _("%(n)s accès traité(s) entre-temps par une autre exécution.") % {"n": lost}, messages.INFO
+            )
         errors = {r.error for r in reports if r.error} | {f"{r.platform} désactivé" for r in reports if r.disabled}
         self.message_user(request, f"{done} action(s) réussie(s), {failed} échec(s).", messages.SUCCESS)
         for error in errors:

@@ -4,10 +4,15 @@ Each wrapper owns one asyncio event loop and runs one library call at a time on 
 stays synchronous between calls. Nothing connects until the first call: a run with nothing to do
 makes no request at all. Errors are sorted into three kinds:
 
-- `PlatformUnavailable`: the bot itself cannot act (no rights, wrong chat/guild, token refused); the
-  run stops for that platform.
-- `MemberActionFailed`: this member only (unknown user, outage, expired OAuth token); retried later.
-- rate limits: waited for and retried here (Telegram `RetryAfter`) or by discord.py itself.
+- `PlatformUnavailable`: the bot itself cannot act (its rights, its token, a wrong chat, guild or role id);
+  the run stops for that platform, with a French message naming what to fix.
+- `MemberActionFailed`: this member only, retried later: a passing failure (outage, timeout, long rate
+  limit), or a refusal of this member that only a person can lift (`refusal`: banned from the server, a role
+  above the bot's, an account that no longer exists, an OAuth grant revoked).
+- rate limits: waited for and retried here (Telegram `RetryAfter`) or by discord.py itself, within bounds.
+
+Every call ends within CALL_TIMEOUT_SECONDS, its retries and rate-limit waits included: the sync renews its
+lease on a member before each call (services.LEASE, 10 minutes), so no call outlives the lease.
 """
 
 import asyncio
@@ -31,10 +36,15 @@ from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
+from channels_sync.models import ChannelMembership
+
 logger = logging.getLogger("calmnessfi.channels")
+Reason = ChannelMembership.Reason
 
 MAX_RATE_LIMIT_RETRIES = 5
-MAX_RATE_LIMIT_WAIT_SECONDS = 60
+MAX_RATE_LIMIT_WAIT_SECONDS = 60  # Telegram: a longer flood wait fails the member's action (retried later)
+DISCORD_MAX_RATE_LIMIT_WAIT_SECONDS = 30  # discord.py's smallest `max_ratelimit_timeout`: longer raises RateLimited
+CALL_TIMEOUT_SECONDS = 120  # one call, its retries and waits included (logging in counts as one more call)
 
 
 class PlatformUnavailable(Exception):
@@ -42,12 +52,20 @@ class PlatformUnavailable(Exception):
 
 
 class MemberActionFailed(Exception):
-    """One member's action failed; `needs_member` when only the member can fix it (re-link)."""
+    """One member's action failed. `refusal` (a ChannelMembership.Reason) when the platform refused this member
+    for good: someone (the member, or the server's admins) must act before a retry can succeed."""
 
-    def __init__(self, message: str, *, response: dict | None = None, needs_member: bool = False):
+    def __init__(self, message: str, *, response: dict | None = None, refusal: str = ""):
         super().__init__(message)
         self.response = response or {}
-        self.needs_member = needs_member
+        self.refusal = refusal
+
+
+def _timed_out(platform: str) -> MemberActionFailed:
+    return MemberActionFailed(
+        _("%(platform)s n'a pas répondu en %(s)s s (attentes et nouvelles tentatives comprises).")
+        % {"platform": platform, "s": CALL_TIMEOUT_SECONDS}
+    )
 
 
 class Pacer:
@@ -80,14 +98,30 @@ def _to_dict(result) -> dict:
     return {"result": result}
 
 
-_CHAT_ERRORS = (
-    "not enough rights",
-    "chat not found",
-    "chat_admin_required",
-    "not a member of the channel",
-    "have no rights",
-    "need administrator rights",
-)
+_CHAT_RIGHTS_ERRORS = ("not enough rights", "chat_admin_required", "have no rights", "need administrator rights")
+
+
+def _telegram_chat_problem(exc: tg_error.TelegramError, chat_id: str) -> str | None:
+    """The French message for a refusal that concerns the bot in the channel (not one member), else None."""
+    message = str(exc)
+    lowered = message.lower()
+    if "chat not found" in lowered:
+        # Telegram's answer for an id that does not exist, and for a private channel the bot was never added to.
+        return _(
+            "Telegram : le canal %(chat)s est introuvable (« Chat not found »). Vérifiez TELEGRAM_CHANNEL_ID "
+            "(l'identifiant numérique du canal, -100…) et que le bot a bien été ajouté au canal."
+        ) % {"chat": chat_id}
+    if isinstance(exc, tg_error.Forbidden):
+        return _(
+            "Telegram : le bot n'est pas (ou plus) membre du canal %(chat)s. Ajoutez-le comme administrateur avec "
+            "les droits « Inviter des utilisateurs » et « Bannir des utilisateurs ». Réponse : %(error)s"
+        ) % {"chat": chat_id, "error": message}
+    if any(marker in lowered for marker in _CHAT_RIGHTS_ERRORS):
+        return _(
+            "Telegram : le bot n'a pas les droits nécessaires dans le canal %(chat)s (il doit être administrateur "
+            "avec les droits « Inviter des utilisateurs » et « Bannir des utilisateurs »). Réponse : %(error)s"
+        ) % {"chat": chat_id, "error": message}
+    return None
 
 
 class _SyncClient:
@@ -116,6 +150,10 @@ class _SyncClient:
         self.loop = asyncio.new_event_loop()
         self.loop.run_until_complete(self._start())
 
+    def _run(self, make_coro, timeout: float):
+        """One library call on the loop, cancelled after `timeout` seconds (raises TimeoutError)."""
+        return self.loop.run_until_complete(asyncio.wait_for(make_coro(), timeout))
+
     def close(self) -> None:
         if self.loop is None:
             return
@@ -141,7 +179,11 @@ class TelegramClient(_SyncClient):
 
     async def _start(self) -> None:
         try:
-            await self.bot.initialize()  # getMe
+            await asyncio.wait_for(self.bot.initialize(), CALL_TIMEOUT_SECONDS)  # getMe
+        except TimeoutError as exc:
+            raise PlatformUnavailable(
+                _("Telegram injoignable : pas de réponse en %(s)s s.") % {"s": CALL_TIMEOUT_SECONDS}
+            ) from exc
         except tg_error.InvalidToken as exc:
             raise PlatformUnavailable(_("Telegram : le jeton du bot est refusé (TELEGRAM_BOT_TOKEN).")) from exc
         except tg_error.TelegramError as exc:
@@ -151,17 +193,25 @@ class TelegramClient(_SyncClient):
         await self.bot.shutdown()
 
     def _call(self, make_coro, *, chat_level: bool):
-        """Run one Bot API call: waits out 429s (bounded), sorts errors into the module's kinds."""
+        """Run one Bot API call: waits out 429s (bounded, and all within CALL_TIMEOUT_SECONDS), sorts errors into
+        the module's kinds."""
         self._ensure()
+        deadline = time.monotonic() + CALL_TIMEOUT_SECONDS
         for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             self.pacer.wait()
             try:
-                return self.loop.run_until_complete(make_coro())
+                return self._run(make_coro, max(deadline - time.monotonic(), 0.001))
+            except TimeoutError as exc:
+                raise _timed_out("Telegram") from exc
             except tg_error.RetryAfter as exc:
                 retry_after = exc.retry_after
                 wait = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
                 self.rate_limited += 1
-                if attempt == MAX_RATE_LIMIT_RETRIES or wait > MAX_RATE_LIMIT_WAIT_SECONDS:
+                if (
+                    attempt == MAX_RATE_LIMIT_RETRIES
+                    or wait > MAX_RATE_LIMIT_WAIT_SECONDS
+                    or time.monotonic() + wait >= deadline
+                ):
                     raise MemberActionFailed(
                         _("Telegram limite le débit (réessayer dans %(s)s s).") % {"s": wait},
                         response={"retry_after": wait},
@@ -170,19 +220,10 @@ class TelegramClient(_SyncClient):
             except tg_error.InvalidToken as exc:
                 raise PlatformUnavailable(_("Telegram : le jeton du bot est refusé (TELEGRAM_BOT_TOKEN).")) from exc
             except (tg_error.Forbidden, tg_error.BadRequest) as exc:
+                problem = _telegram_chat_problem(exc, self.chat_id) if chat_level else None
+                if problem:
+                    raise PlatformUnavailable(problem) from exc
                 message = str(exc)
-                chat_problem = isinstance(exc, tg_error.Forbidden) or any(
-                    marker in message.lower() for marker in _CHAT_ERRORS
-                )
-                if chat_level and chat_problem:
-                    raise PlatformUnavailable(
-                        _(
-                            "Telegram : le bot n'a pas les droits nécessaires dans le canal %(chat)s "
-                            "(il doit être administrateur avec les droits « Inviter des utilisateurs » et "
-                            "« Bannir des utilisateurs »). Réponse : %(error)s"
-                        )
-                        % {"chat": self.chat_id, "error": message}
-                    ) from exc
                 raise MemberActionFailed(message, response={"description": message}) from exc
             except tg_error.TelegramError as exc:  # NetworkError, TimedOut, 5xx
                 raise MemberActionFailed(str(exc), response={"description": str(exc)}) from exc
@@ -265,10 +306,18 @@ class TelegramClient(_SyncClient):
 
 ALLOWED_UPDATES = ["message", "chat_join_request", "chat_member"]
 
-_DISCORD_MEMBER_ERRORS = {10007, 10013}  # Unknown Member, Unknown User
-_DISCORD_TOKEN_ERRORS = {50025}  # Invalid OAuth2 access token
+# Discord's JSON error codes (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json)
 _DISCORD_UNKNOWN_GUILD = 10004
+_DISCORD_UNKNOWN_MEMBER = 10007
 _DISCORD_UNKNOWN_ROLE = 10011
+_DISCORD_UNKNOWN_USER = 10013
+_DISCORD_BANNED = 40007
+_DISCORD_MISSING_ACCESS = 50001
+_DISCORD_MISSING_PERMISSIONS = 50013
+_DISCORD_INVALID_OAUTH_TOKEN = 50025
+_DISCORD_GONE = {_DISCORD_UNKNOWN_MEMBER, _DISCORD_UNKNOWN_USER}  # removing someone no longer there is done
+_KICK_MEMBERS = 1 << 1
+_ADMINISTRATOR = 1 << 3
 
 
 class DiscordClient(_SyncClient):
@@ -279,38 +328,78 @@ class DiscordClient(_SyncClient):
         self.role_id = settings.DISCORD_ROLE_ID
         self.pacer = Pacer(settings.DISCORD_MAX_REQUESTS_PER_SECOND)
         self.http: discord_http.HTTPClient | None = None
+        self.bot_user_id = ""
         # discord.py builds every URL from this class attribute (set before any Route is made).
         discord_http.Route.BASE = settings.DISCORD_API_BASE_URL.rstrip("/")
 
     async def _start(self) -> None:
-        self.http = discord_http.HTTPClient(self.loop)
+        # A 429 asking to wait longer than the cap raises RateLimited instead of sleeping (the member is retried).
+        self.http = discord_http.HTTPClient(self.loop, max_ratelimit_timeout=DISCORD_MAX_RATE_LIMIT_WAIT_SECONDS)
         try:
-            await self.http.static_login(settings.DISCORD_BOT_TOKEN)  # GET /users/@me
+            me = await asyncio.wait_for(self.http.static_login(settings.DISCORD_BOT_TOKEN), CALL_TIMEOUT_SECONDS)
         except discord.LoginFailure as exc:
             raise PlatformUnavailable(_("Discord : le jeton du bot est refusé (DISCORD_BOT_TOKEN).")) from exc
+        except TimeoutError as exc:
+            raise PlatformUnavailable(
+                _("Discord injoignable : pas de réponse en %(s)s s.") % {"s": CALL_TIMEOUT_SECONDS}
+            ) from exc
         except (discord.HTTPException, OSError) as exc:
             raise PlatformUnavailable(_("Discord injoignable : %(error)s") % {"error": exc}) from exc
+        self.bot_user_id = str(me["id"])
 
     async def _stop(self) -> None:
         await self.http.close()
 
-    def _call(self, make_coro):
+    def _missing_permissions(self, exc: discord.HTTPException) -> PlatformUnavailable:
+        return PlatformUnavailable(
+            _(
+                "Discord : le bot n'a pas les droits nécessaires sur le serveur %(guild)s (« Gérer les rôles », "
+                "« Créer une invitation », « Expulser des membres », et son rôle au-dessus du rôle "
+                "abonné). Réponse : %(error)s"
+            )
+            % {"guild": self.guild_id, "error": exc.text}
+        )
+
+    def _call(self, make_coro, *, on_missing_permissions=None):
+        """Run one discord.py call, sorting errors into the module's kinds. `on_missing_permissions(exc)` decides
+        what a 50013 means for a call where it may concern the member rather than the bot."""
         self._ensure()
         self.pacer.wait()
         try:
-            return self.loop.run_until_complete(make_coro())
+            return self._run(make_coro, CALL_TIMEOUT_SECONDS)
         except discord.Forbidden as exc:
-            if exc.code in _DISCORD_TOKEN_ERRORS:
-                raise MemberActionFailed(exc.text, response={"code": exc.code}, needs_member=True) from exc
-            raise PlatformUnavailable(
-                _(
-                    "Discord : le bot n'a pas les droits nécessaires sur le serveur %(guild)s (« Gérer les rôles », "
-                    "« Créer une invitation », « Expulser des membres », et son rôle au-dessus du rôle "
-                    "abonné). Réponse : %(error)s"
-                )
-                % {"guild": self.guild_id, "error": exc.text}
-            ) from exc
-        except discord.HTTPException as exc:  # NotFound, 5xx after discord.py's retries, 400
+            if exc.code == _DISCORD_INVALID_OAUTH_TOKEN:
+                raise MemberActionFailed(
+                    _("Discord refuse l'autorisation du membre (« %(error)s ») : il doit reconnecter son compte.")
+                    % {"error": exc.text},
+                    response={"code": exc.code},
+                    refusal=Reason.TOKEN,
+                ) from exc
+            if exc.code == _DISCORD_BANNED:
+                raise MemberActionFailed(
+                    _(
+                        "Discord refuse l'ajout : ce compte est banni du serveur (« %(error)s »). Levez le "
+                        "bannissement dans les paramètres du serveur (Bannissements), puis « Resynchroniser "
+                        "maintenant »."
+                    )
+                    % {"error": exc.text},
+                    response={"status": exc.status, "code": exc.code},
+                    refusal=Reason.BANNED,
+                ) from exc
+            if exc.code == _DISCORD_MISSING_ACCESS:
+                raise PlatformUnavailable(
+                    _(
+                        "Discord : le bot n'a pas accès au serveur %(guild)s (« Missing Access ») : invitez-le sur le "
+                        "serveur et vérifiez DISCORD_GUILD_ID."
+                    )
+                    % {"guild": self.guild_id}
+                ) from exc
+            if exc.code == _DISCORD_MISSING_PERMISSIONS and on_missing_permissions is not None:
+                raise on_missing_permissions(exc) from exc
+            raise self._missing_permissions(exc) from exc
+        except TimeoutError as exc:  # before OSError, its parent
+            raise _timed_out("Discord") from exc
+        except discord.HTTPException as exc:  # NotFound, 5xx after discord.py's retries, 400, 401
             # A wrong guild or role id is a setting to fix, not each member's problem: stop the platform.
             if exc.code == _DISCORD_UNKNOWN_GUILD:
                 raise PlatformUnavailable(
@@ -328,6 +417,8 @@ class DiscordClient(_SyncClient):
                     )
                     % {"role": self.role_id, "guild": self.guild_id}
                 ) from exc
+            if exc.status == 401:
+                raise PlatformUnavailable(_("Discord : le jeton du bot est refusé (DISCORD_BOT_TOKEN).")) from exc
             raise MemberActionFailed(exc.text or str(exc), response={"status": exc.status, "code": exc.code}) from exc
         except discord.RateLimited as exc:
             raise MemberActionFailed(str(exc), response={"retry_after": exc.retry_after}) from exc
@@ -340,7 +431,19 @@ class DiscordClient(_SyncClient):
             "PUT", "/guilds/{guild_id}/members/{user_id}", guild_id=self.guild_id, user_id=user_id
         )
         payload = {"access_token": access_token, "roles": [self.role_id]}
-        data = self._call(lambda: self.http.request(route, json=payload))
+        try:
+            data = self._call(lambda: self.http.request(route, json=payload))
+        except MemberActionFailed as exc:
+            if exc.response.get("code") == _DISCORD_UNKNOWN_USER:
+                raise MemberActionFailed(
+                    _(
+                        "Discord ne connaît pas ce compte (« Unknown User », supprimé ?) : le membre doit relier "
+                        "son compte Discord actuel."
+                    ),
+                    response=exc.response,
+                    refusal=Reason.UNKNOWN_ACCOUNT,
+                ) from exc
+            raise
         if not data:  # 204: already in the guild, Discord ignored `roles`
             self._call(lambda: self.http.add_role(self.guild_id, user_id, self.role_id, reason="Abonnement actif"))
             return {"already_member": True, "role_added": True}
@@ -350,14 +453,46 @@ class DiscordClient(_SyncClient):
         """Removes the role (or kicks, DISCORD_REMOVAL_MODE=kick). Someone already gone counts as removed."""
         try:
             if settings.DISCORD_REMOVAL_MODE == "kick":
-                self._call(lambda: self.http.kick(user_id, self.guild_id, reason="Abonnement terminé"))
+                self._kick(user_id)
                 return {"kicked": True}
             self._call(lambda: self.http.remove_role(self.guild_id, user_id, self.role_id, reason="Abonnement terminé"))
             return {"role_removed": True}
         except MemberActionFailed as exc:
-            if exc.response.get("code") in _DISCORD_MEMBER_ERRORS:
+            if exc.response.get("code") in _DISCORD_GONE:
                 return {"already_gone": True, "code": exc.response["code"]}
             raise
+
+    def _kick(self, user_id: str) -> None:
+        self._call(
+            lambda: self.http.kick(user_id, self.guild_id, reason="Abonnement terminé"),
+            on_missing_permissions=self._kick_refused,
+        )
+
+    def _kick_refused(self, exc: discord.Forbidden) -> Exception:
+        """Discord answers 50013 both when the bot lacks "Kick Members" and when the member's highest role is not
+        below the bot's (or the member owns the server): the bot's own permissions tell which of the two."""
+        if not self._bot_may_kick():
+            return self._missing_permissions(exc)
+        return MemberActionFailed(
+            _(
+                "Discord refuse l'expulsion : le rôle le plus haut de ce membre n'est pas sous celui du bot (ou il "
+                "possède le serveur). Retirez-lui l'accès à la main, ou placez le rôle du bot au-dessus du sien, "
+                "puis « Resynchroniser maintenant »."
+            ),
+            response={"status": exc.status, "code": exc.code},
+            refusal=Reason.ROLE_ABOVE_BOT,
+        )
+
+    def _bot_may_kick(self) -> bool:
+        """Whether the bot's roles (and @everyone's) grant Kick Members or Administrator."""
+        roles = {
+            str(role["id"]): int(role["permissions"]) for role in self._call(lambda: self.http.get_roles(self.guild_id))
+        }
+        me = self._call(lambda: self.http.get_member(self.guild_id, self.bot_user_id))
+        permissions = roles.get(str(self.guild_id), 0)
+        for role_id in me.get("roles", []):
+            permissions |= roles.get(str(role_id), 0)
+        return bool(permissions & (_KICK_MEMBERS | _ADMINISTRATOR))
 
 
 @dataclass(frozen=True)

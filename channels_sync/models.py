@@ -70,7 +70,11 @@ class ChannelMembership(models.Model):
 
     `has_access` says whether we granted access that has not been taken back (an outstanding invite or
     a membership); the sync compares it with entitlement. `stale_remote_id` is an old account whose
-    grant must be revoked before the new account is invited.
+    grant must be revoked before the new account is invited. `action_reason` says why a member shows "action
+    required" (their next step and the admin's read it).
+
+    `lease_owner` / `lease_until`: the sync run holding the row. A run acts on a row only while it holds it, and
+    renews the lease before each remote call (services.py).
     """
 
     class State(models.TextChoices):
@@ -82,6 +86,15 @@ class ChannelMembership(models.Model):
         LEFT = "left", _("A quitté")
         REMOVED = "removed", _("Retiré")
         ACTION_REQUIRED = "action_required", _("Action requise")
+
+    class Reason(models.TextChoices):
+        """Why the platform refuses this member for good: a person must act before a retry can succeed."""
+
+        TOKEN = "token", _("Autorisation Discord expirée")
+        BANNED = "banned", _("Banni du serveur")
+        ROLE_ABOVE_BOT = "role_above_bot", _("Rôle au-dessus de celui du bot")
+        UNKNOWN_ACCOUNT = "unknown_account", _("Compte introuvable")
+        REPEATED_FAILURES = "repeated_failures", _("Échecs répétés")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -98,6 +111,7 @@ class ChannelMembership(models.Model):
     attempts = models.PositiveIntegerField(_("tentatives"), default=0)
     next_attempt_at = models.DateTimeField(_("prochaine tentative"), null=True, blank=True)
     last_error = models.TextField(_("dernière erreur"), blank=True)
+    action_reason = models.CharField(_("motif de l'action requise"), max_length=20, choices=Reason.choices, blank=True)
     lease_until = models.DateTimeField(_("réservé jusqu'à"), null=True, blank=True)
     lease_owner = models.CharField(_("réservé par"), max_length=36, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -126,6 +140,19 @@ class ChannelMembership(models.Model):
                     ]
                 ),
                 name="channels_membership_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    action_reason__in=[
+                        "",
+                        "token",
+                        "banned",
+                        "role_above_bot",
+                        "unknown_account",
+                        "repeated_failures",
+                    ]
+                ),
+                name="channels_membership_reason_valid",
             ),
         ]
 

@@ -13,6 +13,7 @@ from subscriptions.models import Subscription
 from subscriptions.selectors import in_force_q
 
 State = ChannelMembership.State
+Reason = ChannelMembership.Reason
 
 
 def entitled_subscriptions_q(*, platform: str, at: datetime, prefix: str = "") -> Q:
@@ -158,6 +159,20 @@ _NEXT_STEPS = {
         State.ACTION_REQUIRED: "Reconnectez votre compte Discord depuis votre espace membre.",
     },
 }
+# "Action required" for a refusal only a person can lift says which, and who acts (else the platform's default).
+_REFUSAL_STEPS = {
+    Platform.DISCORD: {
+        Reason.BANNED: "Votre compte Discord est banni du serveur : contactez le support pour lever le bannissement.",
+        Reason.ROLE_ABOVE_BOT: (
+            "Votre rôle sur le serveur Discord empêche le bot de gérer votre accès : le support s'en occupe, "
+            "contactez-le si besoin."
+        ),
+        Reason.UNKNOWN_ACCOUNT: (
+            "Discord ne trouve plus votre compte : liez votre compte Discord actuel depuis votre espace membre."
+        ),
+    },
+    Platform.TELEGRAM: {},
+}
 _LINKED_ENTITLED = "Votre compte est lié : votre accès sera ouvert sous quelques minutes."
 _LINKED_NOT_ENTITLED = "Votre compte est lié. Choisissez une formule incluant cet accès pour rejoindre."
 
@@ -166,6 +181,8 @@ def _status(platform: str, membership: ChannelMembership | None, entitled: bool)
     state = membership.state if membership else State.NOT_LINKED
     if state == State.LINKED:
         step = _LINKED_ENTITLED if entitled else _LINKED_NOT_ENTITLED
+    elif state == State.ACTION_REQUIRED and membership.action_reason in _REFUSAL_STEPS[platform]:
+        step = _REFUSAL_STEPS[platform][membership.action_reason]
     else:
         step = _NEXT_STEPS[platform][state]
     return {

@@ -1,7 +1,9 @@
 """Writes for channel access: linking accounts, the sync run, and the bot's incoming updates.
 
 Remote calls never happen inside an open transaction: rows are claimed (lease) in a short transaction,
-the call is made, and the outcome is recorded in another.
+the call is made, and the outcome is recorded in another. A run acts on a row only while it holds it: the lease
+is renewed by a compare-and-set before each remote call (and the outcome recorded the same way), so a run
+slower than its lease leaves the rows another run took over to that run.
 """
 
 import contextlib
@@ -42,9 +44,12 @@ from subscriptions.models import Subscription
 logger = logging.getLogger("calmnessfi.channels")
 
 State = ChannelMembership.State
+Reason = ChannelMembership.Reason
 Action = ChannelAction.Action
 Outcome = ChannelAction.Outcome
 
+# Renewed before each remote call, which ends within clients.CALL_TIMEOUT_SECONDS (2 minutes, plus as much
+# for logging in): a call never outlives the lease.
 LEASE = timedelta(minutes=10)
 BACKOFF_CAP_MINUTES = 24 * 60
 DISCORD_STATE_SALT = "channels_sync.discord.link"
@@ -290,7 +295,8 @@ class PlatformReport:
     outlived: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        result = {key: self.counts.get(key, 0) for key in ("invited", "added", "removed", "failed", "skipped")}
+        keys = ("invited", "added", "removed", "failed", "skipped", "lost")
+        result = {key: self.counts.get(key, 0) for key in keys}
         result.update(disabled=self.disabled, error=self.error, outlived=len(self.outlived))
         return result
 
@@ -305,8 +311,14 @@ class Done:
     added: bool | None = None
 
 
+class LeaseLost(Exception):
+    """This run no longer holds the row (its lease expired, another run may have claimed it): hands off."""
+
+
 def _claim(*, platform: str, kind: str, ids: list[int], owner: str, at: datetime) -> list[ChannelMembership]:
-    """Locks the batch's rows that still need `kind` and leases them to this run (skip rows another host holds)."""
+    """Locks the batch's rows that still need `kind` and leases them to this run (skip rows another host holds).
+
+    `at` is the time of the claim (not of the run's start): the lease runs from now."""
     with transaction.atomic():
         rows = selectors.memberships_with_flags(platform=platform, at=at).filter(
             selectors.work_filter(kind, at=at), pk__in=ids
@@ -326,21 +338,59 @@ def _release(memberships: list[ChannelMembership], owner: str) -> None:
     )
 
 
+def _hold(membership: ChannelMembership, owner: str) -> None:
+    """Renews this run's lease on the row before a remote call: one compare-and-set UPDATE, which succeeds only
+    while the lease is this run's and has not expired. Raises LeaseLost otherwise."""
+    now = clock.now()
+    held = ChannelMembership.objects.filter(pk=membership.pk, lease_owner=owner, lease_until__gt=now).update(
+        lease_until=now + LEASE
+    )
+    if not held:
+        raise LeaseLost(membership.pk)
+
+
+def _record_lost(membership: ChannelMembership, actions: list[ChannelAction]) -> None:
+    """The row went to another run: the calls already made are logged, the row is left to its holder."""
+    ChannelAction.objects.bulk_create(actions)
+    logger.warning(
+        "channel membership taken over by another run",
+        extra={"platform": membership.platform, "user_id": membership.user_id, "calls_made": len(actions)},
+    )
+
+
 @transaction.atomic
-def _record_success(membership: ChannelMembership, outcome: Done, at: datetime) -> None:
-    fields = {"attempts": 0, "next_attempt_at": None, "last_error": "", "lease_until": None, "lease_owner": ""}
+def _record_success(membership: ChannelMembership, outcome: Done, at: datetime, owner: str) -> bool:
+    """Records the outcome if this run still holds the row (False, and only the calls logged, otherwise)."""
+    fields = {
+        "attempts": 0,
+        "next_attempt_at": None,
+        "last_error": "",
+        "action_reason": "",
+        "lease_until": None,
+        "lease_owner": "",
+    }
     fields.update(outcome.changes)
-    ChannelMembership.objects.filter(pk=membership.pk).update(**fields, updated_at=clock.now())
+    held = ChannelMembership.objects.filter(pk=membership.pk, lease_owner=owner).update(
+        **fields, updated_at=clock.now()
+    )
+    if not held:
+        _record_lost(membership, outcome.actions)
+        return False
     dashboard_cache_forget(user_ids=[membership.user_id])  # the dashboard's channels block
     ChannelAction.objects.bulk_create(outcome.actions)
     if outcome.added is not None:
         _set_added(user_id=membership.user_id, platform=membership.platform, value=outcome.added, at=at)
+    return True
 
 
 @transaction.atomic
-def _record_failure(membership: ChannelMembership, exc: MemberActionFailed, actions: list, at: datetime) -> None:
+def _record_failure(
+    membership: ChannelMembership, exc: MemberActionFailed, actions: list, at: datetime, owner: str
+) -> bool:
+    """Backs the member off (exponentially; 24 h and "action required" at once for a refusal only a person can
+    lift). False, and only the calls logged, when this run no longer holds the row."""
     attempts = membership.attempts + 1
-    delay = BACKOFF_CAP_MINUTES if exc.needs_member else min(2**attempts, BACKOFF_CAP_MINUTES)
+    delay = BACKOFF_CAP_MINUTES if exc.refusal else min(2**attempts, BACKOFF_CAP_MINUTES)
     fields = {
         "attempts": attempts,
         "next_attempt_at": at + timedelta(minutes=delay),
@@ -348,19 +398,28 @@ def _record_failure(membership: ChannelMembership, exc: MemberActionFailed, acti
         "lease_until": None,
         "lease_owner": "",
     }
-    if exc.needs_member or attempts >= settings.CHANNEL_MAX_ATTEMPTS:
+    if exc.refusal or attempts >= settings.CHANNEL_MAX_ATTEMPTS:
         fields["state"] = State.ACTION_REQUIRED
-    ChannelMembership.objects.filter(pk=membership.pk).update(**fields, updated_at=clock.now())
+        fields["action_reason"] = exc.refusal or Reason.REPEATED_FAILURES
+    held = ChannelMembership.objects.filter(pk=membership.pk, lease_owner=owner).update(
+        **fields, updated_at=clock.now()
+    )
+    if not held:
+        _record_lost(membership, actions)
+        return False
     dashboard_cache_forget(user_ids=[membership.user_id])  # the dashboard's channels block
     ChannelAction.objects.bulk_create(actions)
+    return True
 
 
 class _Runner:
-    """The platform-specific actions. Each returns an Done or raises MemberActionFailed."""
+    """The platform-specific actions for the rows `owner` (a run) holds. Each returns a Done or raises
+    MemberActionFailed; LeaseLost when the run no longer holds the row before a remote call."""
 
-    def __init__(self, platform: str, at: datetime):
+    def __init__(self, platform: str, at: datetime, owner: str):
         self.platform = platform
         self.at = at
+        self.owner = owner
         self.links: dict[int, AccountLink] = {}
 
     def load_links(self, memberships: list[ChannelMembership]) -> None:
@@ -381,7 +440,8 @@ class _Runner:
         )
 
     def attempt(self, actions: list, membership, action: str, remote_id: str, call: Callable[[], dict]) -> dict:
-        """Runs one remote call and logs it (success or failure) in `actions`."""
+        """Runs one remote call, if this run still holds the row, and logs it (success or failure) in `actions`."""
+        _hold(membership, self.owner)
         try:
             response = call()
         except MemberActionFailed as exc:
@@ -395,8 +455,8 @@ class _Runner:
 
 
 class TelegramRunner(_Runner):
-    def __init__(self, at: datetime):
-        super().__init__(Platform.TELEGRAM, at)
+    def __init__(self, at: datetime, owner: str):
+        super().__init__(Platform.TELEGRAM, at, owner)
         self.client = TelegramClient()
 
     def invite(self, membership, actions) -> dict:
@@ -472,20 +532,21 @@ class TelegramRunner(_Runner):
 
 
 class DiscordRunner(_Runner):
-    def __init__(self, at: datetime):
-        super().__init__(Platform.DISCORD, at)
+    def __init__(self, at: datetime, owner: str):
+        super().__init__(Platform.DISCORD, at, owner)
         self.client = DiscordClient()
 
     def access_token(self, membership, link: AccountLink, actions) -> str:
         """A valid access token, refreshed when close to expiry. The new refresh token is saved at once."""
         if link.token_expires_at and link.token_expires_at > self.at + timedelta(minutes=5):
             return crypto.decrypt(link.access_token_encrypted)
+        _hold(membership, self.owner)  # the refresh is a remote call too (its refresh token is single-use)
         try:
             tokens = discord_refresh(refresh_token=crypto.decrypt(link.refresh_token_encrypted), now=self.at)
         except OAuthError as exc:
             actions.append(self.log(membership, Action.REFRESH, Outcome.FAILED, link.remote_id, {}, str(exc)))
             raise MemberActionFailed(
-                _("Le jeton Discord a expiré : le membre doit reconnecter son compte."), needs_member=True
+                _("Le jeton Discord a expiré : le membre doit reconnecter son compte."), refusal=Reason.TOKEN
             ) from exc
         link.access_token_encrypted = crypto.encrypt(tokens.access_token)
         link.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token)
@@ -531,8 +592,10 @@ def channel_sync(
 ) -> PlatformReport:
     """Brings one platform in line with entitlement: only differences cause remote calls.
 
-    Rows are claimed with a lease so several hosts can run at once. One member's failure is logged and
-    retried later with exponential backoff; a bot without rights stops the platform (report.error).
+    Rows are claimed with a lease so several hosts can run at once, and acted on only while held (a row whose
+    lease this run lost is counted as "lost" and left to the run that took it). One member's failure or refusal
+    is logged and retried later with backoff; a bot that cannot act at all (its rights, its token, a wrong
+    channel, guild or role id) stops the platform (report.error).
     """
     report = PlatformReport(platform=platform)
     configured = telegram_configured() if platform == Platform.TELEGRAM else discord_configured()
@@ -554,7 +617,7 @@ def channel_sync(
         return report
 
     owner = str(uuid.uuid4())
-    runner = TelegramRunner(at) if platform == Platform.TELEGRAM else DiscordRunner(at)
+    runner = TelegramRunner(at, owner) if platform == Platform.TELEGRAM else DiscordRunner(at, owner)
     with runner.client:
         try:
             for kind in KIND_ORDER:
@@ -562,7 +625,7 @@ def channel_sync(
                     continue
                 ids = list(work[kind].order_by("pk").values_list("pk", flat=True))
                 for start in range(0, len(ids), batch_size):
-                    _run_batch(runner, kind, ids[start : start + batch_size], owner, report)
+                    _run_batch(runner, kind, ids[start : start + batch_size], report)
         except PlatformUnavailable as exc:
             report.error = str(exc)
             report.counts["failed"] += 1
@@ -571,23 +634,27 @@ def channel_sync(
     return report
 
 
-def _run_batch(runner: _Runner, kind: str, ids: list[int], owner: str, report: PlatformReport) -> None:
-    claimed = _claim(platform=runner.platform, kind=kind, ids=ids, owner=owner, at=runner.at)
+def _run_batch(runner: _Runner, kind: str, ids: list[int], report: PlatformReport) -> None:
+    claimed = _claim(platform=runner.platform, kind=kind, ids=ids, owner=runner.owner, at=clock.now())
     runner.load_links(claimed)
     for index, membership in enumerate(claimed):
         actions: list[ChannelAction] = []
         try:
             outcome = runner.run(kind, membership, actions)
+        except LeaseLost:
+            _record_lost(membership, actions)
+            report.counts["lost"] += 1
+            continue
         except MemberActionFailed as exc:
-            _record_failure(membership, exc, actions, clock.now())
-            report.counts["failed"] += 1
+            recorded = _record_failure(membership, exc, actions, clock.now(), runner.owner)
+            report.counts["failed" if recorded else "lost"] += 1
             continue
         except PlatformUnavailable:
             ChannelAction.objects.bulk_create(actions)
-            _release(claimed[index:], owner)
+            _release(claimed[index:], runner.owner)
             raise
-        _record_success(membership, outcome, runner.at)
-        report.counts[outcome.count] += 1
+        recorded = _record_success(membership, outcome, runner.at, runner.owner)
+        report.counts[outcome.count if recorded else "lost"] += 1
 
 
 # Admin actions
@@ -600,39 +667,59 @@ def member_sync_after_link(*, user, platform: str) -> None:
         logger.exception("sync after link failed", extra={"platform": platform, "user_id": user.pk})
 
 
+def _busy() -> str:
+    return _("Cet accès est en cours de traitement par une autre exécution : réessayez dans quelques minutes.")
+
+
 def membership_resync_now(*, membership: ChannelMembership) -> PlatformReport:
-    """Clears the backoff and syncs this member on this platform right away."""
-    ChannelMembership.objects.filter(pk=membership.pk).update(next_attempt_at=None, attempts=0, lease_until=None)
+    """Clears the backoff and syncs this member on this platform right away (unless a run holds the row now:
+    that run does it)."""
+    ChannelMembership.objects.filter(pk=membership.pk).update(next_attempt_at=None, attempts=0)
     return channel_sync(platform=membership.platform, user_ids=[membership.user_id])
 
 
 def membership_remove_now(*, membership: ChannelMembership) -> PlatformReport:
     """Takes access back now, whatever the subscription says (a still-entitled member is invited again
-    at the next run: cancel the subscription to keep someone out)."""
+    at the next run: cancel the subscription to keep someone out). Leases the row like a run, so it never
+    acts on a member a running sync holds."""
     at = clock.now()
     report = PlatformReport(platform=membership.platform)
     configured = telegram_configured() if membership.platform == Platform.TELEGRAM else discord_configured()
     if not configured:
         report.disabled = True
         return report
+    owner = str(uuid.uuid4())
+    leased = (
+        ChannelMembership.objects.filter(pk=membership.pk)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=at))
+        .update(lease_until=at + LEASE, lease_owner=owner)
+    )
+    if not leased:
+        report.error = _busy()
+        return report
     membership = ChannelMembership.objects.select_related("user").get(pk=membership.pk)
-    runner = TelegramRunner(at) if membership.platform == Platform.TELEGRAM else DiscordRunner(at)
+    runner = TelegramRunner(at, owner) if membership.platform == Platform.TELEGRAM else DiscordRunner(at, owner)
     runner.load_links([membership])
     actions: list[ChannelAction] = []
     with runner.client:
         try:
             outcome = runner.run("remove", membership, actions)
+        except LeaseLost:
+            _record_lost(membership, actions)
+            report.error = _busy()
+            return report
         except MemberActionFailed as exc:
-            _record_failure(membership, exc, actions, at)
+            _record_failure(membership, exc, actions, at, owner)
             report.counts["failed"] += 1
             return report
         except PlatformUnavailable as exc:
             ChannelAction.objects.bulk_create(actions)
+            _release([membership], owner)
             report.error = str(exc)
             report.counts["failed"] += 1
             return report
-    _record_success(membership, outcome, at)
-    report.counts["removed"] += 1
+    if _record_success(membership, outcome, at, owner):
+        report.counts["removed"] += 1
     return report
 
 

@@ -180,15 +180,15 @@ def test_one_member_failing_does_not_stop_the_others_and_is_retried_with_backoff
         assert membership(users[1], Platform.TELEGRAM).state == State.REMOVED
 
 
-def test_bot_without_rights_stops_telegram_with_a_clear_error_and_non_zero_exit(fake_telegram, member):
+def test_bot_removed_from_the_channel_stops_telegram_with_a_clear_error_and_non_zero_exit(fake_telegram, member):
     subscribe(member)
     link_telegram(member, 5551)
-    fake_telegram.fail("createChatInviteLink", 403, times=10)
+    fake_telegram.bot_in_channel = False
 
     with pytest.raises(CommandError):
         out = StringIO()
         call_command("manage_channel_members", "--platform", "telegram", stdout=out, stderr=out)
-    assert "droits nécessaires" in out.getvalue()
+    assert "le bot n'est pas (ou plus) membre du canal" in out.getvalue()
     assert len(fake_telegram.calls("createChatInviteLink")) == 1  # stopped, not retried for everyone
     assert membership(member, Platform.TELEGRAM).lease_until is None
 

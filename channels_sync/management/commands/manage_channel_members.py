@@ -46,6 +46,14 @@ class Command(CronCommand):
                     f"{name} : {counts['invited']} invité(s), {counts['added']} ajouté(s), "
                     f"{counts['removed']} retiré(s), {counts['failed']} échec(s), {counts['skipped']} en attente."
                 )
+                if counts["lost"]:
+                    # This run outlived its lease on these members: the run that took them over does the work.
+                    self.stdout.write(
+                        self.style.WARNING(
+                            f"{name} : {counts['lost']} membre(s) laissé(s) à une autre exécution "
+                            "(réservation expirée pendant ce passage)."
+                        )
+                    )
             if report.outlived:
                 self.stdout.write(
                     self.style.WARNING(
