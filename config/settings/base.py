@@ -92,6 +92,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     # (planning 0.2-0.6 ms each, execution 0.02-0.09 ms). Set DATABASE_SERVER_SIDE_BINDING=0 behind a pooler in
     # transaction mode (PgBouncer before 1.21), where prepared statements do not survive between transactions.
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers queue instead of failing: a transaction takes SQLite's write lock when it begins (a read-then-write
+    # transaction upgraded later fails at once with "database is locked", whatever the timeout), and waits for
+    # it up to `timeout` seconds (two overlapping cron runs, several requests of runserver).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: local memory by default, Redis through REDIS_URL.
