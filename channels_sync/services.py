@@ -675,6 +675,8 @@ def membership_resync_now(*, membership: ChannelMembership) -> PlatformReport:
     """Clears the backoff and syncs this member on this platform right away (unless a run holds the row now:
     that run does it)."""
     ChannelMembership.objects.filter(pk=membership.pk).update(next_attempt_at=None, attempts=0)
+    if ChannelMembership.objects.filter(pk=membership.pk, lease_until__gte=clock.now()).exists():
+        return PlatformReport(platform=membership.platform, error=_busy())
     return channel_sync(platform=membership.platform, user_ids=[membership.user_id])
 
 

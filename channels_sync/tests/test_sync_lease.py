@@ -19,7 +19,7 @@ from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from channels_sync.models import ChannelAction, ChannelMembership, Platform
-from channels_sync.services import LEASE, channel_sync, membership_remove_now
+from channels_sync.services import LEASE, channel_sync, membership_remove_now, membership_resync_now
 from channels_sync.tests.factories import link_discord, link_telegram, membership, subscribe
 from core import clock
 
@@ -127,3 +127,17 @@ def test_remove_now_leaves_alone_a_member_a_running_sync_holds(fake_telegram, me
     assert fake_telegram.calls("banChatMember") == []
     row.refresh_from_db()
     assert (row.state, row.has_access, row.lease_owner) == (State.INVITED, True, "another-run")
+
+
+def test_resync_now_leaves_alone_a_member_a_running_sync_holds(fake_telegram, member):
+    subscribe(member)
+    link_telegram(member, 5551)
+    row = membership(member, Platform.TELEGRAM)
+    ChannelMembership.objects.filter(pk=row.pk).update(lease_owner="another-run", lease_until=clock.now() + LEASE)
+
+    report = membership_resync_now(membership=row)
+
+    assert "en cours de traitement par une autre exécution" in report.error
+    assert fake_telegram.calls() == []
+    row.refresh_from_db()
+    assert (row.state, row.lease_owner) == (State.LINKED, "another-run")
