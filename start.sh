@@ -91,8 +91,8 @@ run_tests() {
     "$VENV/bin/ruff" format --check .
     if [ -n "${DATABASE_URL:-}" ]; then DB_LABEL="DATABASE_URL"; else DB_LABEL="SQLite"; fi
     echo "==> pytest ($DB_LABEL, $("$VENV/bin/python" -c 'import sys, django; print(f"Python {sys.version.split()[0]}, Django {django.__version__}")'))"
-    # -rs: the reason of every skipped test is printed at the end.
-    exec "$VENV/bin/python" -m pytest -rs "$@"
+    # -rfEs: the summary names the failures and errors (pytest's default, -rfE) and says why each test was skipped.
+    exec "$VENV/bin/python" -m pytest -rfEs "$@"
 }
 
 case "${1:-serve}" in

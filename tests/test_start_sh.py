@@ -1,4 +1,4 @@
-"""./start.sh: installs again only when the requirements changed, serves links that follow HOST/PORT, passes -rs and
+"""./start.sh: installs again only when the requirements changed, serves links that follow HOST/PORT, passes -rfEs and
 any pytest arguments. It runs from a copy in a temporary folder whose venv's programs only record how they were
 called (the real install and server are what CI and the README's two commands run)."""
 
@@ -101,7 +101,7 @@ def test_test_prints_the_skip_reasons_and_passes_pytest_arguments_through(projec
     calls = start_sh(project, "test", "-m", "not e2e", "-x")
 
     pytest_calls = [call.split(" | ")[0] for call in calls if call.startswith("python -m pytest")]
-    assert pytest_calls == ["python -m pytest -rs -m not e2e -x"]
+    assert pytest_calls == ["python -m pytest -rfEs -m not e2e -x"]
     assert calls[-1].endswith("VENV=.venv")  # ./start.sh prod, run by a test, uses the same venv
 
 
