@@ -43,6 +43,17 @@ def auth_client(member) -> APIClient:
     return client_for(member)
 
 
+@pytest.fixture
+def post(api_client, django_capture_on_commit_callbacks):
+    """POST JSON and run the on-commit callbacks (the e-mails) as a real request would after its commit."""
+
+    def _post(url, data=None, *, client: APIClient | None = None, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return (client or api_client).post(url, data, format="json", **extra)
+
+    return _post
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")

@@ -9,6 +9,7 @@ slower than its lease leaves the rows another run took over to that run.
 import contextlib
 import hashlib
 import logging
+import re
 import secrets
 import uuid
 from collections import Counter
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from channels_sync import crypto, selectors
@@ -54,12 +56,47 @@ LEASE = timedelta(minutes=10)
 BACKOFF_CAP_MINUTES = 24 * 60
 DISCORD_STATE_SALT = "channels_sync.discord.link"
 DISCORD_STATE_MAX_AGE = 15 * 60
+BROWSER_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 JOINED_STATUSES = {"member", "administrator", "creator", "restricted"}
 ADDED_FLAG = {Platform.TELEGRAM: "telegram_added", Platform.DISCORD: "discord_added"}
 
 
 class LinkError(Exception):
     """A linking attempt failed; the message is French and shown to the member."""
+
+
+class EmailNotVerified(LinkError):
+    """Linking needs a verified e-mail: otherwise whoever registered someone else's address could link their own
+    account, and receive the paid invitation once the real owner takes the account back, verifies it and pays."""
+
+
+def ensure_may_link(*, user) -> None:
+    if not user.is_verified:
+        raise EmailNotVerified(
+            _("Confirmez d'abord votre adresse e-mail (lien reçu par e-mail) pour lier Telegram ou Discord.")
+        )
+
+
+@transaction.atomic
+def member_links_drop(*, user) -> int:
+    """Forget every Telegram and Discord account linked so far, and every pending link token; returns how many
+    accounts were unlinked. Run when someone proves they own the address (first verification, password reset):
+    links made before may be an intruder's. An account that was granted access is revoked by the next sync
+    (`stale_remote_id`, its outstanding Telegram invite included)."""
+    LinkToken.objects.filter(user=user).delete()
+    links = list(AccountLink.objects.filter(user=user))
+    for link in links:
+        membership = _membership(user=user, platform=link.platform, lock=True)
+        if membership.has_access and not membership.stale_remote_id:
+            membership.stale_remote_id = link.remote_id
+        membership.state = State.NOT_LINKED
+        membership.attempts, membership.next_attempt_at, membership.last_error = 0, None, ""
+        membership.save()
+        link.delete()
+    if links:
+        logger.info("channel links dropped", extra={"user_id": user.pk, "count": len(links)})
+        dashboard_cache_forget(user_ids=[user.pk])
+    return len(links)
 
 
 def _hash(token: str) -> str:
@@ -100,6 +137,7 @@ def _link_account(*, user, platform: str, remote_id: str, username: str = "", to
     Must run inside a transaction. Raises LinkError when the account is already another member's.
     """
     at = clock.now()
+    ensure_may_link(user=user)
     if AccountLink.objects.filter(platform=platform, remote_id=remote_id).exclude(user=user).exists():
         raise LinkError(_("Ce compte est déjà lié à un autre membre CalmnessFi."))
     membership = _membership(user=user, platform=platform, lock=True)
@@ -137,7 +175,10 @@ def _link_account(*, user, platform: str, remote_id: str, username: str = "", to
 # Telegram linking
 @transaction.atomic
 def telegram_link_create(*, user) -> dict:
-    """A fresh one-time deep link `https://t.me/<bot>?start=<token>`; earlier unused tokens stop working."""
+    """A fresh one-time deep link `https://t.me/<bot>?start=<token>`; earlier unused tokens stop working.
+
+    Raises EmailNotVerified for a member whose address is not verified."""
+    ensure_may_link(user=user)
     at = clock.now()
     LinkToken.objects.filter(user=user, platform=Platform.TELEGRAM, used_at__isnull=True).delete()
     token = secrets.token_urlsafe(24)
@@ -172,6 +213,8 @@ def telegram_start(*, telegram_user_id: int, username: str, token: str) -> str:
             _link_account(
                 user=link_token.user, platform=Platform.TELEGRAM, remote_id=str(telegram_user_id), username=username
             )
+    except EmailNotVerified as exc:
+        return str(exc)
     except (LinkError, IntegrityError):
         return _("Ce compte Telegram est déjà lié à un autre membre CalmnessFi.")
     link_token.used_at = at
@@ -202,15 +245,28 @@ def _telegram_start_without_token(*, telegram_user_id: int) -> str:
 
 
 # Discord linking
-def discord_link_url(*, user) -> str:
+@dataclass(frozen=True)
+class DiscordAuthorization:
+    url: str
+    browser_key: str  # for a cookie of the browser that asked: the callback must come back with it
+
+
+def discord_link_url(*, user, browser_key: str = "") -> DiscordAuthorization:
     """The OAuth2 authorisation URL; `state` is signed, bound to the member, expires and works once.
 
     The state's nonce is stored hashed (a `LinkToken` with platform Discord) and consumed by the callback, so
-    a state seen once (browser history, a proxy, a replayed callback URL) cannot link an account again.
+    a state seen once (browser history, a proxy, a replayed callback URL) cannot link an account again. The state
+    also holds the hash of `browser_key`, which the caller puts in a cookie of the browser that asked: a state sent
+    to someone else (whose browser has no such cookie) cannot link their Discord account to this member. A browser
+    that already has a key keeps it (`browser_key`), so the states of several tabs all stay usable.
+    Raises EmailNotVerified for a member whose address is not verified.
     """
+    ensure_may_link(user=user)
     at = clock.now()
     nonce = secrets.token_urlsafe(24)
-    state = signing.dumps({"u": user.pk, "n": nonce}, salt=DISCORD_STATE_SALT)
+    if not BROWSER_KEY_SHAPE.fullmatch(browser_key or ""):
+        browser_key = secrets.token_urlsafe(24)
+    state = signing.dumps({"u": user.pk, "n": nonce, "b": _hash(browser_key)}, salt=DISCORD_STATE_SALT)
     with transaction.atomic():
         # Older states stay valid until they expire (several tabs); spent and expired ones are dropped.
         LinkToken.objects.filter(user=user, platform=Platform.DISCORD).filter(
@@ -236,19 +292,29 @@ def discord_link_url(*, user) -> str:
             "prompt": "consent",
         }
     )
-    return f"{settings.DISCORD_API_BASE_URL}/oauth2/authorize?{query}"
+    url = f"{settings.DISCORD_API_BASE_URL}/oauth2/authorize?{query}"
+    return DiscordAuthorization(url=url, browser_key=browser_key)
 
 
-def discord_link_complete(*, code: str, state: str):
-    """OAuth2 callback: checks `state`, exchanges the code, reads the user id, stores id and encrypted tokens."""
+def discord_link_complete(*, code: str, state: str, browser_key: str):
+    """OAuth2 callback: checks `state` and that `browser_key` (the asking browser's cookie) is the one it was
+    made for, exchanges the code, reads the user id, stores id and encrypted tokens."""
     from accounts.models import User
 
     try:
         data = signing.loads(state, salt=DISCORD_STATE_SALT, max_age=DISCORD_STATE_MAX_AGE)
         user = User.objects.get(pk=data["u"], is_active=True)
-        nonce = str(data["n"])
-    except (signing.BadSignature, KeyError, TypeError, User.DoesNotExist) as exc:
+        nonce, browser_hash = str(data["n"]), str(data["b"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError, User.DoesNotExist) as exc:
         raise LinkError(_("Lien d'autorisation invalide ou expiré : recommencez depuis votre espace membre.")) from exc
+    if not browser_key or not constant_time_compare(_hash(browser_key), browser_hash):
+        # Checked before the nonce is spent: the browser that asked can still complete its own link.
+        raise LinkError(
+            _(
+                "Cette autorisation Discord a été demandée depuis un autre navigateur : recommencez depuis votre "
+                "espace membre, dans ce navigateur."
+            )
+        )
     # One UPDATE claims the nonce: of two callbacks with the same state (a replay, a double click) one wins.
     consumed = LinkToken.objects.filter(
         user=user,
@@ -513,7 +579,12 @@ class TelegramRunner(_Runner):
             return Done(changes, actions, "removed", added=False)
         if kind == "revoke_stale":
             self.remove(membership, membership.stale_remote_id, actions)
-            changes = {"stale_remote_id": "", "has_access": False, "invite_link": "", "state": State.LINKED}
+            changes = {
+                "stale_remote_id": "",
+                "has_access": False,
+                "invite_link": "",
+                "state": _state_after_revoke(link),
+            }
             return Done(changes, actions, "removed", added=False)
         if kind == "renew_invite":
             remote_id = link.remote_id
@@ -574,8 +645,15 @@ class DiscordRunner(_Runner):
             actions, membership, Action.REMOVE, remote_id, lambda: self.client.remove_member(user_id=remote_id)
         )
         if kind == "revoke_stale":
-            return Done({"stale_remote_id": "", "has_access": False, "state": State.LINKED}, actions, "removed")
+            changes = {"stale_remote_id": "", "has_access": False, "state": _state_after_revoke(link)}
+            return Done(changes, actions, "removed")
         return Done({"state": State.REMOVED, "has_access": False}, actions, "removed", added=False)
+
+
+def _state_after_revoke(link: AccountLink | None) -> str:
+    """The old account is out: the member's current account is invited next, or they have none (links dropped
+    when someone proved they own the address, `member_links_drop`)."""
+    return State.LINKED if link else State.NOT_LINKED
 
 
 KIND_ORDER = ["revoke_stale", "remove", "grant", "renew_invite"]

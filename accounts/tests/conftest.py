@@ -1,6 +1,5 @@
 import re
 
-import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -8,17 +7,6 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from tests.smtp_server import smtp_server  # noqa: F401
 
 TOKEN_RE = re.compile(r"\?token=([^\s\"<&]+)")
-
-
-@pytest.fixture
-def post(api_client, django_capture_on_commit_callbacks):
-    """POST JSON and run the on-commit callbacks (the e-mails) as a real request would after its commit."""
-
-    def _post(url, data=None, *, client: APIClient | None = None, **extra):
-        with django_capture_on_commit_callbacks(execute=True):
-            return (client or api_client).post(url, data, format="json", **extra)
-
-    return _post
 
 
 def token_from_last_mail(to: str) -> str:

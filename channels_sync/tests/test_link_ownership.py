@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from accounts.tests.conftest import post, token_from_last_mail  # noqa: F401  (the `post` fixture)
+from accounts.tests.conftest import token_from_last_mail
 from accounts.tests.factories import UnverifiedUserFactory, UserFactory
 from channels_sync.api import DISCORD_BROWSER_COOKIE
 from channels_sync.models import AccountLink, ChannelMembership, LinkToken, Platform
@@ -26,7 +26,9 @@ FRONT_PROFILE = "http://front.test/espace/profil/"
 
 def _start(api_client, fake_telegram, *, telegram_id: int, url: str):
     update = fake_telegram.start_update(user_id=telegram_id, text=f"/start {url.split('start=')[1]}")
-    api_client.post("/api/telegram/webhook/", update, format="json", HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET)
+    api_client.post(
+        "/api/telegram/webhook/", update, format="json", HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET
+    )
 
 
 def _state(url: str) -> str:
@@ -89,6 +91,7 @@ def test_the_pre_hijack_story_ends_with_the_intruders_account_unlinked_and_remov
     assert fake_telegram.calls("banChatMember")[0].body["user_id"] == 6666
     assert fake_telegram.calls("createChatInviteLink") == []  # nobody is invited until the owner links again
     assert membership(owner, Platform.TELEGRAM).has_access is False
+    assert membership(owner, Platform.TELEGRAM).state == State.NOT_LINKED  # not "Compte lié": nothing is
 
 
 def test_the_first_verification_drops_links_and_link_tokens_made_before_it(fake_telegram, post):

@@ -212,8 +212,9 @@ def test_relinking_another_account_removes_the_old_one_first(fake_discord, membe
 
     from channels_sync.services import discord_link_complete, discord_link_url
 
-    state = parse_qs(urlsplit(discord_link_url(user=member)).query)["state"][0]
-    discord_link_complete(code=code, state=state)
+    authorization = discord_link_url(user=member)
+    state = parse_qs(urlsplit(authorization.url).query)["state"][0]
+    discord_link_complete(code=code, state=state, browser_key=authorization.browser_key)
 
     sync()
 
@@ -263,8 +264,10 @@ def test_member_who_reconnects_discord_after_action_required_is_added(fake_disco
     sync()
     assert membership(member, Platform.DISCORD).state == State.ACTION_REQUIRED
 
-    state = parse_qs(urlsplit(discord_link_url(user=member)).query)["state"][0]
-    discord_link_complete(code=fake_discord.authorise(user_id=DISCORD_ID), state=state)
+    authorization = discord_link_url(user=member)
+    state = parse_qs(urlsplit(authorization.url).query)["state"][0]
+    code = fake_discord.authorise(user_id=DISCORD_ID)
+    discord_link_complete(code=code, state=state, browser_key=authorization.browser_key)
     sync()
 
     assert membership(member, Platform.DISCORD).state == State.MEMBER
