@@ -42,7 +42,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from accounts.models import User  # noqa: E402
 from channels_sync import crypto  # noqa: E402
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform  # noqa: E402
-from channels_sync.services import channel_sync  # noqa: E402
+from channels_sync.sync import channel_sync  # noqa: E402
 from core import clock  # noqa: E402
 from subscriptions.models import Plan, Subscription  # noqa: E402
 from tests.fakes.fake_discord import FakeDiscord  # noqa: E402

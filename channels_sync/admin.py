@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from channels_sync import services
+from channels_sync import sync
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership
 
 
@@ -76,11 +76,11 @@ class ChannelMembershipAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resynchroniser maintenant"), permissions=["change"])
     def resync_now(self, request, queryset):
-        self._report(request, [services.membership_resync_now(membership=m) for m in queryset])
+        self._report(request, [sync.membership_resync_now(membership=m) for m in queryset])
 
     @admin.action(description=_("Retirer l'accès maintenant"), permissions=["change"])
     def remove_now(self, request, queryset):
-        self._report(request, [services.membership_remove_now(membership=m) for m in queryset])
+        self._report(request, [sync.membership_remove_now(membership=m) for m in queryset])
 
 
 @admin.register(ChannelAction)

@@ -21,7 +21,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels_sync import services
+from channels_sync import linking, sync, telegram_updates
 from channels_sync.models import Platform
 from channels_sync.serializers import MemberChannelsSerializer
 
@@ -52,8 +52,8 @@ class TelegramLinkView(APIView):
         if not settings.TELEGRAM_BOT_USERNAME:
             return Response({"detail": _("La liaison Telegram n'est pas configurée.")}, status=503)
         try:
-            link = services.telegram_link_create(user=request.user)
-        except services.EmailNotVerified as exc:
+            link = linking.telegram_link_create(user=request.user)
+        except linking.EmailNotVerified as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         return Response(self.OutputSerializer(link).data, status=status.HTTP_201_CREATED)
 
@@ -76,10 +76,10 @@ class DiscordLinkView(APIView):
         if not settings.DISCORD_CLIENT_ID:
             return Response({"detail": _("La liaison Discord n'est pas configurée.")}, status=503)
         try:
-            authorization = services.discord_link_url(
+            authorization = linking.discord_link_url(
                 user=request.user, browser_key=request.COOKIES.get(DISCORD_BROWSER_COOKIE, "")
             )
-        except services.EmailNotVerified as exc:
+        except linking.EmailNotVerified as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         response = Response(self.OutputSerializer({"url": authorization.url}).data)
         set_discord_browser_cookie(response, authorization)
@@ -89,14 +89,14 @@ class DiscordLinkView(APIView):
 DISCORD_BROWSER_COOKIE = "calmnessfi_discord_link"
 
 
-def set_discord_browser_cookie(response, authorization: services.DiscordAuthorization) -> None:
+def set_discord_browser_cookie(response, authorization: linking.DiscordAuthorization) -> None:
     """The cookie binding a Discord authorisation to the browser that asked for it (read by the callback only).
 
     SameSite=Lax: sent on Discord's top-level redirect back to us, never on a cross-site sub-request."""
     response.set_cookie(
         DISCORD_BROWSER_COOKIE,
         authorization.browser_key,
-        max_age=services.DISCORD_STATE_MAX_AGE,
+        max_age=linking.DISCORD_STATE_MAX_AGE,
         path=reverse("channels_sync:discord-callback"),
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
@@ -136,13 +136,13 @@ class DiscordCallbackView(APIView):
         state = request.query_params.get("state", "")
         try:
             if request.query_params.get("error"):
-                raise services.LinkError(_("Autorisation refusée sur Discord."))
-            user = services.discord_link_complete(
+                raise linking.LinkError(_("Autorisation refusée sur Discord."))
+            user = linking.discord_link_complete(
                 code=code, state=state, browser_key=request.COOKIES.get(DISCORD_BROWSER_COOKIE, "")
             )
-        except services.LinkError as exc:
+        except linking.LinkError as exc:
             return self._redirect({"discord": "erreur", "message": str(exc)})
-        services.member_sync_after_link(user=user, platform=Platform.DISCORD)
+        sync.member_sync_after_link(user=user, platform=Platform.DISCORD)
         return self._redirect({"discord": "ok"})
 
     @staticmethod
@@ -193,6 +193,6 @@ class TelegramWebhookView(APIView):
                 return Response({"detail": _("Mise à jour illisible.")}, status=400)
         if not isinstance(update, dict):
             return Response({"detail": _("Mise à jour illisible.")}, status=400)
-        result = services.telegram_update_handle(update=update)
+        result = telegram_updates.telegram_update_handle(update=update)
         logger.info("telegram update", extra={"update_id": update.get("update_id"), "result": result})
         return Response({"ok": True})

@@ -22,6 +22,6 @@ class ChannelsSyncConfig(AppConfig):
 
 
 def _drop_links(sender, user, **kwargs) -> None:
-    from channels_sync.services import member_links_drop
+    from channels_sync.linking import member_links_drop
 
     member_links_drop(user=user)

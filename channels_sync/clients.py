@@ -12,7 +12,7 @@ makes no request at all. Errors are sorted into three kinds:
 - rate limits: waited for and retried here (Telegram `RetryAfter`) or by discord.py itself, within bounds.
 
 Every call ends within CALL_TIMEOUT_SECONDS, its retries and rate-limit waits included: the sync renews its
-lease on a member before each call (services.LEASE, 10 minutes), so no call outlives the lease.
+lease on a member before each call (sync.LEASE, 10 minutes), so no call outlives the lease.
 """
 
 import asyncio

@@ -74,7 +74,7 @@ class ChannelMembership(models.Model):
     required" (their next step and the admin's read it).
 
     `lease_owner` / `lease_until`: the sync run holding the row. A run acts on a row only while it holds it, and
-    renews the lease before each remote call (services.py).
+    renews the lease before each remote call (sync.py).
     """
 
     class State(models.TextChoices):

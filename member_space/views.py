@@ -26,7 +26,7 @@ from accounts.models import User
 from accounts.selectors import user_payment_eligibility
 from accounts.serializers import PROFILE_WRITABLE_FIELDS, ProfileUpdateSerializer
 from accounts.throttles import throttle_message
-from channels_sync import services as channel_services
+from channels_sync import linking as channel_linking
 from channels_sync.api import DISCORD_BROWSER_COOKIE, set_discord_browser_cookie
 from formations import selectors as formation_selectors
 from formations import services as formation_services
@@ -463,8 +463,8 @@ def link_telegram(request):
         messages.error(request, _("La liaison Telegram n'est pas configurée."))
         return redirect("member_space:profile")
     try:
-        link = channel_services.telegram_link_create(user=request.user)
-    except channel_services.EmailNotVerified as exc:
+        link = channel_linking.telegram_link_create(user=request.user)
+    except channel_linking.EmailNotVerified as exc:
         messages.error(request, str(exc))
         return redirect("member_space:profile")
     return redirect(link["url"])
@@ -477,10 +477,10 @@ def link_discord(request):
         messages.error(request, _("La liaison Discord n'est pas configurée."))
         return redirect("member_space:profile")
     try:
-        authorization = channel_services.discord_link_url(
+        authorization = channel_linking.discord_link_url(
             user=request.user, browser_key=request.COOKIES.get(DISCORD_BROWSER_COOKIE, "")
         )
-    except channel_services.EmailNotVerified as exc:
+    except channel_linking.EmailNotVerified as exc:
         messages.error(request, str(exc))
         return redirect("member_space:profile")
     response = redirect(authorization.url)

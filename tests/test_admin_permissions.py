@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from channels_sync.models import ChannelMembership, Platform
-from channels_sync.services import channel_sync
+from channels_sync.sync import channel_sync
 from channels_sync.tests.factories import link_telegram, membership, subscribe
 from core import clock
 from formations.models import Course

@@ -17,8 +17,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 from channels_sync.api import DISCORD_BROWSER_COOKIE
+from channels_sync.linking import DISCORD_STATE_MAX_AGE, DISCORD_STATE_SALT, discord_link_url
 from channels_sync.models import AccountLink
-from channels_sync.services import DISCORD_STATE_MAX_AGE, DISCORD_STATE_SALT, discord_link_url
 from conftest import client_for
 from core import clock
 from formations.models import LessonCompletion

@@ -59,7 +59,7 @@ def seed(count: int) -> None:
 def sync_in_threads(platforms: list[str], batch_size: int = 2) -> None:
     """One `channel_sync` per entry of `platforms`, all started at once, each thread with its own connection.
     Prints `{"reports": [...], "errors": [...]}` as JSON."""
-    from channels_sync.services import channel_sync
+    from channels_sync.sync import channel_sync
 
     reports, errors = [], []
     barrier = threading.Barrier(len(platforms))

@@ -45,7 +45,7 @@ def test_admin_index_is_quiet_when_crons_are_fresh(admin_client):
 def test_membership_page_shows_state_and_action_log(admin_client, fake_telegram, member):
     subscribe(member)
     link_telegram(member, 4242)
-    from channels_sync.services import channel_sync
+    from channels_sync.sync import channel_sync
 
     channel_sync(platform=Platform.TELEGRAM)
     row = membership(member, Platform.TELEGRAM)
@@ -70,7 +70,7 @@ def test_resync_now_ignores_the_backoff(admin_client, fake_telegram, member):
 def test_remove_now_takes_access_back_at_once(admin_client, fake_telegram, member):
     subscribe(member)
     link_telegram(member, 4242)
-    from channels_sync.services import channel_sync
+    from channels_sync.sync import channel_sync
 
     channel_sync(platform=Platform.TELEGRAM)
     row = membership(member, Platform.TELEGRAM)

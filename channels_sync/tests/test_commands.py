@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from channels_sync.linking import telegram_link_create
 from channels_sync.models import AccountLink
-from channels_sync.services import telegram_link_create
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ import time_machine
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
+from channels_sync.linking import LinkError, discord_link_complete, discord_link_url
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership
-from channels_sync.services import LinkError, channel_sync, discord_link_complete, discord_link_url
+from channels_sync.sync import channel_sync
 from channels_sync.tests.factories import link_discord, link_telegram, subscribe
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -6,8 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from channels_sync.linking import telegram_link_create
 from channels_sync.models import AccountLink, ChannelAction
-from channels_sync.services import telegram_link_create
 from channels_sync.tests.conftest import WEBHOOK_SECRET
 
 pytestmark = pytest.mark.django_db

@@ -210,7 +210,7 @@ def test_relinking_another_account_removes_the_old_one_first(fake_discord, membe
     code = fake_discord.authorise(user_id=other)
     from urllib.parse import parse_qs, urlsplit
 
-    from channels_sync.services import discord_link_complete, discord_link_url
+    from channels_sync.linking import discord_link_complete, discord_link_url
 
     authorization = discord_link_url(user=member)
     state = parse_qs(urlsplit(authorization.url).query)["state"][0]
@@ -256,7 +256,7 @@ def test_a_passing_server_error_is_retried_by_discord_py(fake_discord, member):
 def test_member_who_reconnects_discord_after_action_required_is_added(fake_discord, member):
     from urllib.parse import parse_qs, urlsplit
 
-    from channels_sync.services import discord_link_complete, discord_link_url
+    from channels_sync.linking import discord_link_complete, discord_link_url
 
     subscribe(member)
     link_discord(member, fake_discord, DISCORD_ID, expires_in=timedelta(minutes=-1))

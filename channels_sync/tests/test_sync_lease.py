@@ -19,7 +19,7 @@ from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from channels_sync.models import ChannelAction, ChannelMembership, Platform
-from channels_sync.services import LEASE, channel_sync, membership_remove_now, membership_resync_now
+from channels_sync.sync import LEASE, channel_sync, membership_remove_now, membership_resync_now
 from channels_sync.tests.factories import link_discord, link_telegram, membership, subscribe
 from core import clock
 

@@ -1,7 +1,7 @@
 """Cron (every 15 minutes): bring the Telegram channel and the Discord server in line with subscriptions."""
 
 from channels_sync.models import Platform
-from channels_sync.services import channel_sync
+from channels_sync.sync import channel_sync
 from core.management.base import CronCommand
 from subscriptions.services import subscriptions_mark_expired
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from channels_sync.clients import MemberActionFailed, PlatformUnavailable, TelegramClient
-from channels_sync.services import telegram_update_handle
+from channels_sync.telegram_updates import telegram_update_handle
 
 logger = logging.getLogger("calmnessfi.channels")
 
