@@ -7,6 +7,7 @@ the default site, so every `admin.site.register` / `@admin.register` keeps worki
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.template.response import SimpleTemplateResponse
 
 from accounts.throttles import throttle_message
 
@@ -18,6 +19,8 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
     /espace/connexion/) before checking the password: past the limit even the right password is refused."""
 
     def clean(self):
+        if self.request is None:  # AdminSite.login always passes it; the budgets are counted per IP
+            raise TypeError("ThrottledAdminAuthenticationForm needs the request.")
         message = throttle_message(request=self.request, scope="login", email=self.data.get("username", ""))
         if message:
             raise ValidationError(message, code=THROTTLED)
@@ -29,7 +32,8 @@ class CalmnessAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         response = super().login(request, extra_context)
-        form = getattr(response, "context_data", None) and response.context_data.get("form")
+        context = response.context_data if isinstance(response, SimpleTemplateResponse) else None
+        form = context.get("form") if context else None
         if form is not None and form.has_error(NON_FIELD_ERRORS, code=THROTTLED):
             response.status_code = 429
         return response

@@ -174,8 +174,9 @@ class LoginView(ThrottledPublicAPIView):
 class TokenRefreshView(SimpleJWTTokenRefreshView):
     """Rotation: the answer carries a new refresh token and the one sent is blacklisted."""
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+    authentication_classes = ()
+    # simplejwt's views leave `permission_classes = ()` unannotated: mypy reads it as the empty tuple's type.
+    permission_classes = [AllowAny]  # type: ignore[assignment]
     serializer_class = MemberTokenRefreshSerializer
 
     @extend_schema(tags=[TAG], summary="Renouveler le jeton d'accès")

@@ -47,4 +47,4 @@ class MemberTokenRefreshSerializer(TokenRefreshSerializer):
 class MemberJWTScheme(SimpleJWTScheme):
     """The OpenAPI security scheme of simplejwt's class (bearer JWT), for this subclass (drf-spectacular)."""
 
-    target_class = MemberJWTAuthentication
+    target_class = "accounts.authentication.MemberJWTAuthentication"  # imported by drf-spectacular when matching

@@ -283,13 +283,14 @@ def user_login(*, request, email: str, password: str) -> LoginResult | None:
     if user is None:
         return None
     refresh = RefreshToken.for_user(user)
-    update_last_login(None, user)
+    update_last_login(User, user)  # a signal receiver: the sender is not read
     return LoginResult(user=user, refresh=refresh)
 
 
 def user_logout(*, user: User, refresh: str) -> None:
     """Blacklist the given refresh token of this member. Raises TokenError if it is not a valid one of theirs."""
-    token = RefreshToken(refresh)
+    # simplejwt annotates its argument as a Token; it is the encoded token, a str.
+    token = RefreshToken(refresh)  # type: ignore[arg-type]
     if str(token.payload.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))) != str(user.pk):
         raise TokenError(_("Jeton invalide ou expiré."))
     token.blacklist()

@@ -33,7 +33,7 @@ class _ScopedFromView(SimpleRateThrottle):
         pass
 
     def get_rate(self):
-        return settings.THROTTLE_RATES.get(self.scope)
+        return settings.THROTTLE_RATES.get(self.scope) if self.scope else None
 
     def cache_key_for(self, ident: str) -> str:
         return self.cache_format % {"scope": f"{self.kind}_{self.scope}", "ident": ident}

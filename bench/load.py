@@ -175,7 +175,7 @@ async def _drive_mixed(spec: dict, seconds: float, concurrency: int) -> list[dic
 async def _drive(scenario: str, spec: dict, seconds: float, concurrency: int) -> dict:
     host, port = "127.0.0.1", spec["port"]
     counter = iter(range(10**9))
-    results: list[tuple[int, float]] = []
+    results: list[tuple[int, float, str]] = []
     errors: list[str] = []
 
     async def client(deadline: float) -> None:

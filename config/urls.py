@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -11,7 +11,7 @@ handler404 = "core.exceptions.handler404"
 handler500 = "core.exceptions.handler500"
 
 # Each app owns its URLs; the prefixes are the SPEC's.
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("core.urls")),
     path("auth/", include("accounts.urls")),
     path("", include("subscriptions.urls")),

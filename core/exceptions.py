@@ -39,8 +39,11 @@ def json_exception_handler(exc, context):
         if isinstance(response.data, dict):
             # simplejwt adds per-token-class "messages" whose French translations are marked fuzzy (English).
             response.data.pop("messages", None)
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            response["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
+        if isinstance(exc, exceptions.Throttled):
+            # The stubs (djangorestframework-stubs 3.18) miss the `wait` that Throttled.__init__ sets.
+            wait: float | None = exc.wait  # type: ignore[attr-defined]
+            if wait is not None:
+                response["Retry-After"] = str(int(wait) + (0 if wait == int(wait) else 1))
         return response
     if isinstance(exc, Http404 | PermissionDenied):
         return None

@@ -101,9 +101,10 @@ class JsonFormatter(logging.Formatter):
             if key in _STANDARD_ATTRS or key.startswith("_"):
                 continue
             payload[key] = "***" if key.lower() in _SECRET_KEYS else value
-        if record.exc_info or record.exc_text:
-            # exc_text: the traceback as RedactSecretsFilter left it.
-            payload["exc_info"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:  # the traceback as RedactSecretsFilter left it
+            payload["exc_info"] = record.exc_text
+        elif record.exc_info:
+            payload["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
@@ -113,11 +114,12 @@ class PlainFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         if record.name == REQUEST_LOGGER and hasattr(record, "duration_ms"):
+            fields = vars(record)  # method, path, status and duration_ms come from the logging call's `extra`
             record = logging.makeLogRecord(
                 {
-                    **vars(record),
+                    **fields,
                     "msg": "%s %s %s %.1f ms",
-                    "args": (record.method, record.path, record.status, record.duration_ms),
+                    "args": (fields["method"], fields["path"], fields["status"], fields["duration_ms"]),
                 }
             )
         return super().format(record)

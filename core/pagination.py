@@ -1,3 +1,5 @@
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
@@ -29,5 +31,5 @@ def page_schema(name: str, item_serializer) -> serializers.Serializer:
 def paginated_response(*, request, view, queryset, serializer_class, context=None):
     """One page of `queryset`, serialised, in the StandardPagination envelope."""
     paginator = StandardPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    page: list[Any] | None = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)

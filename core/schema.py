@@ -55,7 +55,9 @@ def _views_by_operation(generator) -> dict[tuple[str, str], object]:
 
 def _needs_authentication(operation: dict) -> bool:
     security = operation.get("security")
-    return bool(security) and all(requirement for requirement in security)
+    if not security:
+        return False
+    return all(requirement for requirement in security)
 
 
 def _has_json_body(operation: dict) -> bool:

@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
+
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
@@ -5,8 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from formations.models import Course, Lesson, LessonCompletion
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise, WithAnnotations
+
 # Links typed without a scheme become https:// (Django 6's default, chosen now).
-URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS: "Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]" = {models.URLField: {"assume_scheme": "https"}}
+
+
+class _LessonCount(TypedDict):
+    n_lessons: int  # CourseAdmin.get_queryset's annotation
 
 
 class LessonInline(admin.StackedInline):
@@ -33,11 +43,11 @@ class CourseAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("plans").annotate(n_lessons=Count("lessons"))
 
     @admin.display(description=_("formules"))
-    def plan_names(self, course: Course) -> str:
+    def plan_names(self, course: Course) -> "str | StrPromise":
         return ", ".join(plan.name for plan in course.plans.all()) or _("Tous les membres")
 
     @admin.display(description=_("leçons"), ordering="n_lessons")
-    def lesson_count(self, course: Course) -> int:
+    def lesson_count(self, course: "WithAnnotations[Course, _LessonCount]") -> int:
         return course.n_lessons
 
     @admin.action(description=_("Publier les formations sélectionnées"), permissions=["change"])

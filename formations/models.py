@@ -59,6 +59,9 @@ class LessonCompletion(models.Model):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="completions", verbose_name=_("leçon"))
     completed_at = models.DateTimeField(_("terminée le"))
 
+    # Not a column: LessonCompleteApi sets the lesson's course (annotated for the member) for its response.
+    course: Course
+
     class Meta:
         verbose_name = _("leçon terminée")
         verbose_name_plural = _("leçons terminées")

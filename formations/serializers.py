@@ -1,11 +1,16 @@
 """Output shapes of the formations API (also what the member pages read)."""
 
+from typing import TYPE_CHECKING
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from formations.models import Course, Lesson, LessonCompletion
 from formations.policies import course_lock_message
 from subscriptions.models import Plan
+
+if TYPE_CHECKING:
+    from formations.selectors import CourseForMember
 
 
 class PlanRefSerializer(serializers.ModelSerializer):
@@ -26,7 +31,7 @@ class CourseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Course
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "slug",
             "title",
@@ -44,7 +49,7 @@ class CourseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_lock_message(self, course: Course) -> str | None:
+    def get_lock_message(self, course: "CourseForMember") -> str | None:
         return None if course.is_accessible else course_lock_message(course=course)
 
 
@@ -54,7 +59,15 @@ class LessonSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Lesson
-        fields = ("id", "order", "title", "summary", "duration_minutes", "is_completed", "completed_at")
+        fields: tuple[str, ...] = (
+            "id",
+            "order",
+            "title",
+            "summary",
+            "duration_minutes",
+            "is_completed",
+            "completed_at",
+        )
         read_only_fields = fields
 
 

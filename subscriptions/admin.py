@@ -33,9 +33,10 @@ class EndsWithinFilter(admin.SimpleListFilter):
         return [("7", _("7 jours")), ("30", _("30 jours"))]
 
     def queryset(self, request, queryset):
-        if self.value() in {"7", "30"}:
+        days = self.value()
+        if days in {"7", "30"}:
             now = clock.now()
-            return queryset.filter(active_q(at=now), ends_at__lte=now + timedelta(days=int(self.value())))
+            return queryset.filter(active_q(at=now), ends_at__lte=now + timedelta(days=int(days)))
         return queryset
 
 

@@ -1,10 +1,12 @@
 """Reads about trading signals. Filters come validated from SignalFilterSerializer; stats are SQL aggregates."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -43,8 +45,8 @@ def _win_rate(won: int, lost: int) -> Decimal | None:
     return (Decimal(won * 100) / Decimal(won + lost)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _aggregates(*, with_results: bool) -> dict:
-    aggregates = {
+def _aggregates(*, with_results: bool) -> dict[str, Aggregate]:
+    aggregates: dict[str, Aggregate] = {
         "count": Count("pk"),
         "open": Count("pk", filter=Q(status=Signal.Status.OPEN)),
         "won": Count("pk", filter=Q(status=Signal.Status.TP_HIT)),
@@ -56,7 +58,7 @@ def _aggregates(*, with_results: bool) -> dict:
     return aggregates
 
 
-def _shape(row: dict, *, with_results: bool) -> dict:
+def _shape(row: Mapping[str, Any], *, with_results: bool) -> dict:
     return {
         "count": row["count"],
         "open": row["open"],

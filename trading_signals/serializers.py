@@ -133,7 +133,8 @@ class StatsBlockSerializer(serializers.Serializer):
 
 class MarketStatsSerializer(StatsBlockSerializer):
     market = serializers.ChoiceField(choices=Market.choices)
-    label = serializers.CharField()
+    # A declared field (the serializer's metaclass takes it off the class), not the stubs' Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class MonthStatsSerializer(StatsBlockSerializer):

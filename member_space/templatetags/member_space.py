@@ -12,7 +12,10 @@ def price(value) -> str:
     if value is None or value == "":
         return "—"
     normalized = Decimal(value).normalize()
-    places = max(-normalized.as_tuple().exponent, 0)
+    exponent = normalized.as_tuple().exponent
+    if not isinstance(exponent, int):  # "n", "N" or "F": NaN or infinity, not a price
+        raise TypeError(f"not a finite price: {value!r}")
+    places = max(-exponent, 0)
     return number_format(normalized, decimal_pos=places)
 
 
