@@ -65,7 +65,7 @@ def _fingerprint(*, salt: str, user: User) -> str:
     else:
         last_login = user.last_login.replace(microsecond=0, tzinfo=None) if user.last_login else ""
         state = f"{user.pk}:{user.email.lower()}:{user.password}:{last_login}"
-    return salted_hmac(salt, state).hexdigest()[:32]
+    return salted_hmac(salt, state, algorithm="sha256").hexdigest()[:32]
 
 
 def _make_token(*, salt: str, user: User) -> str:
