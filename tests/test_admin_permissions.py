@@ -12,6 +12,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
+from django.db import models
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
@@ -93,7 +94,7 @@ def test_view_only_staff_is_offered_no_action_on_any_admin_list(staff_client, st
 
 @dataclass(frozen=True)
 class WritingAction:
-    model: type
+    model: type[models.Model]
     action: str
     make: Callable  # creates one row the action changes
     state: Callable  # reads back, from the database, what the action changes

@@ -77,7 +77,7 @@ EMAIL_FORMS = [
 def _browser(auth: bool) -> Client:
     client = Client(raise_request_exception=False)
     if auth:
-        client.force_login(UserFactory())
+        client.force_login(UserFactory.create())
     return client
 
 

@@ -45,7 +45,7 @@ def member_client(member) -> Client:
 @pytest.fixture
 def admin_client() -> Client:
     client = Client()
-    client.force_login(UserFactory(email="admin@example.com", is_staff=True, is_superuser=True))
+    client.force_login(UserFactory.create(email="admin@example.com", is_staff=True, is_superuser=True))
     return client
 
 
@@ -102,7 +102,7 @@ def inline_code(html: str) -> list[str]:
 def _member_pages(member) -> list[str]:
     SubscriptionFactory(user=member)
     course = CourseFactory(slug="bases")
-    lesson = LessonFactory(course=course, order=1)
+    lesson = LessonFactory.create(course=course, order=1)
     LessonFactory(course=course, order=2)
     SignalFactory.create_batch(3)
     return [

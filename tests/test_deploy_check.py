@@ -18,7 +18,9 @@ DEV_EXAMPLE = (ROOT / ".env.example").read_text()
 
 def example_value(text: str, name: str) -> str:
     """The value an example file gives `name` (commented out or not)."""
-    return re.search(rf"^#?\s*{name}=(\S*)", text, re.MULTILINE).group(1)
+    match = re.search(rf"^#?\s*{name}=(\S*)", text, re.MULTILINE)
+    assert match, f"{name} is not in the example"
+    return match.group(1)
 
 
 def real_values(tmp_path) -> dict:

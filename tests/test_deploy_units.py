@@ -16,9 +16,13 @@ POLL_UNIT = ROOT / "deploy" / "calmnessfi-telegram-poll.service"
 CRONTAB = ROOT / "deploy" / "crontab"
 
 
+class _CaseSensitiveParser(configparser.ConfigParser):
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr  # systemd's keys are case-sensitive
+
+
 def service_section(path) -> dict:
-    parser = configparser.ConfigParser(strict=False, interpolation=None)
-    parser.optionxform = str
+    parser = _CaseSensitiveParser(strict=False, interpolation=None)
     parser.read_string(path.read_text())
     return dict(parser["Service"])
 

@@ -254,7 +254,7 @@ def assert_one_reminder_and_one_email_each(users, smtp: SMTPTestServer) -> None:
     assert Counter(smtp.recipients()) == Counter({u.email: 1 for u in users})
     deliveries = NotificationDelivery.objects.filter(notification__user__in=users)
     linked = set(AccountLink.objects.filter(platform=Platform.TELEGRAM).values_list("user_id", flat=True))
-    expected = Counter()
+    expected: Counter[tuple[str, str]] = Counter()
     for user in users:
         expected[("in_app", "sent")] += 1
         expected[("email", "sent")] += 1

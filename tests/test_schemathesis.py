@@ -171,7 +171,7 @@ def _update(noisy: bool):
     )
     kinds = {"message": message, "chat_join_request": join_request, "chat_member": chat_member}
     return st.one_of(
-        st.fixed_dictionaries({"update_id": field(_id), kind: field(shape)}) for kind, shape in kinds.items()
+        *(st.fixed_dictionaries({"update_id": field(_id), kind: field(shape)}) for kind, shape in kinds.items())
     )
 
 

@@ -13,7 +13,7 @@ def token_from_last_mail(to: str) -> str:
     """Read the token from the link of the last e-mail sent to `to`, as the member would."""
     messages = [m for m in mail.outbox if to.lower() in [a.lower() for a in m.to]]
     assert messages, f"no e-mail sent to {to}"
-    match = TOKEN_RE.search(messages[-1].body)
+    match = TOKEN_RE.search(str(messages[-1].body))
     assert match, messages[-1].body
     return match.group(1)
 

@@ -3,7 +3,7 @@ import factory
 from accounts.models import User
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     """A member who can pay: verified, named, with a Telegram username."""
 
     class Meta:

@@ -30,7 +30,7 @@ class CourseFactory(factory.django.DjangoModelFactory):
             self.plans.set(extracted)
 
 
-class LessonFactory(factory.django.DjangoModelFactory):
+class LessonFactory(factory.django.DjangoModelFactory[Lesson]):
     class Meta:
         model = Lesson
 

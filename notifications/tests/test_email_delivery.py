@@ -25,7 +25,7 @@ def run_at(moment, *args) -> str:
     return out.getvalue()
 
 
-def failing_run_at(moment) -> str:
+def failing_run_at(moment) -> None:
     with pytest.raises(CommandError, match="échec"):
         run_at(moment)
 

@@ -70,6 +70,7 @@ def json_texts(signal: Signal) -> set[str]:
 
 def page_texts(signal: Signal) -> set[str]:
     """How the page would write the signal's result: French decimals, two places or one (floatformat)."""
+    assert signal.result is not None
     one_place = signal.result.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return {f"{signal.result:.2f}".replace(".", ","), f"{one_place}".replace(".", ",")}
 
