@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CalmnessFi: one entry point.
 #   ./start.sh            install into .venv, migrate, seed, serve on http://localhost:8000 (SQLite, DEBUG on)
-#   ./start.sh test       install the test tools, run ruff and the whole test suite (pytest arguments may follow)
+#   ./start.sh test       install the test tools, run ruff, mypy and the whole test suite (pytest arguments may follow)
 #   ./start.sh test-next  the same on the next Django (requirements-django-next.txt) under Python 3.12, in .venv-next
 #   ./start.sh prod       run gunicorn with the production settings (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY...)
 #   ./start.sh lock       recompile requirements.txt and requirements-dev.txt from the .in files (pip-compile arguments
@@ -89,6 +89,8 @@ run_tests() {
     echo "==> ruff"
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
+    echo "==> mypy"
+    "$VENV/bin/mypy" .
     if [ -n "${DATABASE_URL:-}" ]; then DB_LABEL="DATABASE_URL"; else DB_LABEL="SQLite"; fi
     echo "==> pytest ($DB_LABEL, $("$VENV/bin/python" -c 'import sys, django; print(f"Python {sys.version.split()[0]}, Django {django.__version__}")'))"
     # -rfEs: the summary names the failures and errors (pytest's default, -rfE) and says why each test was skipped.
