@@ -13,6 +13,16 @@ class Platform(models.TextChoices):
     DISCORD = "discord", _("Discord")
 
 
+class SyncKind(models.TextChoices):
+    """The sync's kinds of work on a membership, in the order a run does them (revocations before grants); the
+    labels name them in a dry run's plan. Not stored: the remote calls made are logged as ChannelAction.Action."""
+
+    REVOKE_STALE = "revoke_stale", _("retirer l'ancien compte")
+    REMOVE = "remove", _("retirer")
+    GRANT = "grant", _("inviter / ajouter")
+    RENEW_INVITE = "renew_invite", _("vérifier puis réinviter")
+
+
 class AccountLink(models.Model):
     """A member's account on one platform. Discord OAuth tokens are stored Fernet-encrypted (see crypto.py)."""
 

@@ -1,10 +1,13 @@
-"""What both the sync run and the bot's incoming updates write: the action log entry, and the subscriptions'
-"added" flags that follow a member joining or leaving a channel."""
+"""What both the sync run and the bot's incoming updates write: the action log entry, and a membership's new
+state with what follows from it (the member's cached dashboard, the subscriptions' "added" flags)."""
 
 from datetime import datetime
 
+from django.db import transaction
+
 from channels_sync import selectors
-from channels_sync.models import ChannelAction, Platform
+from channels_sync.models import ChannelAction, ChannelMembership, Platform
+from core import clock
 from subscriptions.dashboard_cache import dashboard_cache_forget
 from subscriptions.models import Subscription
 
@@ -28,10 +31,31 @@ def action_entry(
     )
 
 
-def subscriptions_added_set(*, user_id: int, platform: str, value: bool, at: datetime) -> None:
-    flag = ADDED_FLAG[platform]
-    subscriptions = Subscription.objects.filter(user_id=user_id)
-    if value:
-        subscriptions = subscriptions.filter(selectors.entitled_subscriptions_q(platform=platform, at=at))
-    subscriptions.exclude(**{flag: value}).update(**{flag: value})
-    dashboard_cache_forget(user_ids=[user_id])  # the subscriptions' telegram_added / discord_added
+@transaction.atomic
+def membership_update(
+    *,
+    membership: ChannelMembership,
+    changes: dict,
+    at: datetime,
+    added: bool | None = None,
+    lease_owner: str | None = None,
+) -> bool:
+    """Writes `changes` to the membership row and forgets the member's cached dashboard. `added` True (the member
+    is in the channel) or False (out of it) sets the subscriptions' flag for the platform the same way: True on
+    the subscriptions entitled at `at` only. With `lease_owner`, writes only while that run holds the row and
+    returns False (nothing written) when it does not."""
+    rows = ChannelMembership.objects.filter(pk=membership.pk)
+    if lease_owner is not None:
+        rows = rows.filter(lease_owner=lease_owner)
+    if not rows.update(**changes, updated_at=clock.now()):
+        return False
+    if added is not None:
+        flag = ADDED_FLAG[membership.platform]
+        subscriptions = Subscription.objects.filter(user_id=membership.user_id)
+        if added:
+            subscriptions = subscriptions.filter(
+                selectors.entitled_subscriptions_q(platform=membership.platform, at=at)
+            )
+        subscriptions.exclude(**{flag: added}).update(**{flag: added})
+    dashboard_cache_forget(user_ids=[membership.user_id])  # the channels block and the subscriptions' flags
+    return True

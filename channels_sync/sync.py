@@ -30,10 +30,9 @@ from channels_sync.clients import (
     discord_refresh,
     telegram_configured,
 )
-from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform
-from channels_sync.records import JOINED_STATUSES, action_entry, subscriptions_added_set
+from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform, SyncKind
+from channels_sync.records import JOINED_STATUSES, action_entry, membership_update
 from core import clock
-from subscriptions.dashboard_cache import dashboard_cache_forget
 
 logger = logging.getLogger("calmnessfi.channels")
 
@@ -78,7 +77,7 @@ class LeaseLost(Exception):
     """This run no longer holds the row (its lease expired, another run may have claimed it): hands off."""
 
 
-def _claim(*, platform: str, kind: str, ids: list[int], owner: str, at: datetime) -> list[ChannelMembership]:
+def _claim(*, platform: str, kind: SyncKind, ids: list[int], owner: str, at: datetime) -> list[ChannelMembership]:
     """Locks the batch's rows that still need `kind` and leases them to this run (skip rows another host holds).
 
     `at` is the time of the claim (not of the run's start): the lease runs from now."""
@@ -122,57 +121,43 @@ def _record_lost(membership: ChannelMembership, actions: list[ChannelAction]) ->
 
 
 @transaction.atomic
-def _record_success(membership: ChannelMembership, outcome: Done, at: datetime, owner: str) -> bool:
-    """Records the outcome if this run still holds the row (False, and only the calls logged, otherwise)."""
-    fields = {
-        "attempts": 0,
-        "next_attempt_at": None,
-        "last_error": "",
-        "action_reason": "",
-        "lease_until": None,
-        "lease_owner": "",
-    }
-    fields.update(outcome.changes)
-    held = ChannelMembership.objects.filter(pk=membership.pk, lease_owner=owner).update(
-        **fields, updated_at=clock.now()
-    )
-    if not held:
-        _record_lost(membership, outcome.actions)
-        return False
-    dashboard_cache_forget(user_ids=[membership.user_id])  # the dashboard's channels block
-    ChannelAction.objects.bulk_create(outcome.actions)
-    if outcome.added is not None:
-        subscriptions_added_set(user_id=membership.user_id, platform=membership.platform, value=outcome.added, at=at)
-    return True
-
-
-@transaction.atomic
-def _record_failure(
-    membership: ChannelMembership, exc: MemberActionFailed, actions: list, at: datetime, owner: str
+def _record(
+    membership: ChannelMembership, changes: dict, actions: list, owner: str, at: datetime, added: bool | None = None
 ) -> bool:
-    """Backs the member off (exponentially; 24 h and "action required" at once for a refusal only a person can
-    lift). False, and only the calls logged, when this run no longer holds the row."""
-    attempts = membership.attempts + 1
-    delay = BACKOFF_CAP_MINUTES if exc.refusal else min(2**attempts, BACKOFF_CAP_MINUTES)
-    fields = {
-        "attempts": attempts,
-        "next_attempt_at": at + timedelta(minutes=delay),
-        "last_error": str(exc)[:2000],
-        "lease_until": None,
-        "lease_owner": "",
-    }
-    if exc.refusal or attempts >= settings.CHANNEL_MAX_ATTEMPTS:
-        fields["state"] = State.ACTION_REQUIRED
-        fields["action_reason"] = exc.refusal or Reason.REPEATED_FAILURES
-    held = ChannelMembership.objects.filter(pk=membership.pk, lease_owner=owner).update(
-        **fields, updated_at=clock.now()
+    """Records an outcome and releases the row if this run still holds it (False, and only the calls logged,
+    otherwise)."""
+    held = membership_update(
+        membership=membership,
+        changes={**changes, "lease_until": None, "lease_owner": ""},
+        at=at,
+        added=added,
+        lease_owner=owner,
     )
     if not held:
         _record_lost(membership, actions)
         return False
-    dashboard_cache_forget(user_ids=[membership.user_id])  # the dashboard's channels block
     ChannelAction.objects.bulk_create(actions)
     return True
+
+
+def _record_success(membership: ChannelMembership, outcome: Done, at: datetime, owner: str) -> bool:
+    """Clears the backoff and writes what the action changed (see _record)."""
+    changes = {"attempts": 0, "next_attempt_at": None, "last_error": "", "action_reason": "", **outcome.changes}
+    return _record(membership, changes, outcome.actions, owner, at, added=outcome.added)
+
+
+def _record_failure(
+    membership: ChannelMembership, exc: MemberActionFailed, actions: list, at: datetime, owner: str
+) -> bool:
+    """Backs the member off (exponentially; 24 h and "action required" at once for a refusal only a person can
+    lift), see _record."""
+    attempts = membership.attempts + 1
+    delay = BACKOFF_CAP_MINUTES if exc.refusal else min(2**attempts, BACKOFF_CAP_MINUTES)
+    changes = {"attempts": attempts, "next_attempt_at": at + timedelta(minutes=delay), "last_error": str(exc)[:2000]}
+    if exc.refusal or attempts >= settings.CHANNEL_MAX_ATTEMPTS:
+        changes["state"] = State.ACTION_REQUIRED
+        changes["action_reason"] = exc.refusal or Reason.REPEATED_FAILURES
+    return _record(membership, changes, actions, owner, at)
 
 
 class _Runner:
@@ -266,15 +251,15 @@ class TelegramRunner(_Runner):
             actions, membership, Action.REMOVE, remote_id, lambda: self.client.remove_member(user_id=remote_id)
         )
 
-    def run(self, kind: str, membership: ChannelMembership, actions: list) -> Done:
+    def run(self, kind: SyncKind, membership: ChannelMembership, actions: list) -> Done:
         link = self.links.get(membership.user_id)
-        if kind == "grant":
+        if kind == SyncKind.GRANT:
             return Done(self.invite(membership, actions), actions, "invited")
-        if kind == "remove":
+        if kind == SyncKind.REMOVE:
             self.remove(membership, link.remote_id if link else "", actions)
             changes = {"state": State.REMOVED, "has_access": False, "invite_link": "", "invite_expires_at": None}
             return Done(changes, actions, "removed", added=False)
-        if kind == "revoke_stale":
+        if kind == SyncKind.REVOKE_STALE:
             self.remove(membership, membership.stale_remote_id, actions)
             changes = {
                 "stale_remote_id": "",
@@ -283,7 +268,7 @@ class TelegramRunner(_Runner):
                 "state": _state_after_revoke(link),
             }
             return Done(changes, actions, "removed", added=False)
-        if kind == "renew_invite":
+        if kind == SyncKind.RENEW_INVITE:
             remote_id = link.remote_id
             status = self.attempt(
                 actions,
@@ -325,9 +310,9 @@ class DiscordRunner(_Runner):
         )
         return tokens.access_token
 
-    def run(self, kind: str, membership: ChannelMembership, actions: list) -> Done:
+    def run(self, kind: SyncKind, membership: ChannelMembership, actions: list) -> Done:
         link = self.links.get(membership.user_id)
-        if kind == "grant":
+        if kind == SyncKind.GRANT:
             token = self.access_token(membership, link, actions)
             self.attempt(
                 actions,
@@ -337,11 +322,11 @@ class DiscordRunner(_Runner):
                 lambda: self.client.add_member(user_id=link.remote_id, access_token=token),
             )
             return Done({"state": State.MEMBER, "has_access": True}, actions, "added", added=True)
-        remote_id = membership.stale_remote_id if kind == "revoke_stale" else (link.remote_id if link else "")
+        remote_id = membership.stale_remote_id if kind == SyncKind.REVOKE_STALE else (link.remote_id if link else "")
         self.attempt(
             actions, membership, Action.REMOVE, remote_id, lambda: self.client.remove_member(user_id=remote_id)
         )
-        if kind == "revoke_stale":
+        if kind == SyncKind.REVOKE_STALE:
             changes = {"stale_remote_id": "", "has_access": False, "state": _state_after_revoke(link)}
             return Done(changes, actions, "removed")
         return Done({"state": State.REMOVED, "has_access": False}, actions, "removed", added=False)
@@ -353,13 +338,11 @@ def _state_after_revoke(link: AccountLink | None) -> str:
     return State.LINKED if link else State.NOT_LINKED
 
 
-KIND_ORDER = ["revoke_stale", "remove", "grant", "renew_invite"]
-PLAN_LABELS = {
-    "revoke_stale": "retirer l'ancien compte",
-    "remove": "retirer",
-    "grant": "inviter / ajouter",
-    "renew_invite": "vérifier puis réinviter",
-}
+RUNNERS: dict[str, type[_Runner]] = {Platform.TELEGRAM: TelegramRunner, Platform.DISCORD: DiscordRunner}
+
+
+def _configured(platform: str) -> bool:
+    return telegram_configured() if platform == Platform.TELEGRAM else discord_configured()
 
 
 def channel_sync(
@@ -373,8 +356,7 @@ def channel_sync(
     channel, guild or role id) stops the platform (report.error).
     """
     report = PlatformReport(platform=platform)
-    configured = telegram_configured() if platform == Platform.TELEGRAM else discord_configured()
-    if not configured:
+    if not _configured(platform):
         report.disabled = True
         return report
     at = clock.now()
@@ -384,21 +366,18 @@ def channel_sync(
     if user_ids is None:
         report.counts["skipped"] = selectors.entitled_but_waiting_count(platform=platform, at=at)
     if dry_run:
-        for kind in KIND_ORDER:
-            if kind in work:
-                for email in work[kind].values_list("user__email", flat=True).order_by("user__email"):
-                    report.planned.append(f"{PLAN_LABELS[kind]} : {email}")
+        for kind, memberships in work.items():
+            for email in memberships.values_list("user__email", flat=True).order_by("user__email"):
+                report.planned.append(f"{SyncKind(kind).label} : {email}")
         report.outlived = [m.user.email for m in selectors.outlived_access(platform=platform, at=at)]
         return report
 
     owner = str(uuid.uuid4())
-    runner = TelegramRunner(at, owner) if platform == Platform.TELEGRAM else DiscordRunner(at, owner)
+    runner = RUNNERS[platform](at, owner)
     with runner.client:
         try:
-            for kind in KIND_ORDER:
-                if kind not in work:
-                    continue
-                ids = list(work[kind].order_by("pk").values_list("pk", flat=True))
+            for kind, memberships in work.items():
+                ids = list(memberships.order_by("pk").values_list("pk", flat=True))
                 for start in range(0, len(ids), batch_size):
                     _run_batch(runner, kind, ids[start : start + batch_size], report)
         except PlatformUnavailable as exc:
@@ -409,27 +388,32 @@ def channel_sync(
     return report
 
 
-def _run_batch(runner: _Runner, kind: str, ids: list[int], report: PlatformReport) -> None:
+def _run_batch(runner: _Runner, kind: SyncKind, ids: list[int], report: PlatformReport) -> None:
     claimed = _claim(platform=runner.platform, kind=kind, ids=ids, owner=runner.owner, at=clock.now())
     runner.load_links(claimed)
     for index, membership in enumerate(claimed):
-        actions: list[ChannelAction] = []
         try:
-            outcome = runner.run(kind, membership, actions)
-        except LeaseLost:
-            _record_lost(membership, actions)
-            report.counts["lost"] += 1
-            continue
-        except MemberActionFailed as exc:
-            recorded = _record_failure(membership, exc, actions, clock.now(), runner.owner)
-            report.counts["failed" if recorded else "lost"] += 1
-            continue
+            report.counts[_act(runner, kind, membership)] += 1
         except PlatformUnavailable:
-            ChannelAction.objects.bulk_create(actions)
             _release(claimed[index:], runner.owner)
             raise
-        recorded = _record_success(membership, outcome, runner.at, runner.owner)
-        report.counts[outcome.count if recorded else "lost"] += 1
+
+
+def _act(runner: _Runner, kind: SyncKind, membership: ChannelMembership) -> str:
+    """Does `kind` for one member the run holds and records the outcome. Returns the report's count for it
+    ("lost" when the row went to another run). PlatformUnavailable goes up, the calls made logged."""
+    actions: list[ChannelAction] = []
+    try:
+        outcome = runner.run(kind, membership, actions)
+    except LeaseLost:
+        _record_lost(membership, actions)
+        return "lost"
+    except MemberActionFailed as exc:
+        return "failed" if _record_failure(membership, exc, actions, clock.now(), runner.owner) else "lost"
+    except PlatformUnavailable:
+        ChannelAction.objects.bulk_create(actions)
+        raise
+    return outcome.count if _record_success(membership, outcome, runner.at, runner.owner) else "lost"
 
 
 # One member, now (after linking, admin actions)
@@ -461,8 +445,7 @@ def membership_remove_now(*, membership: ChannelMembership) -> PlatformReport:
     acts on a member a running sync holds."""
     at = clock.now()
     report = PlatformReport(platform=membership.platform)
-    configured = telegram_configured() if membership.platform == Platform.TELEGRAM else discord_configured()
-    if not configured:
+    if not _configured(membership.platform):
         report.disabled = True
         return report
     owner = str(uuid.uuid4())
@@ -475,26 +458,18 @@ def membership_remove_now(*, membership: ChannelMembership) -> PlatformReport:
         report.error = _busy()
         return report
     membership = ChannelMembership.objects.select_related("user").get(pk=membership.pk)
-    runner = TelegramRunner(at, owner) if membership.platform == Platform.TELEGRAM else DiscordRunner(at, owner)
+    runner = RUNNERS[membership.platform](at, owner)
     runner.load_links([membership])
-    actions: list[ChannelAction] = []
     with runner.client:
         try:
-            outcome = runner.run("remove", membership, actions)
-        except LeaseLost:
-            _record_lost(membership, actions)
-            report.error = _busy()
-            return report
-        except MemberActionFailed as exc:
-            _record_failure(membership, exc, actions, at, owner)
-            report.counts["failed"] += 1
-            return report
+            count = _act(runner, SyncKind.REMOVE, membership)
         except PlatformUnavailable as exc:
-            ChannelAction.objects.bulk_create(actions)
             _release([membership], owner)
             report.error = str(exc)
             report.counts["failed"] += 1
             return report
-    if _record_success(membership, outcome, at, owner):
-        report.counts["removed"] += 1
+    if count == "lost":
+        report.error = _busy()
+    else:
+        report.counts[count] += 1
     return report

@@ -3,23 +3,24 @@
 import logging
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from channels_sync import selectors
 from channels_sync.clients import MemberActionFailed, PlatformUnavailable, TelegramClient
 from channels_sync.linking import telegram_start
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform
-from channels_sync.records import JOINED_STATUSES, action_entry, subscriptions_added_set
+from channels_sync.records import JOINED_STATUSES, action_entry, membership_update
 from channels_sync.sync import member_sync_after_link
 from core import clock
-from subscriptions.dashboard_cache import dashboard_cache_forget
 
 logger = logging.getLogger("calmnessfi.channels")
 
 State = ChannelMembership.State
 Action = ChannelAction.Action
 Outcome = ChannelAction.Outcome
+
+# A member in the channel (join request approved, or joined with their link): their invite link is spent.
+IN_CHANNEL = {"state": State.MEMBER, "has_access": True, "invite_link": ""}
 
 
 # The parts of an update the handlers read, with their types. Anything else in an update is not read.
@@ -173,12 +174,7 @@ def _on_join_request(request: dict, client: TelegramClient) -> str:
         action=Action.APPROVE,
         remote_id=str(user_id),
     ):
-        with transaction.atomic():
-            ChannelMembership.objects.filter(pk=membership.pk).update(
-                state=State.MEMBER, has_access=True, invite_link="", updated_at=clock.now()
-            )
-            dashboard_cache_forget(user_ids=[membership.user_id])
-            subscriptions_added_set(user_id=user.pk, platform=Platform.TELEGRAM, value=True, at=clock.now())
+        membership_update(membership=membership, changes=IN_CHANNEL, added=True, at=clock.now())
     return "approved"
 
 
@@ -213,16 +209,15 @@ def _on_chat_member(change: dict, client: TelegramClient) -> str:
                 action=Action.REMOVE,
                 remote_id=str(person_id),
             )
-            ChannelMembership.objects.filter(pk=owner.pk).update(
-                state=State.LINKED,
-                has_access=False,
-                invite_link="",
-                invite_expires_at=None,
-                next_attempt_at=None,
-                last_error=_("Lien utilisé par un autre compte Telegram (%(id)s).") % {"id": person_id},
-                updated_at=at,
-            )
-            dashboard_cache_forget(user_ids=[owner.user_id])
+            changes = {
+                "state": State.LINKED,
+                "has_access": False,
+                "invite_link": "",
+                "invite_expires_at": None,
+                "next_attempt_at": None,
+                "last_error": _("Lien utilisé par un autre compte Telegram (%(id)s).") % {"id": person_id},
+            }
+            membership_update(membership=owner, changes=changes, at=at)
             return "intruder_removed"
         if membership is None:
             return "ignored"  # not one of ours (added by an admin, for instance)
@@ -235,22 +230,13 @@ def _on_chat_member(change: dict, client: TelegramClient) -> str:
                 remote_id=str(person_id),
             )
             return "not_entitled_removed"
-        with transaction.atomic():
-            ChannelMembership.objects.filter(pk=membership.pk).update(
-                state=State.MEMBER, has_access=True, invite_link="", updated_at=at
-            )
-            dashboard_cache_forget(user_ids=[membership.user_id])
-            subscriptions_added_set(user_id=link.user_id, platform=Platform.TELEGRAM, value=True, at=at)
+        membership_update(membership=membership, changes=IN_CHANNEL, added=True, at=at)
         return "joined"
     if left:
         link, membership = _linked_membership(person_id)
         if membership is None or not membership.has_access:
             return "ignored"  # we removed them ourselves, or not one of ours
-        with transaction.atomic():
-            ChannelMembership.objects.filter(pk=membership.pk).update(
-                state=State.LEFT, has_access=False, invite_link="", updated_at=at
-            )
-            dashboard_cache_forget(user_ids=[membership.user_id])
-            subscriptions_added_set(user_id=link.user_id, platform=Platform.TELEGRAM, value=False, at=at)
+        changes = {"state": State.LEFT, "has_access": False, "invite_link": ""}
+        membership_update(membership=membership, changes=changes, added=False, at=at)
         return "left"
     return "ignored"
