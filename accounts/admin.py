@@ -6,9 +6,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from channels_sync.admin_inlines import ChannelActionInline, ChannelMembershipInline
-from payments.admin_inlines import PaymentInline
-from subscriptions.admin_inlines import SubscriptionInline
 
 
 def _email_taken(email: str, *, exclude_pk=None) -> bool:
@@ -64,9 +61,10 @@ class CompleteProfileFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    inlines = [PaymentInline, SubscriptionInline, ChannelMembershipInline, ChannelActionInline]
+    """The member's admin page: forms, filters and fieldsets. Registered by the top app with the other apps' rows
+    inline (member_space.admin.MemberAdmin), so accounts imports no app above it."""
+
     form = MemberChangeForm
     add_form = MemberCreationForm
     ordering = ("-date_joined",)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from payments.models import Payment
+from payments.serializers import PAYMENT_FIELDS
 from payments.services import PaymentError, payment_confirm, payment_reject
 
 
@@ -51,39 +52,9 @@ class PaymentAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ("confirm_selected", "reject_selected")
     change_form_template = "admin/payments/payment/change_form.html"
-    fields = (
-        "user",
-        "plan",
-        "amount",
-        "currency",
-        "method",
-        "reference",
-        "note",
-        "status",
-        "created_at",
-        "confirmed_at",
-        "confirmed_by",
-        "rejected_at",
-        "rejected_by",
-        "rejection_reason",
-        "idempotency_key",
-    )
+    fields = ("user", *PAYMENT_FIELDS, "confirmed_by", "rejected_by", "idempotency_key")
     # Status and money change only through the confirm/reject services, never by editing the row.
-    readonly_fields = (
-        "user",
-        "plan",
-        "amount",
-        "currency",
-        "method",
-        "status",
-        "created_at",
-        "confirmed_at",
-        "confirmed_by",
-        "rejected_at",
-        "rejected_by",
-        "rejection_reason",
-        "idempotency_key",
-    )
+    readonly_fields = tuple(name for name in fields if name not in ("reference", "note"))
 
     def get_ordering(self, request):
         return [PENDING_FIRST, "-created_at", "-id"]

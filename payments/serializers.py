@@ -8,26 +8,28 @@ from payments.models import Payment
 from subscriptions.selectors import plans_offered
 from subscriptions.serializers import PlanBriefSerializer
 
+# What a member sees of a payment; the admin page shows the same, with who acted (payments/admin.py).
+PAYMENT_FIELDS = (
+    "plan",
+    "amount",
+    "currency",
+    "method",
+    "reference",
+    "note",
+    "status",
+    "created_at",
+    "confirmed_at",
+    "rejected_at",
+    "rejection_reason",
+)
+
 
 class PaymentSerializer(serializers.ModelSerializer):
     plan = PlanBriefSerializer()
 
     class Meta:
         model = Payment
-        fields = [
-            "id",
-            "plan",
-            "amount",
-            "currency",
-            "method",
-            "reference",
-            "note",
-            "status",
-            "created_at",
-            "confirmed_at",
-            "rejected_at",
-            "rejection_reason",
-        ]
+        fields = ["id", *PAYMENT_FIELDS]
         read_only_fields = fields
 
 

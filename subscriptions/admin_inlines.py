@@ -1,19 +1,12 @@
-"""The member's subscriptions shown inline on their admin page (registered by accounts.admin.UserAdmin)."""
+"""The member's subscriptions shown inline on their admin page (member_space.admin.MemberAdmin)."""
 
-from django.contrib import admin
-
+from core.admin import ReadOnlyInline
 from subscriptions.models import Subscription
 
 
-class SubscriptionInline(admin.TabularInline):
+class SubscriptionInline(ReadOnlyInline):
     model = Subscription
     fk_name = "user"
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = ("plan", "status", "starts_at", "ends_at", "telegram_added", "discord_added", "payment")
-    readonly_fields = fields
     ordering = ("-ends_at",)
-
-    def has_add_permission(self, request, obj=None):
-        return False
