@@ -9,7 +9,7 @@ from django.conf import settings
 from channels_sync.clients import MemberActionFailed, PlatformUnavailable, TelegramClient
 from channels_sync.models import AccountLink, Platform
 from notifications.models import NotificationDelivery
-from notifications.senders import DeliveryOutcome
+from notifications.senders import DeliveryOutcome, channel_down_outcomes
 
 Status = NotificationDelivery.Status
 
@@ -42,9 +42,7 @@ class TelegramSender:
                 except MemberActionFailed as exc:
                     outcomes.append(DeliveryOutcome(delivery.pk, Status.FAILED, f"Telegram : {exc}"))
                 except PlatformUnavailable as exc:
-                    outcomes += [
-                        DeliveryOutcome(d.pk, Status.FAILED, str(exc), channel_down=True) for d in deliveries[index:]
-                    ]
+                    outcomes += channel_down_outcomes(deliveries[index:], str(exc))
                     break
                 else:
                     outcomes.append(DeliveryOutcome(delivery.pk, Status.SENT))

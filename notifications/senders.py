@@ -31,6 +31,12 @@ class DeliveryOutcome:
     channel_down: bool = False
 
 
+def channel_down_outcomes(deliveries: Sequence[NotificationDelivery], error: str) -> list[DeliveryOutcome]:
+    """The channel itself cannot be reached: these deliveries fail (retried like any failure), and the channel
+    stops for this run."""
+    return [DeliveryOutcome(d.pk, Status.FAILED, error, channel_down=True) for d in deliveries]
+
+
 class Sender(Protocol):
     channel: str
     batch_size: int
@@ -80,8 +86,7 @@ class EmailSender:
         try:
             connection.open()
         except (OSError, smtplib.SMTPException) as exc:
-            error = f"serveur SMTP injoignable : {exc}"
-            return outcomes + [DeliveryOutcome(d.pk, Status.FAILED, error, channel_down=True) for d in to_send]
+            return outcomes + channel_down_outcomes(to_send, f"serveur SMTP injoignable : {exc}")
         try:
             for index, delivery in enumerate(to_send):
                 try:
@@ -91,10 +96,7 @@ class EmailSender:
                 except (OSError, smtplib.SMTPException) as exc:
                     outcomes.append(DeliveryOutcome(delivery.pk, Status.FAILED, f"envoi impossible : {exc}"))
                     if not self._reconnect(connection):
-                        error = "connexion SMTP perdue"
-                        outcomes += [
-                            DeliveryOutcome(d.pk, Status.FAILED, error, channel_down=True) for d in to_send[index + 1 :]
-                        ]
+                        outcomes += channel_down_outcomes(to_send[index + 1 :], "connexion SMTP perdue")
                         break
                 else:
                     outcomes.append(DeliveryOutcome(delivery.pk, Status.SENT))
