@@ -20,7 +20,6 @@ from channels_sync import crypto, selectors
 from channels_sync.clients import OAuthError, discord_exchange_code, discord_user_for_token
 from channels_sync.models import AccountLink, ChannelMembership, LinkToken, Platform
 from core import clock
-from subscriptions.dashboard_cache import dashboard_cache_forget
 
 logger = logging.getLogger("calmnessfi.channels")
 
@@ -65,7 +64,6 @@ def member_links_drop(*, user) -> int:
         link.delete()
     if links:
         logger.info("channel links dropped", extra={"user_id": user.pk, "count": len(links)})
-        dashboard_cache_forget(user_ids=[user.pk])
     return len(links)
 
 

@@ -1,5 +1,5 @@
 """What both the sync run and the bot's incoming updates write: the action log entry, and a membership's new
-state with what follows from it (the member's cached dashboard, the subscriptions' "added" flags)."""
+state with what follows from it (the subscriptions' "added" flags)."""
 
 from datetime import datetime
 
@@ -8,7 +8,6 @@ from django.db import transaction
 from channels_sync import selectors
 from channels_sync.models import ChannelAction, ChannelMembership, Platform
 from core import clock
-from subscriptions.dashboard_cache import dashboard_cache_forget
 from subscriptions.models import Subscription
 
 # Telegram's chat member statuses of someone in the channel.
@@ -40,10 +39,10 @@ def membership_update(
     added: bool | None = None,
     lease_owner: str | None = None,
 ) -> bool:
-    """Writes `changes` to the membership row and forgets the member's cached dashboard. `added` True (the member
-    is in the channel) or False (out of it) sets the subscriptions' flag for the platform the same way: True on
-    the subscriptions entitled at `at` only. With `lease_owner`, writes only while that run holds the row and
-    returns False (nothing written) when it does not."""
+    """Writes `changes` to the membership row. `added` True (the member is in the channel) or False (out of it)
+    sets the subscriptions' flag for the platform the same way: True on the subscriptions entitled at `at` only.
+    With `lease_owner`, writes only while that run holds the row and returns False (nothing written) when it does
+    not."""
     rows = ChannelMembership.objects.filter(pk=membership.pk)
     if lease_owner is not None:
         rows = rows.filter(lease_owner=lease_owner)
@@ -57,5 +56,4 @@ def membership_update(
                 selectors.entitled_subscriptions_q(platform=membership.platform, at=at)
             )
         subscriptions.exclude(**{flag: added}).update(**{flag: added})
-    dashboard_cache_forget(user_ids=[membership.user_id])  # the channels block and the subscriptions' flags
     return True

@@ -6,9 +6,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform
+from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform, SyncKind
 from core import clock
-from core.prepared import PreparedQuery, Statement
 from subscriptions.models import Subscription
 from subscriptions.selectors import in_force_q
 
@@ -16,21 +15,30 @@ State = ChannelMembership.State
 Reason = ChannelMembership.Reason
 
 
-def entitled_subscriptions_q(*, platform: str, at: datetime, prefix: str = "") -> Q:
-    """Subscriptions giving access to `platform` at `at`: in force (by time) or ended less than the grace ago."""
-    grace = timedelta(hours=settings.CHANNEL_GRACE_HOURS)
-    grants = Q(**{f"{prefix}plan__grants_{platform}": True})
-    in_grace = Q(
+def channel_grace() -> timedelta:
+    """How long channel access outlives the subscription that gave it (CHANNEL_GRACE_HOURS)."""
+    return timedelta(hours=settings.CHANNEL_GRACE_HOURS)
+
+
+def in_grace_q(*, at: datetime, prefix: str = "") -> Q:
+    """Subscriptions ended (by time, not cancelled) less than `channel_grace()` before `at`: they still give
+    channel access until their end + the grace. Matches nothing when the grace is 0."""
+    return Q(
         **{
             f"{prefix}status__in": [Subscription.Status.ACTIVE, Subscription.Status.EXPIRED],
             f"{prefix}starts_at__lte": at,
             f"{prefix}ends_at__lte": at,
-            f"{prefix}ends_at__gt": at - grace,
+            f"{prefix}ends_at__gt": at - channel_grace(),
         }
     )
-    if not grace:  # no OR: the query stays on the (user, status, ends_at) index
+
+
+def entitled_subscriptions_q(*, platform: str, at: datetime, prefix: str = "") -> Q:
+    """Subscriptions giving access to `platform` at `at`: in force (by time) or ended less than the grace ago."""
+    grants = Q(**{f"{prefix}plan__grants_{platform}": True})
+    if not channel_grace():  # no OR: the query stays on the (user, status, ends_at) index
         return grants & in_force_q(at=at, prefix=prefix)
-    return grants & (in_force_q(at=at, prefix=prefix) | in_grace)
+    return grants & (in_force_q(at=at, prefix=prefix) | in_grace_q(at=at, prefix=prefix))
 
 
 def _entitled(platform: str, at: datetime) -> Exists:
@@ -89,25 +97,20 @@ def renew_invite_q(*, at: datetime) -> Q:
     )
 
 
-def sync_work(*, platform: str, at: datetime) -> dict[str, QuerySet[ChannelMembership]]:
+def sync_work(*, platform: str, at: datetime) -> dict[SyncKind, QuerySet[ChannelMembership]]:
     """Due work per kind, in the order the sync runs it (revocations before grants)."""
-    base = memberships_with_flags(platform=platform, at=at).filter(_due(at))
-    work = {
-        "revoke_stale": base.filter(revoke_stale_q()),
-        "remove": base.filter(remove_q()),
-        "grant": base.filter(grant_q()),
-    }
-    if platform == Platform.TELEGRAM:
-        work["renew_invite"] = base.filter(renew_invite_q(at=at))
-    return work
+    # Only Telegram sends invites that can expire unused; Discord adds the member itself.
+    kinds = [kind for kind in SyncKind if kind != SyncKind.RENEW_INVITE or platform == Platform.TELEGRAM]
+    base = memberships_with_flags(platform=platform, at=at)
+    return {kind: base.filter(work_filter(kind, at=at)) for kind in kinds}
 
 
-def work_filter(kind: str, *, at: datetime) -> Q:
+def work_filter(kind: SyncKind, *, at: datetime) -> Q:
     return {
-        "revoke_stale": revoke_stale_q(),
-        "remove": remove_q(),
-        "grant": grant_q(),
-        "renew_invite": renew_invite_q(at=at),
+        SyncKind.REVOKE_STALE: revoke_stale_q(),
+        SyncKind.REMOVE: remove_q(),
+        SyncKind.GRANT: grant_q(),
+        SyncKind.RENEW_INVITE: renew_invite_q(at=at),
     }[kind] & _due(at)
 
 
@@ -210,27 +213,14 @@ def _entitled_pairs(user_ids: list[int], at: datetime) -> set[tuple[int, str]]:
     return pairs
 
 
-_memberships_of_member = PreparedQuery(lambda user_id: ChannelMembership.objects.filter(user_id=user_id), user_id=int)
-
-
 def channel_statuses_for(users) -> dict[int, dict]:
     """Batched `channel_status_for` (users or user ids), whatever the number of users: one query, and a second
-    only while one of them has a linked account waiting for access."""
-    user_ids = [user if isinstance(user, int) else user.pk for user in users]
-    return channel_statuses_from(user_ids, ChannelMembership.objects.filter(user_id__in=user_ids))
-
-
-def member_memberships_statement(user_id: int) -> Statement:
-    """One member's membership rows, as a statement to read with others (the dashboard's one round trip)."""
-    return _memberships_of_member.statement(user_id=user_id)
-
-
-def channel_statuses_from(user_ids: list[int], memberships) -> dict[int, dict]:
-    """`channel_statuses_for` from the members' membership rows, already read.
+    only while one of them has a linked account waiting for access.
 
     Entitlement changes only what a linked account shows (without a membership row, or in any other state, the
     step does not depend on it), so the subscriptions are read only for the members in that state."""
-    by_pair = {(m.user_id, m.platform): m for m in memberships}
+    user_ids = [user if isinstance(user, int) else user.pk for user in users]
+    by_pair = {(m.user_id, m.platform): m for m in ChannelMembership.objects.filter(user_id__in=user_ids)}
     waiting = sorted({uid for (uid, _platform), m in by_pair.items() if m.state == State.LINKED})
     entitled = _entitled_pairs(waiting, clock.now()) if waiting else set()
     return {

@@ -33,13 +33,13 @@ from formations import services as formation_services
 from formations.models import Course, Lesson
 from formations.policies import course_lock_message
 from member_space import channels
+from member_space.dashboard import dashboard_for_member
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
 from payments.models import Payment
 from payments.selectors import payments_for_member
 from payments.serializers import PaymentDeclareInputSerializer
 from payments.services import PaymentError, PaymentNotAllowed, payment_declare
-from subscriptions.dashboard import dashboard_for_member
 from subscriptions.selectors import plans_offered
 from trading_signals import policies as signal_policies
 from trading_signals import selectors as signal_selectors

@@ -28,7 +28,6 @@ from notifications.selectors import (
     subscriptions_renewing,
 )
 from notifications.senders import SENDERS, DeliveryOutcome
-from subscriptions.dashboard_cache import dashboard_cache_forget
 from subscriptions.models import Subscription
 
 logger = logging.getLogger("calmnessfi.notifications")
@@ -208,7 +207,6 @@ def _create_with_deliveries(due: list[_Due], *, scheduled_for: datetime) -> Coun
             for channel in SENDERS
         ],
     )
-    dashboard_cache_forget(user_ids=[d.user_id for d in due])  # raw inserts: no post_save to rely on
     return Counter(notification_type for _, notification_type in fresh)
 
 
@@ -335,7 +333,6 @@ def _record(
                 newly_sent = UserNotification.objects.filter(
                     pk__in=[by_id[i].notification_id for i in sent_ids], status=UserNotification.Status.PENDING
                 )
-                dashboard_cache_forget(user_ids=newly_sent.values_list("user_id", flat=True).distinct())
                 newly_sent.update(status=UserNotification.Status.SENT, sent_at=now)
         for reason, ids in skipped.items():
             NotificationDelivery.objects.filter(pk__in=ids).update(
@@ -366,17 +363,14 @@ def notification_mark_read(*, notification: UserNotification) -> UserNotificatio
     if notification.status in UNREAD_STATUSES:
         notification.status = UserNotification.Status.READ
     notification.save(update_fields=["status", "read_at"])
-    dashboard_cache_forget(user_ids=[notification.user_id])
     return notification
 
 
 def notifications_mark_all_read(*, user) -> int:
     """Marks every unread notification of the member read; returns how many changed."""
-    changed = user.notifications.filter(status__in=UNREAD_STATUSES).update(
+    return user.notifications.filter(status__in=UNREAD_STATUSES).update(
         status=UserNotification.Status.READ, read_at=clock.now()
     )
-    dashboard_cache_forget(user_ids=[user.pk])
-    return changed
 
 
 def notification_dismiss(*, notification: UserNotification) -> UserNotification:
@@ -385,5 +379,4 @@ def notification_dismiss(*, notification: UserNotification) -> UserNotification:
         notification.read_at = clock.now()
     notification.status = UserNotification.Status.DISMISSED
     notification.save(update_fields=["status", "read_at"])
-    dashboard_cache_forget(user_ids=[notification.user_id])
     return notification

@@ -1,10 +1,14 @@
 # ruff: noqa: S608 (every name and expression in the SQL below is a constant of this module)
-"""The SQL that keeps `MemberFigures` (see its docstring): the triggers and the full recount, defined once.
+"""The SQL that keeps `MemberFigures` and `PlansVersion` (see their docstrings): the triggers and the full recount,
+defined once.
 
 Each source table contributes expressions of one row (`{r}` stands for the row); a statement's contribution is
-the sum of its rows' contributions, per member. The status literals are the enums' values
-(`subscriptions/tests/test_member_figures.py` pins them), written out so this app does not import the apps
-above it.
+the sum of its rows' contributions, per member. Every statement that writes a member's rows also raises that
+member's `version` by one, whatever it changed (a notification sent shows in the recent list although the unread
+count stays): the dashboard cache keys its entries with it. The status literals are the enums' values
+(`subscriptions/tests/test_member_figures.py` pins them) and the tables of the apps above this one are named here
+as SQL strings only, so this app imports none of them. The app at the top (`member_space`) installs the same
+version-only triggers on the channel tables with `install_statements(vendor, sources=...)`.
 
 On PostgreSQL one trigger per statement and event reads the statement's rows from its transition tables and
 adds (new rows) or subtracts (old rows) their totals in one upsert per statement, members in id order: a bulk
@@ -24,6 +28,7 @@ COLUMNS = (
     "paid_cents",
     "notifications_unread",
 )
+VERSION = "version"
 SOURCES = {
     "subscriptions_subscription": {"subscriptions_total": "1"},
     "payments_payment": {
@@ -38,58 +43,58 @@ SOURCES = {
 }
 EVENTS = ("insert", "delete", "update")
 
+# Plans: every dashboard shows plan names, so any write to plans raises one global version (one row, id 1).
+PLANS = "subscriptions_plan"
+PLANS_VERSION = "subscriptions_plansversion"
+
 
 def trigger_name(table: str, event: str) -> str:
     return f"{table}_figures_{event}"
 
 
+def plans_trigger_name(event: str) -> str:
+    return f"{PLANS}_version_{event}"
+
+
+def _upsert_sql(parts: dict[str, str]) -> tuple[str, str]:
+    """(columns inserted, assignments on conflict) of the member's row: each contribution added, version + 1."""
+    columns = ", ".join(("user_id", *COLUMNS, VERSION))
+    updates = [f"{column} = {FIGURES}.{column} + excluded.{column}" for column in parts]
+    updates.append(f"{VERSION} = {FIGURES}.{VERSION} + 1")
+    return columns, ", ".join(updates)
+
+
 # SQLite: one trigger per row.
 
 
-def _row_add(table: str, r: str) -> str:
-    parts = SOURCES[table]
-    values = ", ".join(parts.get(column, "0").format(r=r) for column in COLUMNS)
-    updates = ", ".join(f"{column} = {FIGURES}.{column} + excluded.{column}" for column in parts)
+def _row_upsert(parts: dict[str, str], r: str, sign: str) -> str:
+    """The row's contribution added (sign "+") or subtracted ("-"); an upsert either way, so a member whose row
+    does not exist yet (history written before the triggers, or none counted) gets one."""
+    columns, updates = _upsert_sql(parts)
+    values = ", ".join(f"{sign}({parts.get(column, '0').format(r=r)})" for column in COLUMNS)
     return (
-        f"INSERT INTO {FIGURES} (user_id, {', '.join(COLUMNS)}) VALUES ({r}.user_id, {values}) "
+        f"INSERT INTO {FIGURES} ({columns}) VALUES ({r}.user_id, {values}, 1) "
         f"ON CONFLICT (user_id) DO UPDATE SET {updates};"
     )
 
 
-def _row_subtract(table: str, r: str) -> str:
-    updates = ", ".join(f"{column} = {column} - ({expr.format(r=r)})" for column, expr in SOURCES[table].items())
-    return f"UPDATE {FIGURES} SET {updates} WHERE user_id = {r}.user_id;"
-
-
-def _row_changed(table: str) -> str:
-    """The update changes the row's contribution (or its member)."""
-    tests = ["OLD.user_id <> NEW.user_id"]
-    tests += [f"({expr.format(r='OLD')}) <> ({expr.format(r='NEW')})" for expr in SOURCES[table].values()]
-    return " OR ".join(dict.fromkeys(tests))
-
-
-def _sqlite_install(table: str) -> list[str]:
+def _sqlite_install(table: str, parts: dict[str, str]) -> list[str]:
     bodies = {
-        "insert": ("", _row_add(table, "NEW")),
-        "delete": ("", _row_subtract(table, "OLD")),
-        "update": (_row_changed(table), _row_subtract(table, "OLD") + " " + _row_add(table, "NEW")),
+        "insert": _row_upsert(parts, "NEW", "+"),
+        "delete": _row_upsert(parts, "OLD", "-"),
+        "update": _row_upsert(parts, "OLD", "-") + " " + _row_upsert(parts, "NEW", "+"),
     }
-    statements = []
-    for event, (condition, body) in bodies.items():
-        when = f"WHEN ({condition})" if condition else ""
-        statements.append(
-            f"CREATE TRIGGER {trigger_name(table, event)} AFTER {event.upper()} ON {table} "
-            f"FOR EACH ROW {when} BEGIN {body} END"
-        )
-    return statements
+    return [
+        f"CREATE TRIGGER {trigger_name(table, event)} AFTER {event.upper()} ON {table} FOR EACH ROW BEGIN {body} END"
+        for event, body in bodies.items()
+    ]
 
 
 # PostgreSQL: one trigger per statement, reading its transition tables.
 
 
-def _delta(table: str, sides: dict[str, str]) -> str:
+def _delta(parts: dict[str, str], sides: dict[str, str]) -> str:
     """Per member, the sum of the contributions of the rows of each transition table (sign: "+" or "-")."""
-    parts = SOURCES[table]
     selects = [
         "SELECT r.user_id, "
         + ", ".join(f"{sign}({parts.get(column, '0').format(r='r')}) AS {column}" for column in COLUMNS)
@@ -100,19 +105,18 @@ def _delta(table: str, sides: dict[str, str]) -> str:
     return f"SELECT x.user_id, {sums} FROM ({' UNION ALL '.join(selects)}) x GROUP BY x.user_id"
 
 
-def _statement_body(table: str, event: str) -> str:
+def _statement_body(parts: dict[str, str], event: str) -> str:
     sides = {"insert": {"new_rows": "+"}, "delete": {"old_rows": "-"}, "update": {"new_rows": "+", "old_rows": "-"}}
-    changed = " OR ".join(f"d.{column} <> 0" for column in SOURCES[table])
-    updates = ", ".join(f"{column} = {FIGURES}.{column} + excluded.{column}" for column in SOURCES[table])
+    columns, updates = _upsert_sql(parts)
     return (
-        f"INSERT INTO {FIGURES} (user_id, {', '.join(COLUMNS)}) "
-        f"SELECT d.user_id, {', '.join(f'd.{column}' for column in COLUMNS)} "
-        f"FROM ({_delta(table, sides[event])}) d WHERE {changed} ORDER BY d.user_id "
+        f"INSERT INTO {FIGURES} ({columns}) "
+        f"SELECT d.user_id, {', '.join(f'd.{column}' for column in COLUMNS)}, 1 "
+        f"FROM ({_delta(parts, sides[event])}) d ORDER BY d.user_id "
         f"ON CONFLICT (user_id) DO UPDATE SET {updates};"
     )
 
 
-def _postgresql_install(table: str) -> list[str]:
+def _postgresql_install(table: str, parts: dict[str, str]) -> list[str]:
     transitions = {
         "insert": "NEW TABLE AS new_rows",
         "delete": "OLD TABLE AS old_rows",
@@ -123,36 +127,64 @@ def _postgresql_install(table: str) -> list[str]:
         name = trigger_name(table, event)
         statements += [
             f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {_statement_body(table, event)} RETURN NULL; END $$",
+            f"BEGIN {_statement_body(parts, event)} RETURN NULL; END $$",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} REFERENCING {transitions[event]} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
         ]
     return statements
 
 
-def install_statements(vendor: str) -> list[str]:
-    """Every statement creating the triggers on this database."""
-    if vendor == "postgresql":
-        return [sql for table in SOURCES for sql in _postgresql_install(table)]
-    if vendor == "sqlite":
-        return [sql for table in SOURCES for sql in _sqlite_install(table)]
-    raise NotImplementedError(f"member figures triggers: no SQL for {vendor}")
+# Plans: one global version.
+
+_PLANS_BUMP = (
+    f"INSERT INTO {PLANS_VERSION} (id, {VERSION}) VALUES (1, 1) "
+    f"ON CONFLICT (id) DO UPDATE SET {VERSION} = {PLANS_VERSION}.{VERSION} + 1;"
+)
 
 
-def uninstall_statements(vendor: str) -> list[str]:
+def _plans_install(vendor: str) -> list[str]:
     statements = []
-    for table in SOURCES:
-        for event in EVENTS:
-            name = trigger_name(table, event)
-            if vendor == "postgresql":
-                statements += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
-            else:
-                statements.append(f"DROP TRIGGER IF EXISTS {name}")
+    for event in EVENTS:
+        name = plans_trigger_name(event)
+        if vendor == "postgresql":
+            statements += [
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN {_PLANS_BUMP} RETURN NULL; END $$",
+                f"CREATE TRIGGER {name} AFTER {event.upper()} ON {PLANS} FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+            ]
+        else:
+            statements.append(
+                f"CREATE TRIGGER {name} AFTER {event.upper()} ON {PLANS} FOR EACH ROW BEGIN {_PLANS_BUMP} END"
+            )
+    return statements
+
+
+def install_statements(vendor: str, sources: dict[str, dict[str, str]] | None = None) -> list[str]:
+    """Every statement creating the triggers on this database: on `sources` (table -> contributions, {} for a
+    table that only raises its members' version) if given, else on this app's sources and on plans."""
+    if vendor not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"member figures triggers: no SQL for {vendor}")
+    install = _postgresql_install if vendor == "postgresql" else _sqlite_install
+    statements = [sql for table, parts in (sources or SOURCES).items() for sql in install(table, parts)]
+    return statements if sources is not None else statements + _plans_install(vendor)
+
+
+def uninstall_statements(vendor: str, sources: dict[str, dict[str, str]] | None = None) -> list[str]:
+    names = [(table, trigger_name(table, event)) for table in (sources or SOURCES) for event in EVENTS]
+    if sources is None:
+        names += [(PLANS, plans_trigger_name(event)) for event in EVENTS]
+    statements = []
+    for table, name in names:
+        if vendor == "postgresql":
+            statements += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
+        else:
+            statements.append(f"DROP TRIGGER IF EXISTS {name}")
     return statements
 
 
 def rebuild_statements() -> list[str]:
-    """Every member's figures counted again from their history."""
+    """Every member's figures counted again from their history; every member's version raised (their dashboards
+    may change), none reset (an entry cached under an old version must never match again)."""
     parts = []
     for table, exprs in SOURCES.items():
         values = ", ".join(
@@ -160,8 +192,11 @@ def rebuild_statements() -> list[str]:
         )
         parts.append(f"SELECT t.user_id AS user_id, {values} FROM {table} t GROUP BY t.user_id")
     totals = ", ".join(f"SUM(u.{column})" for column in COLUMNS)
+    recounted = ", ".join(f"{column} = excluded.{column}" for column in COLUMNS)
     return [
-        f"DELETE FROM {FIGURES}",
-        f"INSERT INTO {FIGURES} (user_id, {', '.join(COLUMNS)}) "
-        f"SELECT u.user_id, {totals} FROM ({' UNION ALL '.join(parts)}) u GROUP BY u.user_id",
+        f"UPDATE {FIGURES} SET {', '.join(f'{column} = 0' for column in COLUMNS)}, {VERSION} = {VERSION} + 1",
+        # WHERE true: SQLite's parser needs it before an upsert on INSERT ... SELECT.
+        f"INSERT INTO {FIGURES} (user_id, {', '.join(COLUMNS)}, {VERSION}) "
+        f"SELECT u.user_id, {totals}, 1 FROM ({' UNION ALL '.join(parts)}) u WHERE true GROUP BY u.user_id "
+        f"ON CONFLICT (user_id) DO UPDATE SET {recounted}",
     ]

@@ -82,13 +82,16 @@ class Subscription(models.Model):
 
 
 class MemberFigures(models.Model):
-    """Running totals of one member's history, for the dashboard's figures in one row read.
+    """Running totals of one member's history, for the dashboard's figures in one row read, and the version of
+    everything the member's dashboard shows.
 
-    Kept by database triggers (migration 0002) on every insert, update and delete of the member's subscriptions,
-    payments and notifications, whatever makes the write (services, the admin, bulk `update()`/`delete()`,
-    `bulk_create`, the shell): counting a 10,000-row history on every read cost ~1 ms on SQLite, ~1.5 ms on
-    PostgreSQL, twenty times the rest of the statement. No row means no history (all zeros). Never written by
-    the application.
+    Kept by database triggers (SQL in subscriptions/figures.py) on every insert, update and delete of the member's
+    subscriptions, payments and notifications, whatever makes the write (services, the admin, bulk
+    `update()`/`delete()`, `bulk_create`, raw SQL, the shell): counting a 10,000-row history on every read cost
+    ~1 ms on SQLite, ~1.5 ms on PostgreSQL, twenty times the rest of the statement. The same triggers, and the
+    ones member_space installs on the member's channel memberships and account links, raise `version` on every
+    such write: the dashboard cache keys its entries with it (member_space/dashboard_cache.py). No row means no
+    history (all zeros). Never written by the application.
     """
 
     user = models.OneToOneField(
@@ -100,6 +103,7 @@ class MemberFigures(models.Model):
     payments_pending = models.BigIntegerField(default=0)
     paid_cents = models.BigIntegerField(default=0)  # sum of confirmed payments' amounts, in cents (exact)
     notifications_unread = models.BigIntegerField(default=0)
+    version = models.BigIntegerField(default=0)  # raised by every write to the rows the member's dashboard shows
 
     class Meta:
         verbose_name = _("totaux du membre")
@@ -107,3 +111,18 @@ class MemberFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.subscriptions_total} abonnements, {self.payments_total} paiements"
+
+
+class PlansVersion(models.Model):
+    """One row (id 1) whose `version` a database trigger raises on every write to plans (subscriptions/figures.py):
+    every dashboard shows plan names, so the dashboard cache keys its entries with it too. No row reads as 0.
+    Never written by the application."""
+
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("version des formules")
+        verbose_name_plural = _("versions des formules")
+
+    def __str__(self) -> str:
+        return f"formules v{self.version}"

@@ -1,12 +1,10 @@
-"""Output shapes for plans, subscriptions and their countdown."""
+"""Output shapes for plans and subscriptions' countdowns (the member's subscriptions: member_space/serializers.py)."""
 
-from drf_spectacular.utils import extend_schema_field
+from django.db import models
+from django.utils.text import capfirst
 from rest_framework import serializers
 
-from channels_sync.serializers import MemberChannelsSerializer
-from core import clock
-from subscriptions.models import Plan, Subscription
-from subscriptions.selectors import subscription_effective_status, time_remaining
+from subscriptions.models import Plan
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -16,11 +14,20 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PlanBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Plan
-        fields = ["id", "name", "slug", "duration_days"]
-        read_only_fields = fields
+def _label(name: str):
+    """The model field's label, as a ModelSerializer would give it (the schema's titles)."""
+    field = Plan._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return capfirst(field.verbose_name)
+
+
+# Plain fields: nested in the dashboard's subscriptions, a ModelSerializer would build its fields from the model
+# on every request.
+class PlanBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True, label=_label("name"))
+    slug = serializers.SlugField(read_only=True, label=_label("slug"))
+    duration_days = serializers.IntegerField(read_only=True, label=_label("duration_days"))
 
 
 class TimeRemainingSerializer(serializers.Serializer):
@@ -30,47 +37,6 @@ class TimeRemainingSerializer(serializers.Serializer):
     seconds = serializers.IntegerField()
     total_seconds = serializers.IntegerField()
     is_expired = serializers.BooleanField()
-
-
-class SubscriptionSerializer(serializers.ModelSerializer):
-    """A subscription as the member sees it at one instant (context["at"], default now)."""
-
-    plan = PlanBriefSerializer()
-    status = serializers.SerializerMethodField()
-    is_active = serializers.SerializerMethodField()
-    time_remaining = serializers.SerializerMethodField()
-    channels = MemberChannelsSerializer(source="user_id", read_only=True)  # channels_sync: access per platform
-
-    class Meta:
-        model = Subscription
-        fields = [
-            "id",
-            "plan",
-            "status",
-            "is_active",
-            "starts_at",
-            "ends_at",
-            "time_remaining",
-            "telegram_added",
-            "discord_added",
-            "channels",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-    def _at(self):
-        return self.context.get("at") or clock.now()
-
-    @extend_schema_field(serializers.ChoiceField(choices=Subscription.Status.choices))
-    def get_status(self, obj: Subscription) -> str:
-        return subscription_effective_status(subscription=obj, at=self._at())
-
-    def get_is_active(self, obj: Subscription) -> bool:
-        return subscription_effective_status(subscription=obj, at=self._at()) == Subscription.Status.ACTIVE
-
-    @extend_schema_field(TimeRemainingSerializer)
-    def get_time_remaining(self, obj: Subscription) -> dict:
-        return time_remaining(ends_at=obj.ends_at, at=self._at())
 
 
 class CountdownSerializer(serializers.Serializer):

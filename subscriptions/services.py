@@ -7,7 +7,6 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import clock
-from subscriptions.dashboard_cache import dashboard_cache_forget
 from subscriptions.models import Plan, Subscription
 from subscriptions.selectors import coverage_end, subscriptions_active_for
 
@@ -79,7 +78,6 @@ def subscriptions_mark_expired(*, at: datetime | None = None) -> int:
     """
     at = at or clock.now()
     ended = Subscription.objects.filter(status=Subscription.Status.ACTIVE, ends_at__lte=at)
-    dashboard_cache_forget(user_ids=ended.values_list("user_id", flat=True).distinct())
     return ended.update(status=Subscription.Status.EXPIRED, updated_at=at)
 
 

@@ -1,9 +1,7 @@
 from django.urls import path
 
-from subscriptions.api import DashboardApi, PlanListApi, SubscriptionListApi
+from subscriptions.api import PlanListApi
 
 urlpatterns = [
     path("plans/", PlanListApi.as_view(), name="plan-list"),
-    path("auth/user/subscriptions/", SubscriptionListApi.as_view(), name="member-subscriptions"),
-    path("auth/user/dashboard/", DashboardApi.as_view(), name="member-dashboard"),
 ]

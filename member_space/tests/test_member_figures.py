@@ -1,4 +1,5 @@
-"""MemberFigures, kept by database triggers, always equals counting the member's history again."""
+"""MemberFigures, kept by database triggers, always equals counting the member's history again; every write
+raises the member's version."""
 
 import importlib
 import threading
@@ -11,6 +12,7 @@ from django.db import close_old_connections, connection
 from django.db.models import Count, Q, Sum
 
 from accounts.tests.factories import UserFactory
+from member_space.dashboard_cache import VERSIONED_TABLES
 from notifications.models import UserNotification
 from notifications.selectors import UNREAD_STATUSES
 from notifications.services import notifications_mark_all_read
@@ -18,12 +20,12 @@ from notifications.tests.factories import UserNotificationFactory
 from payments.models import Payment
 from payments.tests.factories import PaymentFactory
 from subscriptions import figures
-from subscriptions.models import MemberFigures, Subscription
+from subscriptions.models import MemberFigures, PlansVersion, Subscription
 from subscriptions.tests.factories import PlanFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
-latest_migration = importlib.import_module("subscriptions.migrations.0003_member_figures_statement_triggers")
+latest_migration = importlib.import_module("subscriptions.migrations.0004_dashboard_versions")
 Status = Payment.Status
 
 
@@ -207,6 +209,7 @@ def test_the_status_literals_in_the_trigger_sql_are_the_enums_values():
         UserNotification._meta.db_table,
     }
     assert MemberFigures._meta.db_table == figures.FIGURES
+    assert PlansVersion._meta.db_table == figures.PLANS_VERSION
 
 
 def test_every_trigger_is_installed_on_this_database():
@@ -218,5 +221,7 @@ def test_every_trigger_is_installed_on_this_database():
     with connection.cursor() as cursor:
         cursor.execute(sql)
         installed = {row[0] for row in cursor.fetchall()}
-    expected = {figures.trigger_name(table, event) for table in figures.SOURCES for event in figures.EVENTS}
+    tables = [*figures.SOURCES, *VERSIONED_TABLES]
+    expected = {figures.trigger_name(table, event) for table in tables for event in figures.EVENTS}
+    expected |= {figures.plans_trigger_name(event) for event in figures.EVENTS}
     assert expected <= installed

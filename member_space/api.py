@@ -1,0 +1,50 @@
+"""The member's cross-app reads over the API: the dashboard and the subscriptions list (thin views)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels_sync.selectors import channel_status_for
+from core import clock
+from member_space.dashboard import dashboard_for_member
+from member_space.dashboard_cache import dashboard_cache_lookup, dashboard_cache_render, dashboard_cache_store
+from member_space.serializers import DashboardSerializer, SubscriptionSerializer, dashboard_data
+from subscriptions.selectors import subscriptions_for_member
+
+# Whether the body came from the per-member cache: for operators and bench/load.py's hit ratio (not in the body).
+CACHE_HEADER = "X-Dashboard-Cache"
+
+
+class SubscriptionListApi(APIView):
+    @extend_schema(responses=SubscriptionSerializer(many=True), summary="Mes abonnements et leur compte à rebours")
+    def get(self, request):
+        subscriptions = subscriptions_for_member(user=request.user)
+        context = {"at": clock.now(), "channels": channel_status_for(request.user)}
+        return Response(SubscriptionSerializer(subscriptions, many=True, context=context).data)
+
+
+class DashboardApi(APIView):
+    @extend_schema(responses=DashboardSerializer, summary="Tableau de bord du membre")
+    def get(self, request):
+        # Cached per member (member_space/dashboard_cache.py): the time-driven fields are recomputed at `at`.
+        at = clock.now()
+        lookup = dashboard_cache_lookup(user_id=request.user.pk, at=at)
+        if lookup.entry is not None:
+            body = dashboard_cache_render(
+                entry=lookup.entry,
+                user=request.user,
+                at=at,
+                server_time=serializers.DateTimeField().to_representation(at),
+            )
+            return Response(body, headers={CACHE_HEADER: "hit"})
+        dashboard = dashboard_for_member(user=request.user, at=at)
+        body = dashboard_data(dashboard)
+        ends_at = {
+            "countdown": dashboard.countdown["ends_at"] if dashboard.countdown else None,
+            "active": [subscription.ends_at for subscription in dashboard.active_subscriptions],
+        }
+        dashboard_cache_store(
+            lookup=lookup, user=request.user, body=body, at=at, next_change=dashboard.next_change, ends_at=ends_at
+        )
+        return Response(body, headers={CACHE_HEADER: "miss"})

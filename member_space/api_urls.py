@@ -1,0 +1,10 @@
+"""The member's cross-app reads under /api/ (the pages' URLs are in member_space/urls.py)."""
+
+from django.urls import path
+
+from member_space.api import DashboardApi, SubscriptionListApi
+
+urlpatterns = [
+    path("auth/user/subscriptions/", SubscriptionListApi.as_view(), name="member-subscriptions"),
+    path("auth/user/dashboard/", DashboardApi.as_view(), name="member-dashboard"),
+]

@@ -1,0 +1,113 @@
+"""Output shapes of the member's cross-app reads: the dashboard and the subscriptions list.
+
+Plain `Serializer` classes: a `ModelSerializer` builds its fields from the model on every instantiation, which
+was most of an uncached dashboard read's serialization time (docs/benchmarks.md). The profile and payment
+blocks are the other apps' serializers, used through one instance per process (no context).
+"""
+
+from django.db import models
+from django.utils.text import capfirst
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.serializers import ProfileSerializer, profile_body
+from channels_sync.serializers import MemberChannelsSerializer
+from payments.serializers import PaymentSerializer
+from subscriptions.models import Subscription
+from subscriptions.selectors import subscription_effective_status, time_remaining
+from subscriptions.serializers import CountdownSerializer, PlanBriefSerializer, TimeRemainingSerializer
+
+# Read-only and without context: one instance serves every call (ModelSerializer, fields built once).
+_payments = PaymentSerializer(many=True)
+
+
+def _label(name: str):
+    """The model field's label, as a ModelSerializer would give it (the schema's titles)."""
+    field = Subscription._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return capfirst(field.verbose_name)
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    """A subscription as the member sees it at one instant (context["at"]), with the member's channel access
+    (context["channels"], as channels_sync.selectors.channel_status_for: the same for each of their
+    subscriptions)."""
+
+    id = serializers.IntegerField(read_only=True)
+    plan = PlanBriefSerializer()
+    status = serializers.SerializerMethodField()
+    is_active = serializers.SerializerMethodField()
+    starts_at = serializers.DateTimeField(read_only=True, label=_label("starts_at"))
+    ends_at = serializers.DateTimeField(read_only=True, label=_label("ends_at"))
+    time_remaining = serializers.SerializerMethodField()
+    telegram_added = serializers.BooleanField(read_only=True, label=_label("telegram_added"))
+    discord_added = serializers.BooleanField(read_only=True, label=_label("discord_added"))
+    channels = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(serializers.ChoiceField(choices=Subscription.Status.choices))
+    def get_status(self, obj: Subscription) -> str:
+        return subscription_effective_status(subscription=obj, at=self.context["at"])
+
+    def get_is_active(self, obj: Subscription) -> bool:
+        return self.get_status(obj) == Subscription.Status.ACTIVE
+
+    @extend_schema_field(TimeRemainingSerializer)
+    def get_time_remaining(self, obj: Subscription) -> dict:
+        return time_remaining(ends_at=obj.ends_at, at=self.context["at"])
+
+    @extend_schema_field(MemberChannelsSerializer)
+    def get_channels(self, obj: Subscription) -> dict:
+        return self.context["channels"]
+
+
+class DashboardNotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    notification_type = serializers.CharField()
+    title = serializers.CharField()
+    message = serializers.CharField()
+    status = serializers.CharField()
+    scheduled_for = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class DashboardStatsSerializer(serializers.Serializer):
+    active_subscriptions = serializers.IntegerField()
+    total_subscriptions = serializers.IntegerField()
+    total_payments = serializers.IntegerField()
+    confirmed_payments = serializers.IntegerField()
+    pending_payments = serializers.IntegerField()
+    total_paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+    unread_notifications = serializers.IntegerField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    """The member dashboard, at one instant (server_time)."""
+
+    user = serializers.SerializerMethodField()
+    stats = DashboardStatsSerializer()
+    countdown = CountdownSerializer(allow_null=True)
+    active_subscriptions = SubscriptionSerializer(many=True)
+    recent_payments = serializers.SerializerMethodField()
+    recent_notifications = DashboardNotificationSerializer(many=True)
+    server_time = serializers.DateTimeField()
+    channels = serializers.SerializerMethodField()
+
+    @extend_schema_field(ProfileSerializer)
+    def get_user(self, obj) -> dict:
+        return profile_body(obj.user)
+
+    @extend_schema_field(PaymentSerializer(many=True))
+    def get_recent_payments(self, obj) -> list:
+        return _payments.to_representation(obj.recent_payments)  # type: ignore[return-value]  # a list (many=True)
+
+    @extend_schema_field(MemberChannelsSerializer)
+    def get_channels(self, obj) -> dict:
+        return obj.channels
+
+
+def dashboard_data(dashboard) -> dict:
+    """The body for a `member_space.dashboard.Dashboard`."""
+    context = {"at": dashboard.server_time, "channels": dashboard.channels}  # for each active subscription
+    return DashboardSerializer(dashboard, context=context).data
