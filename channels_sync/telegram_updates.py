@@ -87,23 +87,6 @@ def telegram_update_handle(*, update: dict, client: TelegramClient | None = None
             client.close()
 
 
-def _reply(client: TelegramClient, *, user, chat_id: int, text: str) -> None:
-    try:
-        response = client.send_message(user_id=str(chat_id), text=text)
-        outcome, error = Outcome.OK, ""
-    except (MemberActionFailed, PlatformUnavailable) as exc:
-        response, outcome, error = {}, Outcome.FAILED, str(exc)
-    action_entry(
-        user=user,
-        platform=Platform.TELEGRAM,
-        action=Action.MESSAGE,
-        outcome=outcome,
-        remote_id=str(chat_id),
-        response=response,
-        error=error,
-    ).save()
-
-
 def _on_message(message: dict, client: TelegramClient) -> str:
     text = (message.get("text") or "").strip()
     sender = message.get("from") or {}
@@ -114,7 +97,12 @@ def _on_message(message: dict, client: TelegramClient) -> str:
     token = parts[1].strip() if len(parts) > 1 else ""
     answer = telegram_start(telegram_user_id=sender["id"], username=sender.get("username") or "", token=token)
     link = AccountLink.objects.filter(platform=Platform.TELEGRAM, remote_id=str(sender["id"])).first()
-    _reply(client, user=link.user if link else None, chat_id=sender["id"], text=answer)
+    _telegram_call(
+        lambda: client.send_message(user_id=str(sender["id"]), text=answer),
+        user=link.user if link else None,
+        action=Action.MESSAGE,
+        telegram_id=sender["id"],
+    )
     if link is not None:
         member_sync_after_link(user=link.user, platform=Platform.TELEGRAM)
     return "start"
@@ -131,23 +119,29 @@ def _linked_membership(telegram_user_id: int):
     return link, ChannelMembership.objects.filter(user=link.user, platform=Platform.TELEGRAM).first()
 
 
-def _remote_action(client, call, *, user, action: str, remote_id: str) -> bool:
+def _telegram_call(call, *, user, action: str, telegram_id: int) -> bool:
+    """Makes one Bot API call about `telegram_id` and logs it. A refusal or an outage is logged, not raised: the
+    update is acknowledged either way (the sync redoes what matters)."""
     try:
-        response = call()
+        response, outcome, error = call(), Outcome.OK, ""
     except (MemberActionFailed, PlatformUnavailable) as exc:
-        action_entry(
-            user=user,
-            platform=Platform.TELEGRAM,
-            action=action,
-            outcome=Outcome.FAILED,
-            remote_id=remote_id,
-            error=str(exc),
-        ).save()
-        return False
+        response, outcome, error = {}, Outcome.FAILED, str(exc)
     action_entry(
-        user=user, platform=Platform.TELEGRAM, action=action, outcome=Outcome.OK, remote_id=remote_id, response=response
+        user=user,
+        platform=Platform.TELEGRAM,
+        action=action,
+        outcome=outcome,
+        remote_id=str(telegram_id),
+        response=response,
+        error=error,
     ).save()
-    return True
+    return outcome == Outcome.OK
+
+
+def _remove(client: TelegramClient, telegram_id: int, *, user) -> None:
+    _telegram_call(
+        lambda: client.remove_member(user_id=str(telegram_id)), user=user, action=Action.REMOVE, telegram_id=telegram_id
+    )
 
 
 def _on_join_request(request: dict, client: TelegramClient) -> str:
@@ -159,20 +153,18 @@ def _on_join_request(request: dict, client: TelegramClient) -> str:
     user = link.user if link else None
     entitled = user is not None and selectors.is_entitled(user=user, platform=Platform.TELEGRAM)
     if not entitled:
-        _remote_action(
-            client,
+        _telegram_call(
             lambda: client.decline_join_request(user_id=str(user_id)),
             user=user,
             action=Action.DECLINE,
-            remote_id=str(user_id),
+            telegram_id=user_id,
         )
         return "declined"
-    if _remote_action(
-        client,
+    if _telegram_call(
         lambda: client.approve_join_request(user_id=str(user_id)),
         user=user,
         action=Action.APPROVE,
-        remote_id=str(user_id),
+        telegram_id=user_id,
     ):
         membership_update(membership=membership, changes=IN_CHANNEL, added=True, at=clock.now())
     return "approved"
@@ -202,13 +194,7 @@ def _on_chat_member(change: dict, client: TelegramClient) -> str:
         link, membership = _linked_membership(person_id)
         if owner is not None and (membership is None or owner.pk != membership.pk):
             # Someone joined with another member's personal link: they go, the owner gets a fresh link.
-            _remote_action(
-                client,
-                lambda: client.remove_member(user_id=str(person_id)),
-                user=owner.user,
-                action=Action.REMOVE,
-                remote_id=str(person_id),
-            )
+            _remove(client, person_id, user=owner.user)
             changes = {
                 "state": State.LINKED,
                 "has_access": False,
@@ -222,13 +208,7 @@ def _on_chat_member(change: dict, client: TelegramClient) -> str:
         if membership is None:
             return "ignored"  # not one of ours (added by an admin, for instance)
         if owner is not None and not selectors.is_entitled(user=link.user, platform=Platform.TELEGRAM, at=at):
-            _remote_action(
-                client,
-                lambda: client.remove_member(user_id=str(person_id)),
-                user=link.user,
-                action=Action.REMOVE,
-                remote_id=str(person_id),
-            )
+            _remove(client, person_id, user=link.user)
             return "not_entitled_removed"
         membership_update(membership=membership, changes=IN_CHANNEL, added=True, at=at)
         return "joined"
