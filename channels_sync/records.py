@@ -12,7 +12,7 @@ from subscriptions.models import Subscription
 
 # Telegram's chat member statuses of someone in the channel.
 JOINED_STATUSES = {"member", "administrator", "creator", "restricted"}
-ADDED_FLAG = {Platform.TELEGRAM: "telegram_added", Platform.DISCORD: "discord_added"}
+ADDED_FLAG: dict[str, str] = {Platform.TELEGRAM: "telegram_added", Platform.DISCORD: "discord_added"}
 
 
 def action_entry(

@@ -15,9 +15,9 @@ Status = NotificationDelivery.Status
 
 
 class TelegramSender:
-    channel = NotificationDelivery.Channel.TELEGRAM
+    channel: str = NotificationDelivery.Channel.TELEGRAM
     batch_size = 25
-    select_related = ("notification",)
+    select_related: tuple[str, ...] = ("notification",)
     marks_notification_sent = False
 
     def send_batch(self, deliveries):

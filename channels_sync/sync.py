@@ -58,7 +58,7 @@ class PlatformReport:
 
     def as_dict(self) -> dict:
         keys = ("invited", "added", "removed", "failed", "skipped", "lost")
-        result = {key: self.counts.get(key, 0) for key in keys}
+        result: dict[str, object] = {key: self.counts.get(key, 0) for key in keys}
         result.update(disabled=self.disabled, error=self.error, outlived=len(self.outlived))
         return result
 
@@ -164,6 +164,8 @@ class _Runner:
     """The platform-specific actions for the rows `owner` (a run) holds. Each returns a Done or raises
     MemberActionFailed; LeaseLost when the run no longer holds the row before a remote call."""
 
+    client: TelegramClient | DiscordClient
+
     def __init__(self, platform: str, at: datetime, owner: str):
         self.platform = platform
         self.at = at
@@ -187,6 +189,9 @@ class _Runner:
             error=error,
         )
 
+    def run(self, kind: SyncKind, membership: ChannelMembership, actions: list) -> Done:
+        raise NotImplementedError
+
     def attempt(self, actions: list, membership, action: str, remote_id: str, call: Callable[[], dict]) -> dict:
         """Runs one remote call, if this run still holds the row, and logs it (success or failure) in `actions`."""
         _hold(membership, self.owner)
@@ -203,6 +208,8 @@ class _Runner:
 
 
 class TelegramRunner(_Runner):
+    client: TelegramClient
+
     def __init__(self, at: datetime, owner: str):
         super().__init__(Platform.TELEGRAM, at, owner)
         self.client = TelegramClient()
@@ -269,7 +276,7 @@ class TelegramRunner(_Runner):
             }
             return Done(changes, actions, "removed", added=False)
         if kind == SyncKind.RENEW_INVITE:
-            remote_id = link.remote_id
+            remote_id = self.links[membership.user_id].remote_id
             status = self.attempt(
                 actions,
                 membership,
@@ -285,6 +292,8 @@ class TelegramRunner(_Runner):
 
 
 class DiscordRunner(_Runner):
+    client: DiscordClient
+
     def __init__(self, at: datetime, owner: str):
         super().__init__(Platform.DISCORD, at, owner)
         self.client = DiscordClient()
@@ -313,13 +322,14 @@ class DiscordRunner(_Runner):
     def run(self, kind: SyncKind, membership: ChannelMembership, actions: list) -> Done:
         link = self.links.get(membership.user_id)
         if kind == SyncKind.GRANT:
-            token = self.access_token(membership, link, actions)
+            account = self.links[membership.user_id]  # only linked members are granted access
+            token = self.access_token(membership, account, actions)
             self.attempt(
                 actions,
                 membership,
                 Action.ADD,
-                link.remote_id,
-                lambda: self.client.add_member(user_id=link.remote_id, access_token=token),
+                account.remote_id,
+                lambda: self.client.add_member(user_id=account.remote_id, access_token=token),
             )
             return Done({"state": State.MEMBER, "has_access": True}, actions, "added", added=True)
         remote_id = membership.stale_remote_id if kind == SyncKind.REVOKE_STALE else (link.remote_id if link else "")
@@ -338,7 +348,10 @@ def _state_after_revoke(link: AccountLink | None) -> str:
     return State.LINKED if link else State.NOT_LINKED
 
 
-RUNNERS: dict[str, type[_Runner]] = {Platform.TELEGRAM: TelegramRunner, Platform.DISCORD: DiscordRunner}
+RUNNERS: dict[str, Callable[[datetime, str], _Runner]] = {
+    Platform.TELEGRAM: TelegramRunner,
+    Platform.DISCORD: DiscordRunner,
+}
 
 
 def _configured(platform: str) -> bool:
@@ -368,7 +381,7 @@ def channel_sync(
     if dry_run:
         for kind, memberships in work.items():
             for email in memberships.values_list("user__email", flat=True).order_by("user__email"):
-                report.planned.append(f"{SyncKind(kind).label} : {email}")
+                report.planned.append(f"{kind.label} : {email}")
         report.outlived = [m.user.email for m in selectors.outlived_access(platform=platform, at=at)]
         return report
 

@@ -51,9 +51,9 @@ class Sender(Protocol):
 class InAppSender:
     """In-app: the notification row is the message; delivering it is recording it as sent."""
 
-    channel = NotificationDelivery.Channel.IN_APP
+    channel: str = NotificationDelivery.Channel.IN_APP
     batch_size = 1000
-    select_related = ()
+    select_related: tuple[str, ...] = ()
     marks_notification_sent = True
 
     def send_batch(self, deliveries):
@@ -63,9 +63,9 @@ class InAppSender:
 class EmailSender:
     """French HTML + text e-mail through Django's e-mail backend, one connection opened for the batch."""
 
-    channel = NotificationDelivery.Channel.EMAIL
+    channel: str = NotificationDelivery.Channel.EMAIL
     batch_size = 50
-    select_related = ("notification__user",)
+    select_related: tuple[str, ...] = ("notification__user",)
     marks_notification_sent = False
 
     def send_batch(self, deliveries):
