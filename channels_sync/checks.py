@@ -2,12 +2,12 @@
 
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 
 @register()
 def channel_settings_check(app_configs, **kwargs):
-    problems = []
+    problems: list[CheckMessage] = []
     if settings.DISCORD_REMOVAL_MODE not in ("role", "kick"):
         problems.append(Error("DISCORD_REMOVAL_MODE doit valoir « role » ou « kick ».", id="channels_sync.E001"))
     if settings.DISCORD_CLIENT_ID:

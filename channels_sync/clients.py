@@ -152,6 +152,8 @@ class _SyncClient:
 
     def _run(self, make_coro, timeout: float):
         """One library call on the loop, cancelled after `timeout` seconds (raises TimeoutError)."""
+        if self.loop is None:
+            raise RuntimeError("client not started (_ensure)")
         return self.loop.run_until_complete(asyncio.wait_for(make_coro(), timeout))
 
     def close(self) -> None:
@@ -334,7 +336,9 @@ class DiscordClient(_SyncClient):
 
     async def _start(self) -> None:
         # A 429 asking to wait longer than the cap raises RateLimited instead of sleeping (the member is retried).
-        self.http = discord_http.HTTPClient(self.loop, max_ratelimit_timeout=DISCORD_MAX_RATE_LIMIT_WAIT_SECONDS)
+        self.http = discord_http.HTTPClient(
+            asyncio.get_running_loop(), max_ratelimit_timeout=DISCORD_MAX_RATE_LIMIT_WAIT_SECONDS
+        )
         try:
             me = await asyncio.wait_for(self.http.static_login(settings.DISCORD_BOT_TOKEN), CALL_TIMEOUT_SECONDS)
         except discord.LoginFailure as exc:
@@ -348,7 +352,15 @@ class DiscordClient(_SyncClient):
         self.bot_user_id = str(me["id"])
 
     async def _stop(self) -> None:
-        await self.http.close()
+        if self.http is not None:
+            await self.http.close()
+
+    @property
+    def api(self) -> discord_http.HTTPClient:
+        """discord.py's HTTP client, once `_start` has logged in."""
+        if self.http is None:
+            raise RuntimeError("client not started (_ensure)")
+        return self.http
 
     def _missing_permissions(self, exc: discord.HTTPException) -> PlatformUnavailable:
         return PlatformUnavailable(
@@ -432,7 +444,7 @@ class DiscordClient(_SyncClient):
         )
         payload = {"access_token": access_token, "roles": [self.role_id]}
         try:
-            data = self._call(lambda: self.http.request(route, json=payload))
+            data = self._call(lambda: self.api.request(route, json=payload))
         except MemberActionFailed as exc:
             if exc.response.get("code") == _DISCORD_UNKNOWN_USER:
                 raise MemberActionFailed(
@@ -445,7 +457,7 @@ class DiscordClient(_SyncClient):
                 ) from exc
             raise
         if not data:  # 204: already in the guild, Discord ignored `roles`
-            self._call(lambda: self.http.add_role(self.guild_id, user_id, self.role_id, reason="Abonnement actif"))
+            self._call(lambda: self.api.add_role(self.guild_id, user_id, self.role_id, reason="Abonnement actif"))
             return {"already_member": True, "role_added": True}
         return data if isinstance(data, dict) else {"result": data}
 
@@ -455,7 +467,7 @@ class DiscordClient(_SyncClient):
             if settings.DISCORD_REMOVAL_MODE == "kick":
                 self._kick(user_id)
                 return {"kicked": True}
-            self._call(lambda: self.http.remove_role(self.guild_id, user_id, self.role_id, reason="Abonnement terminé"))
+            self._call(lambda: self.api.remove_role(self.guild_id, user_id, self.role_id, reason="Abonnement terminé"))
             return {"role_removed": True}
         except MemberActionFailed as exc:
             if exc.response.get("code") in _DISCORD_GONE:
@@ -464,7 +476,7 @@ class DiscordClient(_SyncClient):
 
     def _kick(self, user_id: str) -> None:
         self._call(
-            lambda: self.http.kick(user_id, self.guild_id, reason="Abonnement terminé"),
+            lambda: self.api.kick(user_id, self.guild_id, reason="Abonnement terminé"),
             on_missing_permissions=self._kick_refused,
         )
 
@@ -486,9 +498,9 @@ class DiscordClient(_SyncClient):
     def _bot_may_kick(self) -> bool:
         """Whether the bot's roles (and @everyone's) grant Kick Members or Administrator."""
         roles = {
-            str(role["id"]): int(role["permissions"]) for role in self._call(lambda: self.http.get_roles(self.guild_id))
+            str(role["id"]): int(role["permissions"]) for role in self._call(lambda: self.api.get_roles(self.guild_id))
         }
-        me = self._call(lambda: self.http.get_member(self.guild_id, self.bot_user_id))
+        me = self._call(lambda: self.api.get_member(self.guild_id, self.bot_user_id))
         permissions = roles.get(str(self.guild_id), 0)
         for role_id in me.get("roles", []):
             permissions |= roles.get(str(role_id), 0)

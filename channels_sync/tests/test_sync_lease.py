@@ -25,7 +25,7 @@ from core import clock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 State = ChannelMembership.State
-GRANT_CALL = {Platform.TELEGRAM: "createChatInviteLink", Platform.DISCORD: "add_member"}
+GRANT_CALL: dict[str, str] = {Platform.TELEGRAM: "createChatInviteLink", Platform.DISCORD: "add_member"}
 
 
 def members_waiting(platform: str, fake, count: int) -> list:

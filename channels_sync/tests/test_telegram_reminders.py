@@ -27,7 +27,7 @@ def telegram_sender(fake_telegram):
 
 
 def telegram_delivery(user) -> NotificationDelivery:
-    return NotificationDeliveryFactory(notification__user=user, channel=NotificationDelivery.Channel.TELEGRAM)
+    return NotificationDeliveryFactory.create(notification__user=user, channel=NotificationDelivery.Channel.TELEGRAM)
 
 
 def test_linked_member_gets_the_reminder_by_private_message_recorded_as_sent(fake_telegram, member):

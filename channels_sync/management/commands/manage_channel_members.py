@@ -5,7 +5,7 @@ from channels_sync.sync import channel_sync
 from core.management.base import CronCommand
 from subscriptions.services import subscriptions_mark_expired
 
-DISABLED = {
+DISABLED: dict[str, str] = {
     Platform.TELEGRAM: "Telegram désactivé : TELEGRAM_BOT_TOKEN ou TELEGRAM_CHANNEL_ID absent.",
     Platform.DISCORD: "Discord désactivé : DISCORD_BOT_TOKEN, DISCORD_GUILD_ID ou DISCORD_ROLE_ID absent.",
 }
