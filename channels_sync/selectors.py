@@ -1,6 +1,7 @@
 """Reads: who should have access, what the sync must do, and what a member sees of their channel access."""
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -10,6 +11,9 @@ from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, 
 from core import clock
 from subscriptions.models import Subscription
 from subscriptions.selectors import in_force_q
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 State = ChannelMembership.State
 Reason = ChannelMembership.Reason
@@ -51,7 +55,16 @@ def _linked(platform: str) -> Exists:
     return Exists(AccountLink.objects.filter(platform=platform, user=OuterRef("user_id")))
 
 
-def memberships_with_flags(*, platform: str, at: datetime) -> QuerySet[ChannelMembership]:
+class MembershipFlags(TypedDict):
+    """What memberships_with_flags annotates each membership with."""
+
+    entitled: bool
+    linked: bool
+
+
+def memberships_with_flags(
+    *, platform: str, at: datetime
+) -> "QuerySet[WithAnnotations[ChannelMembership, MembershipFlags]]":
     return ChannelMembership.objects.filter(platform=platform).annotate(
         entitled=_entitled(platform, at), linked=_linked(platform)
     )
@@ -181,13 +194,15 @@ _LINKED_NOT_ENTITLED = "Votre compte est lié. Choisissez une formule incluant c
 
 
 def _status(platform: str, membership: ChannelMembership | None, entitled: bool) -> dict:
-    state = membership.state if membership else State.NOT_LINKED
+    state = State(membership.state) if membership else State.NOT_LINKED
+    refusals = _REFUSAL_STEPS[Platform(platform)]
+    reason = membership.action_reason if membership else ""
     if state == State.LINKED:
         step = _LINKED_ENTITLED if entitled else _LINKED_NOT_ENTITLED
-    elif state == State.ACTION_REQUIRED and membership.action_reason in _REFUSAL_STEPS[platform]:
-        step = _REFUSAL_STEPS[platform][membership.action_reason]
+    elif state == State.ACTION_REQUIRED and reason in refusals:
+        step = refusals[Reason(reason)]
     else:
-        step = _NEXT_STEPS[platform][state]
+        step = _NEXT_STEPS[Platform(platform)][state]
     return {
         "state": state,
         "state_label": str(State(state).label),
@@ -201,7 +216,7 @@ def _entitled_pairs(user_ids: list[int], at: datetime) -> set[tuple[int, str]]:
     either = entitled_subscriptions_q(platform=Platform.TELEGRAM, at=at) | entitled_subscriptions_q(
         platform=Platform.DISCORD, at=at
     )
-    pairs = set()
+    pairs: set[tuple[int, str]] = set()
     rows = Subscription.objects.filter(either, user_id__in=user_ids).values_list(
         "user_id", "plan__grants_telegram", "plan__grants_discord"
     )

@@ -12,7 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
@@ -92,7 +92,7 @@ def _page(request, queryset):
 class LoginView(auth_views.LoginView):
     template_name = "member_space/login.html"
     redirect_authenticated_user = True
-    next_page = reverse_lazy("member_space:dashboard")
+    next_page = "member_space:dashboard"  # a URL name: Django's resolve_url reads it
 
     def post(self, request, *args, **kwargs):
         blocked = throttle_message(request=request, scope="login", email=request.POST.get("username", ""))
@@ -113,7 +113,7 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("member_space:login")
+    next_page = "member_space:login"
 
 
 def register(request):
@@ -266,8 +266,6 @@ def profile(request):
 @login_required
 def formations(request):
     courses = list(formation_selectors.courses_for_member(user=request.user))
-    for course in courses:
-        course.lock_message = None if course.is_accessible else course_lock_message(course=course)
     return render(request, "member_space/formations.html", {"courses": courses, "nav": "formations"})
 
 
@@ -277,7 +275,6 @@ def formation_detail(request, slug: str):
         course = formation_selectors.course_for_member(user=request.user, slug=slug)
     except Course.DoesNotExist as exc:
         raise Http404 from exc
-    course.lock_message = None if course.is_accessible else course_lock_message(course=course)
     return render(request, "member_space/formation_detail.html", {"course": course, "nav": "formations"})
 
 

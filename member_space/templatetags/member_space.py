@@ -3,6 +3,9 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import number_format
 
+from formations.models import Course
+from formations.policies import course_lock_message
+
 register = template.Library()
 
 
@@ -17,6 +20,12 @@ def price(value) -> str:
         raise TypeError(f"not a finite price: {value!r}")
     places = max(-exponent, 0)
     return number_format(normalized, decimal_pos=places)
+
+
+@register.filter
+def lock_message(course: Course) -> str:
+    """Why the member cannot open this course yet (formations.policies: one wording for the pages and the API)."""
+    return course_lock_message(course=course)
 
 
 @register.filter
