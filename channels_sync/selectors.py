@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform, SyncKind
@@ -35,6 +35,21 @@ def in_grace_q(*, at: datetime, prefix: str = "") -> Q:
             f"{prefix}ends_at__gt": at - channel_grace(),
         }
     )
+
+
+def grace_next_change(*, user_id: int, at: datetime) -> datetime | None:
+    """The next instant after `at` at which the grace alone changes what the member's subscriptions entitle them
+    to: a subscription's end (it enters its grace) or its end + the grace (it leaves it). None without a grace,
+    and then no query: access changes only when a subscription in force ends or a queued one starts."""
+    grace = channel_grace()
+    if not grace:
+        return None
+    not_cancelled = [Subscription.Status.ACTIVE, Subscription.Status.EXPIRED]
+    ends = Subscription.objects.filter(user_id=user_id, status__in=not_cancelled, ends_at__gt=at - grace).aggregate(
+        entering=Min("ends_at", filter=Q(ends_at__gt=at)), leaving=Min("ends_at", filter=in_grace_q(at=at))
+    )
+    candidates = [ends["entering"], ends["leaving"] + grace if ends["leaving"] else None]
+    return min((instant for instant in candidates if instant is not None), default=None)
 
 
 def entitled_subscriptions_q(*, platform: str, at: datetime, prefix: str = "") -> Q:

@@ -38,7 +38,7 @@ class DashboardApi(APIView):
                 server_time=serializers.DateTimeField().to_representation(at),
             )
             return Response(body, headers={CACHE_HEADER: "hit"})
-        dashboard = dashboard_for_member(user=request.user, at=at)
+        dashboard = dashboard_for_member(user=request.user, at=at, figures=lookup.figures)
         body = dashboard_data(dashboard)
         ends_at = {
             "countdown": dashboard.countdown["ends_at"] if dashboard.countdown else None,

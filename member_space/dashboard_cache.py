@@ -1,4 +1,5 @@
-"""The per-member cache of the dashboard body: the one place that reads and writes it (docs/dashboard.md).
+"""The per-member cache of the dashboard body: the one place that reads and writes it
+(docs/architecture/dashboard.md).
 
 Key: `dashboard:v2:<user id>:<language>:<member version>:<plans version>`. The versions are kept by the database,
 not by the application: triggers raise the member's `MemberFigures.version` on every insert, update and delete of
@@ -8,10 +9,11 @@ makes the write (a service, `.update()`, `bulk_create`, raw SQL, the admin, the 
 entry: a write changes the key, and an entry whose key nobody reads any more expires on its own.
 
 Never stale:
-- writes: the versions are read (one query, two primary-key reads) BEFORE the data, so an entry holds data at
-  least as new as the versions in its key. A write committed after the versions were read gives the next
-  reader a new key; the entry stored meanwhile under the old key may hold data older or newer than that write,
-  but only a reader who read the old versions (before the commit) can find it. Entries are stored by the
+- writes: the versions are read (`member_figures`: one query, two primary-key reads; the member's figures are
+  the same row) BEFORE the rest of the data, so an entry holds data at least as new as the versions in its key.
+  A write committed after the versions were read gives the next reader a new key; the entry stored meanwhile
+  under the old key may hold data older or newer than that write, but only a reader who read the old versions
+  (before the commit) can find it. Entries are stored by the
   dashboard API view, which runs in autocommit (no ATOMIC_REQUESTS): it never stores data of a transaction that
   could still roll back.
 - time: an entry is valid only until the next instant at which the body would change without any write (a
@@ -29,12 +31,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.utils import translation
 
 from accounts.serializers import PROFILE_FIELDS, profile_body
 from channels_sync.models import AccountLink, ChannelMembership
-from subscriptions.models import MemberFigures, PlansVersion
+from member_space.dashboard import member_figures
+from subscriptions.models import MemberFigures
 from subscriptions.selectors import time_remaining
 
 KEY = "dashboard:v2"
@@ -44,39 +46,27 @@ KEY = "dashboard:v2"
 VERSIONED_TABLES: dict[str, dict[str, str]] = {ChannelMembership._meta.db_table: {}, AccountLink._meta.db_table: {}}
 
 
-def dashboard_versions(*, user_id: int) -> tuple[int, int]:
-    """(the member's version, the plans' version) in one query; a missing row reads as 0."""
-    q = connection.ops.quote_name
-    figures, plans = q(MemberFigures._meta.db_table), q(PlansVersion._meta.db_table)
-    sql = (
-        f"SELECT (SELECT {q('version')} FROM {figures} WHERE {q('user_id')} = %s), "  # noqa: S608 (names from model metadata)
-        f"(SELECT {q('version')} FROM {plans} WHERE {q('id')} = 1)"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        member, plans_version = cursor.fetchone()
-    return member or 0, plans_version or 0
-
-
 @dataclass(frozen=True)
 class Lookup:
-    """What one read found: the key for the member's current versions (None: cache off) and its entry, if any."""
+    """What one read found: the key for the member's current versions (None: cache off), its entry if any, and
+    the member's figures row read with the versions (the dashboard reuses it on a miss)."""
 
     key: str | None
     entry: dict | None
+    figures: MemberFigures | None = None
 
 
 def dashboard_cache_lookup(*, user_id: int, at: datetime) -> Lookup:
-    """The versions (one query), then the entry (one cache round trip)."""
+    """The versions with the member's figures (one query), then the entry (one cache round trip)."""
     if settings.DASHBOARD_CACHE_SECONDS <= 0:
         return Lookup(key=None, entry=None)
-    member, plans = dashboard_versions(user_id=user_id)
+    figures, plans_version = member_figures(user_id=user_id)
     language = translation.get_language() or settings.LANGUAGE_CODE
-    key = f"{KEY}:{user_id}:{language}:{member}:{plans}"
+    key = f"{KEY}:{user_id}:{language}:{figures.version}:{plans_version}"
     entry = cache.get(key)
     if entry is None or at >= entry["valid_until"]:
-        return Lookup(key=key, entry=None)
-    return Lookup(key=key, entry=entry)
+        return Lookup(key=key, entry=None, figures=figures)
+    return Lookup(key=key, entry=entry, figures=figures)
 
 
 def dashboard_cache_store(

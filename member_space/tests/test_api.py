@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 SUBSCRIPTIONS_URL = "/api/auth/user/subscriptions/"
 DASHBOARD_URL = "/api/auth/user/dashboard/"
-DASHBOARD_QUERIES = 8
+DASHBOARD_QUERIES = 6
 
 
 def test_subscriptions_show_countdown_and_channel_status(member):
@@ -189,8 +189,8 @@ def test_dashboard_query_count_does_not_grow_with_history(django_assert_num_quer
         baseline = len(newcomer_queries)
         with django_assert_num_queries(baseline):
             body = veteran_client.get(DASHBOARD_URL).json()
-    # auth, the cache versions, the figures row, the subscription ends (next time-driven change), active
-    # subscriptions, recent payments, recent notifications, the channel memberships.
+    # auth, the cache versions with the figures row, active subscriptions, recent payments, recent notifications,
+    # the channel memberships.
     assert baseline == DASHBOARD_QUERIES
     assert empty["stats"]["total_payments"] == 0
     assert body["stats"]["total_payments"] == 200
