@@ -85,13 +85,13 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_SERVER_SIDE_BINDING", default=True
+    "DATABASE_SERVER_SIDE_BINDING", default=False
 ):
-    # Values travel apart from the SQL text, so each statement's text is the same on every call, and psycopg
-    # prepares a statement on the server from its 5th run on a connection (Django turns that off by default):
-    # PostgreSQL then skips parsing and planning, which cost more than running the dashboard's statements
-    # (planning 0.2-0.6 ms each, execution 0.02-0.09 ms). Set DATABASE_SERVER_SIDE_BINDING=0 behind a pooler in
-    # transaction mode (PgBouncer before 1.21), where prepared statements do not survive between transactions.
+    # Opt-in (docs/benchmarks.md, "Server-side binding", for its measured gain): values travel apart from the
+    # SQL text and psycopg prepares a statement on the server from its 5th run on a connection, so PostgreSQL
+    # skips parsing and planning. It changes how every query runs: parameters are refused where PostgreSQL
+    # takes none (SET, DDL), a statement takes at most 65,535 of them, and prepared statements do not survive
+    # a pooler in transaction mode (PgBouncer before 1.21). Off, Django binds values client-side (its default).
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers queue instead of failing: a transaction takes SQLite's write lock when it begins (a read-then-write
