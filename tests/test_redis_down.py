@@ -2,7 +2,7 @@
 
 django-redis runs with IGNORE_EXCEPTIONS (config/settings/base.py): while Redis is unreachable every cache
 read returns its default and every write is dropped. For DRF's throttles that means an empty history on
-each request, so throttling is off until Redis is back (documented in README, "Production").
+each request, so throttling is off until Redis is back (documented in docs/operations.md).
 """
 
 import pytest

@@ -47,7 +47,7 @@ if DISCORD_CLIENT_ID:  # Discord linking is on: the browser is sent to these add
     policy.require_public_url("DISCORD_REDIRECT_URI", DISCORD_REDIRECT_URI)
     policy.require_public_url("DISCORD_LINK_REDIRECT_URL", DISCORD_LINK_REDIRECT_URL)
 
-# Persistent database connections: opening one per request cost ~7 ms here (bench/load.py, README "Load").
+# Persistent database connections: opening one per request cost ~7 ms here (bench/load.py, docs/benchmarks.md).
 # The health check (one cheap round trip per request) makes a worker reconnect after a database restart or a
 # killed connection instead of answering one 500.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)  # noqa: F405
