@@ -109,7 +109,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # A Redis outage must not become a 500: cache calls fail soft (docs/operations.md, "When Redis is down").
+                # A Redis outage must not become a 500: cache calls fail soft (docs/operations.md).
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 1,
