@@ -8,7 +8,8 @@ from core import clock
 from payments.emails import send_payment_confirmed_email, send_payment_rejected_email
 from payments.models import Payment
 from subscriptions.models import Plan, Subscription
-from subscriptions.services import subscription_create_for_payment
+from subscriptions.selectors import subscriptions_active_for
+from subscriptions.services import MONTHLY_SLUG, plans_create_defaults, subscription_create_for_payment
 
 
 class PaymentNotAllowed(Exception):
@@ -119,3 +120,25 @@ def payment_reject(*, payment: Payment, by, reason: str) -> Payment:
     payment.save(update_fields=["status", "rejected_at", "rejection_reason", "rejected_by"])
     transaction.on_commit(lambda: send_payment_rejected_email(payment=payment))
     return payment
+
+
+@transaction.atomic
+def payment_seed_for_test_member(*, user) -> Subscription:
+    """Give the test member a confirmed monthly payment and its running subscription (idempotent).
+
+    Nothing is created while the member already has an active subscription.
+    """
+    existing = subscriptions_active_for(user=user).order_by("-ends_at").first()
+    if existing is not None:
+        return existing
+    plans_create_defaults()
+    plan = Plan.objects.get(slug=MONTHLY_SLUG)
+    payment, _ = payment_declare(
+        user=user,
+        plan=plan,
+        method=Payment.Method.BANK_TRANSFER,
+        reference="SEED-TEST-MEMBER",
+        note="Paiement de démonstration créé par create_test_user.",
+        idempotency_key=f"seed-test-member-{clock.now():%Y%m%d%H%M%S%f}",
+    )
+    return payment_confirm(payment=payment, by=None, notify=False)

@@ -4,11 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-
 from core import clock
 from subscriptions.models import Plan, Subscription
-from subscriptions.selectors import coverage_end, subscriptions_active_for
+from subscriptions.selectors import coverage_end
 
 
 @dataclass(frozen=True)
@@ -79,28 +77,3 @@ def subscriptions_mark_expired(*, at: datetime | None = None) -> int:
     at = at or clock.now()
     ended = Subscription.objects.filter(status=Subscription.Status.ACTIVE, ends_at__lte=at)
     return ended.update(status=Subscription.Status.EXPIRED, updated_at=at)
-
-
-@transaction.atomic
-def subscription_seed_for_test_member(*, user) -> Subscription:
-    """Give the test member a confirmed monthly payment and its running subscription (idempotent).
-
-    Nothing is created while the member already has an active subscription.
-    """
-    from payments.models import Payment
-    from payments.services import payment_confirm, payment_declare
-
-    existing = subscriptions_active_for(user=user).order_by("-ends_at").first()
-    if existing is not None:
-        return existing
-    plans_create_defaults()
-    plan = Plan.objects.get(slug=MONTHLY_SLUG)
-    payment, _ = payment_declare(
-        user=user,
-        plan=plan,
-        method=Payment.Method.BANK_TRANSFER,
-        reference="SEED-TEST-MEMBER",
-        note="Paiement de démonstration créé par create_test_user.",
-        idempotency_key=f"seed-test-member-{clock.now():%Y%m%d%H%M%S%f}",
-    )
-    return payment_confirm(payment=payment, by=None, notify=False)

@@ -53,8 +53,8 @@ class Command(BaseCommand):
         subscription, unless --no-subscription). Must be idempotent: it runs on every invocation."""
         if options.get("no_subscription"):
             return
-        from subscriptions.services import subscription_seed_for_test_member
+        from payments.services import payment_seed_for_test_member
 
-        subscription = subscription_seed_for_test_member(user=user)
+        subscription = payment_seed_for_test_member(user=user)
         ends_at = timezone.localtime(subscription.ends_at)
         self.stdout.write(f"Abonnement {subscription.plan.name} actif jusqu'au {ends_at:%d/%m/%Y %H:%M}.")
