@@ -24,7 +24,7 @@ def project(tmp_path):
     (tmp_path / "requirements-dev.txt").write_text("# runtime and tools\n")
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
-    for name in ("python", "pip", "ruff"):
+    for name in ("python", "pip", "ruff", "mypy"):
         (bin_dir / name).write_text(RECORDER)
         (bin_dir / name).chmod(0o755)
     return tmp_path
