@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py                 # 10,000 members, 20 s per endpoint, 4 concurrent clients
     .venv/bin/python bench/load.py --duration 5 --members 2000 --concurrency 4
     .venv/bin/python bench/load.py --no-dashboard-cache   # gunicorn with DASHBOARD_CACHE_SECONDS=0: uncached reads
+    .venv/bin/python bench/load.py --server-side-binding  # gunicorn with DATABASE_SERVER_SIDE_BINDING=1 (opt-in)
 
 Prerequisites (Debian): `apt-get install postgresql redis-server`, PostgreSQL listening on 127.0.0.1:5432 with a
 role allowed to create databases (BENCH_ADMIN_URL, default postgres://postgres:postgres@127.0.0.1:5432/postgres).
@@ -15,6 +16,9 @@ What it does:
 4. from a second process (an asyncio HTTP/1.1 client, one TCP connection per request as gunicorn's sync workers
    close them), drives each endpoint in turn for a bounded time with a fixed number of concurrent clients;
 5. prints requests/s, p50, p99, errors and 5xx per endpoint, and the dashboard/health throughput ratio.
+
+Targets (exit code 1 when one is missed): zero errors; p99 < 50 ms on every endpoint except login (one Argon2id
+check per request); dashboard/health >= 0.45 with the dashboard cache (the production default), >= 0.25 without.
 
 The "mixed" phase is what members do: each request from a random member of a pool of --mixed-members (5,000,
 none of them used by the earlier phases, so their cache entries start cold), 5 dashboard reads then 1 write (a
@@ -46,8 +50,8 @@ from tests.redis_server import free_port, running_redis, wait_for_port  # noqa: 
 
 PASSWORD = "Bench-Passw0rd!"
 DB_NAME = "calmnessfi_bench"
-TARGET_P99_MS = 100.0
-TARGET_RATIO = 0.4
+TARGET_P99_MS = 50.0  # every endpoint but login
+TARGET_RATIO = {True: 0.45, False: 0.25}  # dashboard/health, with and without the dashboard cache
 
 
 # Driver (the second process)
@@ -209,7 +213,9 @@ def drive_main(spec_path: str) -> None:
 # Orchestration (the first process)
 
 
-def _env(database_url: str, redis_url: str, port: int, *, dashboard_cache: bool = True) -> dict:
+def _env(
+    database_url: str, redis_url: str, port: int, *, dashboard_cache: bool = True, server_side_binding: bool = False
+) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "THROTTLE_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
@@ -234,6 +240,8 @@ def _env(database_url: str, redis_url: str, port: int, *, dashboard_cache: bool 
     )
     if not dashboard_cache:
         env["DASHBOARD_CACHE_SECONDS"] = "0"  # every dashboard read computes the body
+    if server_side_binding:
+        env["DATABASE_SERVER_SIDE_BINDING"] = "1"  # prepared statements (off by default)
     return env
 
 
@@ -384,6 +392,9 @@ def main() -> int:
     parser.add_argument(
         "--no-dashboard-cache", action="store_true", help="gunicorn with DASHBOARD_CACHE_SECONDS=0 (uncached reads)"
     )
+    parser.add_argument(
+        "--server-side-binding", action="store_true", help="gunicorn with DATABASE_SERVER_SIDE_BINDING=1 (opt-in)"
+    )
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # the second process
     args = parser.parse_args()
     if args.drive:
@@ -394,7 +405,13 @@ def main() -> int:
     database_url = _create_database(admin_url)
     port = free_port()
     with running_redis() as (redis_port, _), tempfile.TemporaryDirectory() as tmp:
-        env = _env(database_url, f"redis://127.0.0.1:{redis_port}/0", port, dashboard_cache=not args.no_dashboard_cache)
+        env = _env(
+            database_url,
+            f"redis://127.0.0.1:{redis_port}/0",
+            port,
+            dashboard_cache=not args.no_dashboard_cache,
+            server_side_binding=args.server_side_binding,
+        )
         os.environ.update(env)
         print(f"==> database {DB_NAME}, redis on {redis_port}, gunicorn on {port}", flush=True)
         for command in (["migrate", "--noinput", "-v0"], ["create_plans"], ["collectstatic", "--noinput", "-v0"]):
@@ -452,7 +469,9 @@ def main() -> int:
             print(
                 f"==> driving {', '.join(spec['scenarios'])} for {args.duration:g} s each, "
                 f"{args.concurrency} concurrent clients; dashboard cache "
-                + ("OFF (DASHBOARD_CACHE_SECONDS=0)" if args.no_dashboard_cache else "on (default settings)"),
+                + ("OFF (DASHBOARD_CACHE_SECONDS=0)" if args.no_dashboard_cache else "on (default settings)")
+                + "; server-side binding "
+                + ("on (DATABASE_SERVER_SIDE_BINDING=1)" if args.server_side_binding else "off (default)"),
                 flush=True,
             )
             driver = subprocess.run(
@@ -485,9 +504,10 @@ def main() -> int:
             print(f"{name} cache hits: {share} ({r['cache_hits']} hits / {reads} reads, X-Dashboard-Cache header)")
     if "dashboard" in by_name and "health" in by_name:
         ratio = by_name["dashboard"]["rps"] / by_name["health"]["rps"]
-        print(f"dashboard/health throughput: {ratio:.2f} (target >= {TARGET_RATIO})")
-        if ratio < TARGET_RATIO:
-            failures.append(f"dashboard/health {ratio:.2f} < {TARGET_RATIO}")
+        target = TARGET_RATIO[not args.no_dashboard_cache]
+        print(f"dashboard/health throughput: {ratio:.2f} (target >= {target})")
+        if ratio < target:
+            failures.append(f"dashboard/health {ratio:.2f} < {target}")
     if "mixed:dashboard" in by_name and "health" in by_name:
         health = by_name["health"]["rps"]
         mixed = [r for r in results if r["endpoint"].startswith("mixed:")]
@@ -495,12 +515,10 @@ def main() -> int:
         print(
             f"mixed phase ({len(spec['mixed_members'])} members, 1 write per {MIXED_READS_PER_WRITE} reads): "
             f"dashboard reads {by_name['mixed:dashboard']['rps']:.1f}/s, all requests {total:.1f}/s; "
-            f"all requests/health {total / health:.2f} (target >= {TARGET_RATIO})"
+            f"all requests/health {total / health:.2f} (no target: what members do, for comparison)"
         )
-        if total / health < TARGET_RATIO:
-            failures.append(f"mixed/health {total / health:.2f} < {TARGET_RATIO}")
     for r in results:
-        if r["p99_ms"] is not None and r["p99_ms"] >= TARGET_P99_MS:
+        if r["endpoint"] != "login" and r["p99_ms"] is not None and r["p99_ms"] >= TARGET_P99_MS:
             failures.append(f"{r['endpoint']} p99 {r['p99_ms']:.1f} ms >= {TARGET_P99_MS:g} ms")
     print("targets: " + ("all met" if not failures else "MISSED: " + "; ".join(failures)))
     return 0 if not failures else 1

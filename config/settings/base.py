@@ -122,8 +122,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "calmnessfi"}}
 
 # Per-member cache of the dashboard body, in seconds (0 disables); also bounded by the next time-driven change.
-# Only with Redis: the in-process cache is not shared, so a write made by another worker or by a cron command
-# could not forget the entries of this one (the tests, one process, turn it on in test.py).
+# Only with Redis, shared by every worker (the tests turn it on in test.py). Its keys carry versions kept by the
+# database (docs/architecture/dashboard.md), so no write by any process needs to reach the cache.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60) if REDIS_URL else 0
 
 AUTH_USER_MODEL = "accounts.User"
