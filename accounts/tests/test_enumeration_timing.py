@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import UnverifiedUserFactory, UserFactory
 from core.background import background_jobs_held, wait_for_background_jobs
 
-TRIES = 120
+TRIES = 200
 
 
 def _timed_post(client: APIClient, url: str, email: str) -> float:
@@ -46,7 +46,13 @@ def test_known_and_unknown_addresses_are_answered_in_the_same_time(url, factory,
     wait_for_background_jobs()
 
     assert len(mail.outbox) == TRIES + 5  # the known address did get its e-mails, after the answers
-    known_median, unknown_median = statistics.median(known_ms), statistics.median(unknown_ms)
-    # Before the fix the known address's answers were slower by ~60 % of a median (look-up, token, e-mail set-up
-    # on the request path); now both paths run the same code and differ by a row read in the throttle (~3 %).
-    assert abs(known_median - unknown_median) <= 0.1 * unknown_median, (known_median, unknown_median)
+    # The lower quartiles: the machine's noise only ever adds time, so they show the work each path does better than
+    # means or medians (other processes on a shared CI machine move those). Before the fix the known address's
+    # answers were slower by ~60-80 % (look-up, token, e-mail set-up on the request path); now both paths run the
+    # same code and differ by a row read in the throttle (~3 %).
+    known_q1, unknown_q1 = _lower_quartile(known_ms), _lower_quartile(unknown_ms)
+    assert abs(known_q1 - unknown_q1) <= 0.15 * unknown_q1, (known_q1, unknown_q1)
+
+
+def _lower_quartile(series: list[float]) -> float:
+    return statistics.quantiles(series, n=4)[0]
