@@ -10,12 +10,6 @@ from tests.harness import ROOT
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 README_MAX_LINES = 150
-# Pages being written elsewhere: a link to one is checked once it exists (and skipped, saying so, until then). While
-# docs/benchmarks.md is missing the README keeps its Benchmarks section, which the length check leaves out.
-PENDING = {"docs/benchmarks.md": "moved out of the README's Benchmarks section, with the benchmarks re-run (issue 14)"}
-README_PENDING_SECTION = re.compile(
-    r"^## Benchmarks\n<!-- section:benchmarks -->\n.*?<!-- /section:benchmarks -->\n?", re.MULTILINE | re.DOTALL
-)
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 CODE_SPAN = re.compile(r"(`+)(.+?)\1")
@@ -93,9 +87,6 @@ def test_relative_link_resolves(page, target):
     path_part, _, anchor = target.partition("#")
     source = ROOT / page
     resolved = (source.parent / path_part).resolve() if path_part else source
-    pending = PENDING.get(str(resolved.relative_to(ROOT))) if resolved.is_relative_to(ROOT) else None
-    if pending and not resolved.exists():
-        pytest.skip(f"{resolved.relative_to(ROOT)} is not written yet: {pending}")
     assert resolved.exists(), f"{page}: link to {target}: {resolved.relative_to(ROOT)} does not exist"
     assert resolved.is_relative_to(ROOT), f"{page}: link to {target} leaves the repository"
     if anchor and resolved.suffix == ".md":
@@ -110,7 +101,5 @@ def test_readme_links_every_docs_page():
 
 def test_readme_is_short():
     readme = (ROOT / "README.md").read_text()
-    if not (ROOT / "docs" / "benchmarks.md").exists():
-        readme = README_PENDING_SECTION.sub("", readme)  # it moves to docs/benchmarks.md when that page exists
     lines = len(readme.splitlines())
     assert lines < README_MAX_LINES, f"README.md has {lines} lines; the rest belongs in docs/"
