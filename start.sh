@@ -77,6 +77,7 @@ python312() {
 seed() {
     "$VENV/bin/python" manage.py migrate --noinput
     "$VENV/bin/python" manage.py create_plans
+    "$VENV/bin/python" manage.py create_demo_payment_methods
     "$VENV/bin/python" manage.py create_admin
     "$VENV/bin/python" manage.py create_test_user
     "$VENV/bin/python" manage.py create_demo_content
