@@ -5,7 +5,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from subscriptions.selectors import plans_offered
+from subscriptions.selectors import plans_offered_with_formations
 from subscriptions.serializers import PlanSerializer
 
 
@@ -15,4 +15,4 @@ class PlanListApi(APIView):
 
     @extend_schema(responses=PlanSerializer(many=True), summary="Formules proposées")
     def get(self, request):
-        return Response(PlanSerializer(plans_offered(), many=True).data)
+        return Response(PlanSerializer(plans_offered_with_formations(), many=True).data)

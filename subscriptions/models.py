@@ -11,6 +11,11 @@ class Plan(models.Model):
     currency = models.CharField(_("devise"), max_length=3, default="EUR", help_text=_("Code ISO 4217"))
     duration_days = models.PositiveIntegerField(_("durée (jours)"), validators=[MinValueValidator(1)])
     description = models.TextField(_("description"), blank=True)
+    features = models.TextField(
+        _("avantages"),
+        blank=True,
+        help_text=_("Une ligne par avantage, montrée telle quelle sur la page des formules (lignes vides ignorées)."),
+    )
     is_active = models.BooleanField(_("actif"), default=True)
     grants_telegram = models.BooleanField(_("accès Telegram"), default=True)
     grants_discord = models.BooleanField(_("accès Discord"), default=True)
