@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform, SyncKind
 from core import clock
+from payments.models import Payment
 from subscriptions.models import Subscription
 from subscriptions.selectors import in_force_q
 
@@ -24,40 +25,74 @@ def channel_grace() -> timedelta:
     return timedelta(hours=settings.CHANNEL_GRACE_HOURS)
 
 
-def in_grace_q(*, at: datetime, prefix: str = "") -> Q:
-    """Subscriptions ended (by time, not cancelled) less than `channel_grace()` before `at`: they still give
-    channel access until their end + the grace. Matches nothing when the grace is 0."""
+def _ended_within(*, at: datetime, span: timedelta) -> Q:
+    """Subscriptions ended by time (not cancelled) less than `span` before `at`."""
     return Q(
-        **{
-            f"{prefix}status__in": [Subscription.Status.ACTIVE, Subscription.Status.EXPIRED],
-            f"{prefix}starts_at__lte": at,
-            f"{prefix}ends_at__lte": at,
-            f"{prefix}ends_at__gt": at - channel_grace(),
-        }
+        status__in=[Subscription.Status.ACTIVE, Subscription.Status.EXPIRED],
+        starts_at__lte=at,
+        ends_at__lte=at,
+        ends_at__gt=at - span,
     )
 
 
-def grace_next_change(*, user_id: int, at: datetime) -> datetime | None:
-    """The next instant after `at` at which the grace alone changes what the member's subscriptions entitle them
-    to: a subscription's end (it enters its grace) or its end + the grace (it leaves it). None without a grace,
-    and then no query: access changes only when a subscription in force ends or a queued one starts."""
-    grace = channel_grace()
-    if not grace:
+def in_grace_q(*, at: datetime) -> Q:
+    """Subscriptions ended less than `channel_grace()` before `at`: they still give channel access until their
+    end + the grace. Matches nothing when the grace is 0."""
+    return _ended_within(at=at, span=channel_grace())
+
+
+def pending_payment_grace() -> timedelta:
+    """How long channel access outlives a member's coverage while a payment they declared before its end is
+    being verified (PENDING_PAYMENT_GRACE_HOURS): nobody is removed while an admin has not looked at their
+    payment yet."""
+    return timedelta(hours=settings.PENDING_PAYMENT_GRACE_HOURS)
+
+
+def awaiting_payment_q(*, at: datetime) -> Q:
+    """Subscriptions ended (by time, not cancelled) less than `pending_payment_grace()` before `at` whose member
+    declared, before that end, a payment still pending. A rejection, a cancellation or a confirmation (the new
+    subscription then entitles) ends it. Matches nothing when that grace is 0."""
+    declared_before_the_end = Payment.objects.filter(
+        user=OuterRef("user_id"), status=Payment.Status.PENDING, created_at__lt=OuterRef("ends_at")
+    )
+    return _ended_within(at=at, span=pending_payment_grace()) & Q(Exists(declared_before_the_end))
+
+
+def grace_next_change(*, user_id: int, at: datetime, payment_pending: bool = True) -> datetime | None:
+    """The next instant after `at` at which a grace alone changes what the member's subscriptions entitle them
+    to: a subscription's end (it enters a grace) or its end + a grace (it leaves it). None without any grace,
+    and then no query: access changes only when a subscription in force ends or a queued one starts.
+    `payment_pending` False (the caller knows the member has no pending payment) leaves the pending-payment grace out.
+
+    A payment confirmed, rejected or cancelled is a write: it changes the dashboard's key, not its lifetime."""
+    grace, pending_grace = channel_grace(), pending_payment_grace() if payment_pending else timedelta(0)
+    if not grace and not pending_grace:
         return None
     not_cancelled = [Subscription.Status.ACTIVE, Subscription.Status.EXPIRED]
-    ends = Subscription.objects.filter(user_id=user_id, status__in=not_cancelled, ends_at__gt=at - grace).aggregate(
-        entering=Min("ends_at", filter=Q(ends_at__gt=at)), leaving=Min("ends_at", filter=in_grace_q(at=at))
+    # Per grace that is on: the earliest end among the subscriptions in it (it leaves at that end + the grace).
+    leaving = [(span, ended) for span, ended in ((grace, in_grace_q), (pending_grace, awaiting_payment_q)) if span]
+    ends = Subscription.objects.filter(
+        user_id=user_id, status__in=not_cancelled, ends_at__gt=at - max(span for span, _ in leaving)
+    ).aggregate(
+        entering=Min("ends_at", filter=Q(ends_at__gt=at)),
+        **{f"leaving_{i}": Min("ends_at", filter=ended(at=at)) for i, (_, ended) in enumerate(leaving)},
     )
-    candidates = [ends["entering"], ends["leaving"] + grace if ends["leaving"] else None]
+    candidates = [ends["entering"]] + [
+        ends[f"leaving_{i}"] + span for i, (span, _) in enumerate(leaving) if ends[f"leaving_{i}"] is not None
+    ]
     return min((instant for instant in candidates if instant is not None), default=None)
 
 
-def entitled_subscriptions_q(*, platform: str, at: datetime, prefix: str = "") -> Q:
-    """Subscriptions giving access to `platform` at `at`: in force (by time) or ended less than the grace ago."""
-    grants = Q(**{f"{prefix}plan__grants_{platform}": True})
-    if not channel_grace():  # no OR: the query stays on the (user, status, ends_at) index
-        return grants & in_force_q(at=at, prefix=prefix)
-    return grants & (in_force_q(at=at, prefix=prefix) | in_grace_q(at=at, prefix=prefix))
+def entitled_subscriptions_q(*, platform: str, at: datetime) -> Q:
+    """Subscriptions giving access to `platform` at `at`: in force (by time), ended less than the channel grace
+    ago, or ended while a payment declared before their end is still being verified."""
+    grants = Q(**{f"plan__grants_{platform}": True})
+    entitling = in_force_q(at=at)  # alone without graces: no OR, the query stays on the (user, status, ends_at) index
+    if channel_grace():
+        entitling |= in_grace_q(at=at)
+    if pending_payment_grace():
+        entitling |= awaiting_payment_q(at=at)
+    return grants & entitling
 
 
 def _entitled(platform: str, at: datetime) -> Exists:

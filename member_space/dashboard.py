@@ -61,7 +61,8 @@ def dashboard_for_member(*, user, at: datetime | None = None, figures: MemberFig
 
     Five queries: the member's figures (`member_figures`, unless given: the cache lookup read them), active
     subscriptions, recent payments, recent notifications, channel memberships; one more while an account is
-    linked and waiting for access, and one with a channel grace period (when the grace changes access next).
+    linked and waiting for access, and one with a channel grace period or a pending payment (when a grace
+    changes access next).
     """
     at = at or clock.now()
     if figures is None:
@@ -86,15 +87,15 @@ def dashboard_for_member(*, user, at: datetime | None = None, figures: MemberFig
         recent_notifications=list(notifications_for_member(user=user).order_by("-scheduled_for", "-id")[:RECENT_ITEMS]),
         server_time=at,
         channels=channel_statuses_for([user.pk])[user.pk],
-        next_change=_next_change(user=user, active=active, at=at),
+        next_change=_next_change(user=user, active=active, at=at, payment_pending=figures.payments_pending > 0),
     )
 
 
-def _next_change(*, user, active: list, at: datetime) -> datetime | None:
+def _next_change(*, user, active: list, at: datetime, payment_pending: bool) -> datetime | None:
     """The first of: an active subscription ending, a queued one starting (both already loaded), the channel
     grace changing the member's access (channels_sync's rule)."""
     candidates = [s.starts_at for s in active if s.starts_at > at] + [s.ends_at for s in active]
-    candidates.append(grace_next_change(user_id=user.pk, at=at))
+    candidates.append(grace_next_change(user_id=user.pk, at=at, payment_pending=payment_pending))
     return min((instant for instant in candidates if instant is not None), default=None)
 
 

@@ -269,6 +269,8 @@ DISCORD_REMOVAL_MODE = env("DISCORD_REMOVAL_MODE", default="role")  # "role" or 
 DISCORD_LINK_REDIRECT_URL = env("DISCORD_LINK_REDIRECT_URL", default="http://localhost:8000/espace/profil/")
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 CHANNEL_GRACE_HOURS = env.int("CHANNEL_GRACE_HOURS", default=0)
+# Access kept after the coverage ends while a payment declared before the end waits for an admin.
+PENDING_PAYMENT_GRACE_HOURS = env.int("PENDING_PAYMENT_GRACE_HOURS", default=72)
 CHANNEL_MAX_ATTEMPTS = env.int("CHANNEL_MAX_ATTEMPTS", default=8)
 TELEGRAM_LINK_MINUTES = env.int("TELEGRAM_LINK_MINUTES", default=60)  # life of a /start deep-link token
 # Client-side pacing, just under the APIs' limits (0 = no pacing); 429s are still waited for.
