@@ -54,6 +54,15 @@ def post(api_client, django_capture_on_commit_callbacks):
     return _post
 
 
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks become rows of the database, as in production, instead of running at commit (the test settings):
+    nothing runs until core.tests.queue.run_worker()."""
+    from core.tests.queue import DATABASE_TASKS
+
+    settings.TASKS = DATABASE_TASKS
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")

@@ -1,7 +1,5 @@
 """Writes of the accounts app: registration, e-mail verification, password reset, login, profile."""
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,14 +18,12 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import tasks
 from accounts.models import User
 from accounts.selectors import user_by_email
 from accounts.serializers import PROFILE_WRITABLE_FIELDS
 from accounts.signals import address_ownership_proven
-from core.background import run_in_background
-from core.emails import email_message
-
-logger = logging.getLogger("calmnessfi.accounts")
+from core.tasks import task_enqueue
 
 VERIFY_EMAIL_SALT = "accounts.verify-email"
 PASSWORD_RESET_SALT = "accounts.password-reset"
@@ -97,58 +93,10 @@ def make_password_reset_token(*, user: User) -> str:
     return _make_token(salt=PASSWORD_RESET_SALT, user=user)
 
 
-# --- e-mails ----------------------------------------------------------------------------------------------
-
-
-def _send_email(*, template: str, to: str, context: dict[str, Any]) -> None:
-    """Render templates/emails/accounts/<template>_{subject,body}.{txt,html} and send it (French, text + HTML)."""
-    try:
-        email_message(template=f"accounts/{template}", to=to, context=context).send()
-    except Exception:
-        # The account change is committed already; the member can ask for the e-mail again.
-        logger.exception("E-mail %s to user could not be sent", template)
-
-
-def _after_commit(work: Callable[..., None], /, **kwargs: Any) -> None:
-    """Run `work(**kwargs)` once the transaction commits: after the answer, on the background worker, when
-    ACCOUNT_EMAILS_IN_BACKGROUND is on, so that what it does (look-ups, tokens, SMTP) never shows in the answer's
-    timing (no account enumeration); inline otherwise (tests)."""
-
-    def run() -> None:
-        if settings.ACCOUNT_EMAILS_IN_BACKGROUND:
-            run_in_background(work, **kwargs)
-        else:
-            work(**kwargs)
-
-    transaction.on_commit(run)
-
-
-def _send_after_commit(*, template: str, to: str, context: dict[str, Any]) -> None:
-    _after_commit(_send_email, template=template, to=to, context=context)
-
-
-def _link_context(user: User, *, token: str, path: str, max_age_hours: int) -> dict[str, Any]:
-    """What the verification and reset e-mails show: the member, the link carrying the token, its lifetime."""
-    return {
-        "user": user,
-        "token": token,
-        "link": f"{settings.FRONTEND_URL.rstrip('/')}/{path}?token={token}",
-        "max_age_hours": max_age_hours,
-    }
-
-
-def _verification_context(user: User) -> dict[str, Any]:
-    token = make_email_verification_token(user=user)
-    return _link_context(
-        user, token=token, path="verifier-email/", max_age_hours=settings.EMAIL_VERIFICATION_MAX_AGE_HOURS
-    )
-
-
-def _reset_context(user: User) -> dict[str, Any]:
-    token = make_password_reset_token(user=user)
-    return _link_context(
-        user, token=token, path="mot-de-passe/reinitialiser/", max_age_hours=settings.PASSWORD_RESET_MAX_AGE_HOURS
-    )
+# --- e-mails ---------------------------------------------------------------------------------------------
+# Every account e-mail is a task of the queue (accounts/tasks.py), enqueued in the request's transaction: the
+# look-ups, tokens and SMTP happen in the worker, never in the answer (no account enumeration by timing), and an
+# e-mail asked for in a transaction that rolls back is never sent.
 
 
 # --- registration and verification ------------------------------------------------------------------------
@@ -165,17 +113,17 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
     password_validate(password=password, user=User(email=email, first_name=first_name, last_name=last_name))
     if user_by_email(email=email) is not None:
         make_password(password)  # same cost as a real registration
-        _send_after_commit(template="register_notice", to=email, context={"email": email})
+        task_enqueue(tasks.register_notice_send, email=email)
         return None
     try:
         with transaction.atomic():
             user = User.objects.create_user(
                 email=email, password=password, first_name=first_name.strip(), last_name=last_name.strip()
             )
-            _send_after_commit(template="verify_email", to=user.email, context=_verification_context(user))
+            task_enqueue(tasks.verification_email_send, user_id=user.pk)
     except IntegrityError:
         # Lost a race with a concurrent registration of the same address (any case).
-        _send_after_commit(template="register_notice", to=email, context={"email": email})
+        task_enqueue(tasks.register_notice_send, email=email)
         return None
     return user
 
@@ -202,16 +150,9 @@ def user_verify_email(*, token: str) -> User:
 def user_resend_verification(*, email: str) -> None:
     """Send a new verification link if the address belongs to an unverified member; silent otherwise.
 
-    Everything, the look-up included, happens after the answer (see `_after_commit`): known and unknown
-    addresses are answered in the same time."""
-    _after_commit(_resend_verification, email=email)
-
-
-def _resend_verification(*, email: str) -> None:
-    user = user_by_email(email=email)
-    if user is None or user.is_verified or not user.is_active:
-        return
-    _send_email(template="verify_email", to=user.email, context=_verification_context(user))
+    The request only enqueues one task, whatever the address: the look-up happens in the worker, so known and
+    unknown addresses are answered in the same time."""
+    task_enqueue(tasks.verification_email_resend, email=email)
 
 
 # --- password reset ---------------------------------------------------------------------------------------
@@ -220,15 +161,9 @@ def _resend_verification(*, email: str) -> None:
 def user_request_password_reset(*, email: str) -> None:
     """E-mail a reset link if the address has an active account; silent otherwise (no enumeration).
 
-    Like `user_resend_verification`, the look-up and the token are made after the answer."""
-    _after_commit(_request_password_reset, email=email)
-
-
-def _request_password_reset(*, email: str) -> None:
-    user = user_by_email(email=email)
-    if user is None or not user.is_active:
-        return
-    _send_email(template="password_reset", to=user.email, context=_reset_context(user))
+    Like `user_resend_verification`, the request enqueues one task; the look-up and the token are made in the
+    worker."""
+    task_enqueue(tasks.password_reset_email_send, email=email)
 
 
 def user_check_password_reset_token(*, token: str) -> User:

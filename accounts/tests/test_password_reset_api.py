@@ -7,8 +7,8 @@ from django.core import mail
 from accounts import services
 from accounts.tests.conftest import token_from_last_mail
 from accounts.tests.factories import UserFactory
-from core.background import wait_for_background_jobs
 from core.clock import now
+from core.tests.queue import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -124,13 +124,14 @@ def test_a_weak_new_password_is_refused_in_french_and_the_token_stays_usable(pos
     assert post(CONFIRM, {"token": token, "new_password": NEW}).status_code == 200
 
 
-@pytest.mark.django_db(transaction=True)  # the background thread reads the member through its own connection
-def test_reset_e_mail_leaves_on_a_background_thread_when_configured(post, settings):
-    settings.ACCOUNT_EMAILS_IN_BACKGROUND = True
+@pytest.mark.django_db(transaction=True)  # the worker commits and reads as another process would
+@pytest.mark.usefixtures("database_tasks")
+def test_reset_e_mail_is_sent_by_the_task_worker_not_by_the_request(post):
     member = UserFactory(email="fond@example.com")
 
     response = post("/api/auth/password-reset/", {"email": member.email})
 
     assert response.status_code == 202
-    wait_for_background_jobs()
+    assert mail.outbox == []
+    run_worker()
     assert [message.to for message in mail.outbox] == [["fond@example.com"]]

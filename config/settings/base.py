@@ -1,6 +1,7 @@
 """Settings shared by every environment. Every value comes from the environment (see .env.example)."""
 
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +37,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "csp",
+    # The task queue (core/tasks.py): django.tasks is Django's from 6.0, django_tasks its backport for 5.2.
+    *([] if find_spec("django.tasks") else ["django_tasks"]),
+    "core.apps.TaskQueueConfig",  # django-tasks-db: the tasks' table, its admin, db_worker
     "core",
     "accounts",
     "subscriptions",
@@ -233,9 +237,6 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # Accounts
 EMAIL_VERIFICATION_MAX_AGE_HOURS = env.int("EMAIL_VERIFICATION_MAX_AGE_HOURS", default=48)
 PASSWORD_RESET_MAX_AGE_HOURS = env.int("PASSWORD_RESET_MAX_AGE_HOURS", default=1)
-# Account e-mails (verification, reset, notices) leave on a background thread, so that answers take the same
-# time whether or not the address has an account.
-ACCOUNT_EMAILS_IN_BACKGROUND = env.bool("ACCOUNT_EMAILS_IN_BACKGROUND", default=True)
 # Throttling: "N/period" per IP and per e-mail address, counted in the cache.
 THROTTLE_RATES = {
     "login": env("THROTTLE_LOGIN", default="10/min"),
@@ -246,6 +247,14 @@ THROTTLE_RATES = {
 }
 ADMIN_EMAIL = env("ADMIN_EMAIL", default="admin@calmnessfi.com")
 ADMIN_PASSWORD = env("ADMIN_PASSWORD", default="Admin123!")
+
+# Task queue (docs/architecture/background-work.md): tasks are rows of the database, run by `manage.py task_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Tries of a task that fails (1, 2, 4, 8… minutes apart) before it stays failed in the admin.
+TASKS_MAX_ATTEMPTS = env.int("TASKS_MAX_ATTEMPTS", default=5)
+# A task still running this long after it started is taken as abandoned by a dead worker and queued again: keep it
+# above the longest task (a member's channel access, two platforms at 2 minutes per call at worst).
+TASKS_LEASE_SECONDS = env.int("TASKS_LEASE_SECONDS", default=15 * 60)
 
 # Notifications
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)

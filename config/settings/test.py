@@ -1,5 +1,7 @@
 """Test settings: fast hashing, in-memory e-mail unless a test picks SMTP."""
 
+from importlib.util import find_spec
+
 from config.secrets_policy import TEST_FIELD_ENCRYPTION_KEY
 
 from .base import *  # noqa: F403
@@ -18,5 +20,7 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Tests never run collectstatic: WhiteNoise serves from the finders, looked up per request.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
-# Tests read mail.outbox right after the request; tests/… of the background path turn it on themselves.
-ACCOUNT_EMAILS_IN_BACKGROUND = False
+# Tasks run as soon as the transaction commits, in the test's process (mail.outbox is filled by the request); the
+# tests of the queue itself switch to the database backend and run the worker (core/tests/queue.py).
+_TASKS_PACKAGE = "django.tasks" if find_spec("django.tasks") else "django_tasks"  # as in core/tasks.py
+TASKS = {"default": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"}}
