@@ -12,6 +12,7 @@ from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRef
 
 from accounts import selectors, services
 from accounts.authentication import MemberTokenRefreshSerializer
+from accounts.forms import INVALID_LOGIN
 from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer, profile_body
 from accounts.throttles import EmailRateThrottle, IPRateThrottle
 from core.fields import StrictCharField
@@ -166,7 +167,7 @@ class LoginView(ThrottledPublicAPIView):
         serializer.is_valid(raise_exception=True)
         result = services.user_login(request=request, **serializer.validated_data)
         if result is None:
-            raise exceptions.AuthenticationFailed(_("Adresse e-mail ou mot de passe incorrect."))
+            raise exceptions.AuthenticationFailed(INVALID_LOGIN)
         output = {"access": str(result.refresh.access_token), "refresh": str(result.refresh), "user": result.user}
         return Response(self.OutputSerializer(output).data)
 

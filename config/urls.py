@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.exceptions import api_not_found
+from member_space import views as member_space_views
 
 handler400 = "core.exceptions.handler400"
 handler403 = "core.exceptions.handler403"
@@ -34,6 +35,7 @@ api_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     # The site's root is the member space (not permanent: a browser must not remember it if the root changes).
     path("", RedirectView.as_view(pattern_name="member_space:dashboard", permanent=False)),
+    path("favicon.ico", member_space_views.favicon),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("espace/", include("member_space.urls")),

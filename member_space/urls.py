@@ -21,6 +21,7 @@ urlpatterns = [
     path("formations/<slug:slug>/lecons/<int:pk>/", views.lesson_detail, name="lesson_detail"),
     path("lecons/<int:pk>/terminer/", views.lesson_complete, name="lesson_complete"),
     path("signaux/", views.signals, name="signals"),
+    path("formules/", views.plans, name="plans"),
     path("paiements/", views.payments, name="payments"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/tout-lire/", views.notifications_read_all, name="notifications_read_all"),

@@ -12,9 +12,10 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.formats import number_format
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -22,12 +23,14 @@ from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
 from accounts.api import EmailInputSerializer, RegisterView
+from accounts.forms import MemberAuthenticationForm
 from accounts.models import User
 from accounts.selectors import user_payment_eligibility
 from accounts.serializers import PROFILE_WRITABLE_FIELDS, ProfileUpdateSerializer
 from accounts.throttles import throttle_message
 from channels_sync import linking as channel_linking
 from channels_sync.api import DISCORD_BROWSER_COOKIE, set_discord_browser_cookie
+from core.plurals import fr_plural
 from formations import selectors as formation_selectors
 from formations import services as formation_services
 from formations.models import Course, Lesson
@@ -40,7 +43,9 @@ from payments.models import Payment
 from payments.selectors import payments_for_member
 from payments.serializers import PaymentDeclareInputSerializer
 from payments.services import PaymentError, PaymentNotAllowed, payment_declare
-from subscriptions.selectors import plans_offered
+from subscriptions.models import Plan
+from subscriptions.selectors import plans_offered, plans_offered_with_formations, subscriptions_active_list_for
+from subscriptions.serializers import plan_features
 from trading_signals import policies as signal_policies
 from trading_signals import selectors as signal_selectors
 from trading_signals.models import Market, Signal
@@ -91,6 +96,7 @@ def _page(request, queryset):
 
 class LoginView(auth_views.LoginView):
     template_name = "member_space/login.html"
+    authentication_form = MemberAuthenticationForm
     redirect_authenticated_user = True
     next_page = "member_space:dashboard"  # a URL name: Django's resolve_url reads it
 
@@ -213,6 +219,12 @@ def password_reset_confirm(request):
                 messages.success(request, _("Votre mot de passe a été modifié. Vous pouvez vous connecter."))
                 return redirect("member_space:login")
     return render(request, "member_space/password_reset_confirm.html", {"token": token, "errors": errors})
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the pages link: send them to the SVG icon (a temporary redirect, as the
+    static file's hashed name changes with its content)."""
+    return redirect(static("favicon.svg"))
 
 
 # --- member pages ----------------------------------------------------------------------------------------
@@ -353,6 +365,35 @@ def signals(request):
     )  # fmt: skip
 
 
+def _plan_action(*, plan: Plan, current: Plan | None) -> str:
+    """The button's words: a member in force renews or moves to another plan (a new plan starts when the current
+    coverage ends, subscriptions.services), everyone else chooses."""
+    if current is None:
+        return _("Choisir cette formule")
+    if plan.pk == current.pk:
+        return _("Prolonger avec %(plan)s") % {"plan": plan.name}
+    # "à l'Annuel", "au Mensuel": the names are plan names (masculine "le forfait"), elided before a vowel or h.
+    elided = plan.name[:1].lower() in "aeiouyhàâäéèêëîïôöùûü"
+    return (_("Passer à l'%(plan)s") if elided else _("Passer au %(plan)s")) % {"plan": plan.name}
+
+
+@login_required
+def plans(request):
+    current = subscriptions_active_list_for(user=request.user).first()  # the end of the member's paid chain
+    payment_url = reverse("member_space:payments")
+    cards = [
+        {
+            "plan": plan,
+            "features": plan_features(plan),
+            "is_current": current is not None and plan.pk == current.plan_id,
+            "action": _plan_action(plan=plan, current=current.plan if current else None),
+            "choose_url": f"{payment_url}?{urlencode({'formule': plan.slug})}",
+        }
+        for plan in plans_offered_with_formations()
+    ]
+    return render(request, "member_space/plans.html", {"cards": cards, "current": current, "nav": "plans"})
+
+
 @login_required
 def payments(request):
     eligibility = user_payment_eligibility(user=request.user)
@@ -449,7 +490,8 @@ def notification_dismiss(request, pk: int):
 @require_POST
 def notifications_read_all(request):
     count = notification_services.notifications_mark_all_read(user=request.user)
-    messages.success(request, _("%(n)d notification(s) marquée(s) comme lue(s).") % {"n": count})
+    done = fr_plural(count, _("%(n)d notification marquée comme lue."), _("%(n)d notifications marquées comme lues."))
+    messages.success(request, done % {"n": count})
     return redirect("member_space:notifications")
 
 

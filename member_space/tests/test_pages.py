@@ -20,6 +20,7 @@ PAGES = [
     "/espace/profil/",
     "/espace/formations/",
     "/espace/signaux/",
+    "/espace/formules/",
     "/espace/paiements/",
     "/espace/notifications/",
 ]
