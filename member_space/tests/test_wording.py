@@ -29,7 +29,9 @@ def browser(member) -> Client:
 # --- plurals -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("count", "expected"), [(0, "leçon"), (1, "leçon"), (2, "leçons"), (-1, "leçon"), (12, "leçons")])
+@pytest.mark.parametrize(
+    ("count", "expected"), [(0, "leçon"), (1, "leçon"), (2, "leçons"), (-1, "leçon"), (12, "leçons")]
+)
 def test_french_agreement_takes_the_singular_for_zero_and_one(count, expected):
     assert fr_plural(count, "leçon", "leçons") == expected
 
