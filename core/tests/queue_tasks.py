@@ -37,3 +37,11 @@ def hang_first(context: TaskContext, *, path: str) -> None:
     _write(path, f"attempt {context.attempt} pid {os.getpid()}")
     if context.attempt == 1:
         time.sleep(120)
+
+
+@task()
+def slow(*, path: str, seconds: float) -> None:
+    """Writes when it starts and when it ends."""
+    _write(path, "start")
+    time.sleep(seconds)
+    _write(path, "end")
