@@ -22,10 +22,27 @@ class CalendarEntry:
     title: str | Promise
     message: str | Promise  # placeholders: {plan}, {end_date} and {days_left}
 
-    def render_message(self, *, plan_name: str, ends_at: datetime, days_left: int | None = None) -> str:
-        """`days_left` is the true count on the day of sending: a catch-up run may send the −7 row later."""
+    def render_message(
+        self, *, plan_name: str, ends_at: datetime, days_left: int | None = None, payment_pending: bool = False
+    ) -> str:
+        """`days_left` is the true count on the day of sending: a catch-up run may send the −7 row later.
+        `payment_pending`: the member declared, before the end, a payment an admin has not verified yet; asking
+        them to renew would be wrong, so the message says it is being verified."""
         days = -self.offset_days if days_left is None else days_left
-        return str(self.message).format(plan=plan_name, end_date=format_end_date(ends_at), days_left=days)
+        message = self.message
+        if payment_pending:
+            message = AWAITING_PAYMENT_BEFORE_END if self.offset_days < 0 else AWAITING_PAYMENT_AFTER_END
+        return str(message).format(plan=plan_name, end_date=format_end_date(ends_at), days_left=days)
+
+
+AWAITING_PAYMENT_BEFORE_END = _(
+    "Votre formule {plan} se termine le {end_date}. Votre paiement est en cours de vérification : vous n'avez rien "
+    "à faire, votre abonnement sera prolongé dès sa validation."
+)
+AWAITING_PAYMENT_AFTER_END = _(
+    "Votre formule {plan} a pris fin le {end_date}. Votre paiement est en cours de vérification : vos accès sont "
+    "maintenus en attendant sa validation, vous n'avez rien à faire."
+)
 
 
 CALENDAR: tuple[CalendarEntry, ...] = (
