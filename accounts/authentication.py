@@ -1,8 +1,9 @@
 """simplejwt's JWT authentication, with the member id claim checked before the lookup.
 
-simplejwt's own `get_user` does the rest: the member must exist and be active, and (CHECK_REVOKE_TOKEN) the
-token must carry the hash of the member's current password, so every token issued before a password reset or
-change is refused at once (issue 12, finding 1).
+simplejwt's checks follow the lookup: the member must exist and be active, and (CHECK_REVOKE_TOKEN) the token
+must carry the hash of the member's current password, so every token issued before a password reset or change is
+refused at once (issue 12, finding 1). The lookup is a method (`member_for`), so a view's subclass can read what
+the view needs with the member, in the same query (member_space's dashboard).
 """
 
 from django.utils.translation import gettext as _
@@ -28,9 +29,24 @@ def member_id_claim(token) -> int:
 
 
 class MemberJWTAuthentication(JWTAuthentication):
+    def member_for(self, member_id: int) -> User | None:
+        """The member a token names (None: no such member). One query; a subclass may read more in it."""
+        try:
+            return User.objects.get(pk=member_id)
+        except User.DoesNotExist:
+            return None
+
     def get_user(self, validated_token):
-        member_id_claim(validated_token)
-        return super().get_user(validated_token)
+        """simplejwt's `JWTAuthentication.get_user` over `member_for`: the same checks, messages and codes."""
+        member = self.member_for(member_id_claim(validated_token))
+        if member is None:
+            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        if api_settings.CHECK_USER_IS_ACTIVE and not member.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        revoke_claim = validated_token.get(api_settings.REVOKE_TOKEN_CLAIM)
+        if api_settings.CHECK_REVOKE_TOKEN and revoke_claim != get_md5_hash_password(member.password):
+            raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+        return member
 
 
 class MemberTokenRefreshSerializer(TokenRefreshSerializer):
@@ -48,3 +64,4 @@ class MemberJWTScheme(SimpleJWTScheme):
     """The OpenAPI security scheme of simplejwt's class (bearer JWT), for this subclass (drf-spectacular)."""
 
     target_class = "accounts.authentication.MemberJWTAuthentication"  # imported by drf-spectacular when matching
+    match_subclasses = True  # a view's subclass (member_space's dashboard) is the same bearer JWT

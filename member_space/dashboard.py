@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from accounts.models import User
 from channels_sync.selectors import channel_statuses_for, grace_next_change
 from core import clock
 from notifications.selectors import notifications_for_member
@@ -36,37 +37,49 @@ class Dashboard:
     next_change: datetime | None = None
 
 
-def member_figures(*, user_id: int) -> tuple[MemberFigures, int]:
-    """The member's figures row (their totals and version) and the plans' version, in one query of two
-    primary-key reads: every dashboard read starts with it, cache hits included, so it is plain SQL (through the
-    ORM it cost three times as much). No row: no history (zeros, version 0); nothing such a member's dashboard
-    shows depends on plans either, but the plans' version is read all the same."""
+FIGURES_FIELDS = (*figures_sql.COLUMNS, figures_sql.VERSION)  # columns of MemberFigures, also its fields' names
+FIGURES_PREFIX = "figures_"  # the figures' columns read with the member, as attributes of the User instance
+
+
+def member_with_figures(*, member_id: int) -> User | None:
+    """The member (every column, as `User.objects.get` reads it) and, in the same statement, their figures row and
+    the plans' version, as attributes of the instance (`Manager.raw` annotations; `member_figures` reads them). The
+    dashboard's authentication reads the member with it: the dashboard then starts with no query of its own, on a
+    cache hit too. Plain SQL, three primary-key reads: a subquery per version through the ORM cost more than a
+    second query."""
     q = connection.ops.quote_name
-    names = ["user_id", *figures_sql.COLUMNS, figures_sql.VERSION]  # column names, also the fields' attnames
+    figures = ", ".join(f"COALESCE(f.{q(name)}, 0) AS {q(FIGURES_PREFIX + name)}" for name in FIGURES_FIELDS)
     sql = (
-        f"SELECT {', '.join(f'f.{q(name)}' for name in names)}, "  # noqa: S608 (names from constants, values as parameters)
-        f"(SELECT {q('version')} FROM {q(PlansVersion._meta.db_table)} WHERE {q('id')} = 1) "
-        f"FROM (SELECT 1 AS one) AS base LEFT JOIN {q(MemberFigures._meta.db_table)} AS f ON f.{q('user_id')} = %s"
+        f"SELECT u.*, {figures}, "  # noqa: S608 (names from constants, the id as a parameter)
+        f"COALESCE((SELECT {q('version')} FROM {q(PlansVersion._meta.db_table)} WHERE {q('id')} = 1), 0) "
+        f"AS {q('plans_version')} "
+        f"FROM {q(User._meta.db_table)} AS u LEFT JOIN {q(MemberFigures._meta.db_table)} AS f "
+        f"ON f.{q('user_id')} = u.{q('id')} WHERE u.{q('id')} = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        *values, plans_version = cursor.fetchone()
-    if values[0] is None:
-        return MemberFigures(user_id=user_id), plans_version or 0
-    return MemberFigures(**dict(zip(names, values, strict=True))), plans_version or 0
+    return next(iter(User.objects.raw(sql, [member_id])), None)
+
+
+def member_figures(*, user) -> tuple[MemberFigures, int]:
+    """The member's figures row (their totals and version) and the plans' version: those read with `user` by
+    `member_with_figures`, else read now (one query). No row: no history (zeros, version 0); nothing such a
+    member's dashboard shows depends on plans either, but the plans' version is read all the same."""
+    if not hasattr(user, "plans_version"):
+        user = member_with_figures(member_id=user.pk)
+    values = {name: getattr(user, FIGURES_PREFIX + name) for name in FIGURES_FIELDS}
+    return MemberFigures(user_id=user.pk, **values), user.plans_version
 
 
 def dashboard_for_member(*, user, at: datetime | None = None, figures: MemberFigures | None = None) -> Dashboard:
     """Everything the dashboard shows, computed at one instant `at` (default now).
 
-    Five queries: the member's figures (`member_figures`, unless given: the cache lookup read them), active
-    subscriptions, recent payments, recent notifications, channel memberships; one more while an account is
-    linked and waiting for access, and one with a channel grace period or a pending payment (when a grace
-    changes access next).
+    Four queries: active subscriptions, recent payments, recent notifications, channel memberships; one more for
+    the member's figures unless given or read with `user` (`member_figures`), one while an account is linked and
+    waiting for access, and one with a channel grace period or a pending payment (when a grace changes access
+    next).
     """
     at = at or clock.now()
     if figures is None:
-        figures, _ = member_figures(user_id=user.pk)
+        figures, _ = member_figures(user=user)
     active = list(subscriptions_active_list_for(user=user.pk, at=at))
     stats = {
         # Same filter as the list above, at the same instant: its length is the count.

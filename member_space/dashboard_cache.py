@@ -9,8 +9,9 @@ makes the write (a service, `.update()`, `bulk_create`, raw SQL, the admin, the 
 entry: a write changes the key, and an entry whose key nobody reads any more expires on its own.
 
 Never stale:
-- writes: the versions are read (`member_figures`: one query, two primary-key reads; the member's figures are
-  the same row) BEFORE the rest of the data, so an entry holds data at least as new as the versions in its key.
+- writes: the versions are read with the member by the view's authentication (`member_with_figures`: one
+  query; the member's figures are the same row) BEFORE the rest of the data, so an entry holds data at least as
+  new as the versions in its key.
   A write committed after the versions were read gives the next reader a new key; the entry stored meanwhile
   under the old key may hold data older or newer than that write, but only a reader who read the old versions
   (before the commit) can find it. Entries are stored by the
@@ -18,7 +19,7 @@ Never stale:
   could still roll back.
 - time: an entry is valid only until the next instant at which the body would change without any write (a
   subscription ending or starting, a channel grace period running out: `Dashboard.next_change`), and at most
-  `DASHBOARD_CACHE_SECONDS` (0 disables the cache and its version query).
+  `DASHBOARD_CACHE_SECONDS` (0 disables the cache).
 - what moves with the clock is not cached: `server_time`, the countdown's days/hours/minutes/seconds and each
   active subscription's `time_remaining` are recomputed from the cached `ends_at` values on every request. The
   profile block is kept with the raw values it was serialized from and reused only while `request.user` (loaded
@@ -35,7 +36,6 @@ from django.utils import translation
 
 from accounts.serializers import PROFILE_FIELDS, profile_body
 from channels_sync.models import AccountLink, ChannelMembership
-from member_space.dashboard import member_figures
 from subscriptions.models import MemberFigures
 from subscriptions.selectors import time_remaining
 
@@ -48,25 +48,22 @@ VERSIONED_TABLES: dict[str, dict[str, str]] = {ChannelMembership._meta.db_table:
 
 @dataclass(frozen=True)
 class Lookup:
-    """What one read found: the key for the member's current versions (None: cache off), its entry if any, and
-    the member's figures row read with the versions (the dashboard reuses it on a miss)."""
+    """What one read found: the key for the member's current versions (None: cache off) and its entry if any."""
 
     key: str | None
     entry: dict | None
-    figures: MemberFigures | None = None
 
 
-def dashboard_cache_lookup(*, user_id: int, at: datetime) -> Lookup:
-    """The versions with the member's figures (one query), then the entry (one cache round trip)."""
+def dashboard_cache_lookup(*, figures: MemberFigures, plans_version: int, at: datetime) -> Lookup:
+    """The entry for the versions read with the member (`member_figures`): one cache round trip, no query."""
     if settings.DASHBOARD_CACHE_SECONDS <= 0:
         return Lookup(key=None, entry=None)
-    figures, plans_version = member_figures(user_id=user_id)
     language = translation.get_language() or settings.LANGUAGE_CODE
-    key = f"{KEY}:{user_id}:{language}:{figures.version}:{plans_version}"
+    key = f"{KEY}:{figures.user_id}:{language}:{figures.version}:{plans_version}"
     entry = cache.get(key)
     if entry is None or at >= entry["valid_until"]:
-        return Lookup(key=key, entry=None, figures=figures)
-    return Lookup(key=key, entry=entry, figures=figures)
+        return Lookup(key=key, entry=None)
+    return Lookup(key=key, entry=entry)
 
 
 def dashboard_cache_store(

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 SUBSCRIPTIONS_URL = "/api/auth/user/subscriptions/"
 DASHBOARD_URL = "/api/auth/user/dashboard/"
-DASHBOARD_QUERIES = 6
+DASHBOARD_QUERIES = 5
 
 
 def test_subscriptions_show_countdown_and_channel_status(member):
@@ -69,6 +69,30 @@ def test_subscriptions_are_only_mine(auth_client, member):
 def test_member_endpoints_need_authentication(api_client):
     assert api_client.get(SUBSCRIPTIONS_URL).status_code == 401
     assert api_client.get(DASHBOARD_URL).status_code == 401
+
+
+def _deactivated(member):
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+
+
+def _password_changed(member):
+    member.set_password("Change-Par-Admin-77")
+    member.save(update_fields=["password"])
+
+
+@pytest.mark.parametrize("refuse", [_deactivated, _password_changed, lambda member: member.delete()])
+def test_the_dashboards_own_authentication_refuses_what_every_endpoint_refuses(refuse):
+    """The dashboard reads the member with its figures (its own lookup): accounts' checks still apply."""
+    member = UserFactory()
+    client = client_for(member)
+    assert client.get(DASHBOARD_URL).status_code == 200
+
+    refuse(member)
+
+    refused = client.get(DASHBOARD_URL)
+    assert refused.status_code == 401
+    assert refused["Content-Type"] == "application/json"
 
 
 def test_dashboard_body_for_a_member_without_history(member):
@@ -189,8 +213,8 @@ def test_dashboard_query_count_does_not_grow_with_history(django_assert_num_quer
         baseline = len(newcomer_queries)
         with django_assert_num_queries(baseline):
             body = veteran_client.get(DASHBOARD_URL).json()
-    # auth, the cache versions with the figures row, active subscriptions, recent payments, recent notifications,
-    # the channel memberships.
+    # auth (the member with the figures row and the cache versions), active subscriptions, recent payments, recent
+    # notifications, the channel memberships.
     assert baseline == DASHBOARD_QUERIES
     assert empty["stats"]["total_payments"] == 0
     assert body["stats"]["total_payments"] == 200

@@ -15,7 +15,7 @@ from accounts.tests.factories import UserFactory
 from channels_sync.models import AccountLink, ChannelMembership, Platform
 from channels_sync.tests.factories import link_telegram, subscribe
 from conftest import client_for
-from member_space.dashboard import dashboard_for_member
+from member_space.dashboard import dashboard_for_member, member_figures
 from member_space.dashboard_cache import VERSIONED_TABLES, dashboard_cache_lookup, dashboard_cache_store
 from notifications.models import UserNotification
 from notifications.tests.factories import UserNotificationFactory
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 URL = "/api/auth/user/dashboard/"
-HIT_QUERIES = 2  # the JWT's user, the versions
+HIT_QUERIES = 1  # the JWT's member, read with their figures and the versions
 versions_migration = importlib.import_module("member_space.migrations.0001_dashboard_versions")
 
 
@@ -48,7 +48,7 @@ def _read(client) -> tuple[str, dict]:
     return response.headers["X-Dashboard-Cache"], response.json()
 
 
-def test_second_read_is_served_from_the_cache_with_the_auth_and_version_queries(member, django_assert_num_queries):
+def test_second_read_is_served_from_the_cache_with_the_auth_query_only(member, django_assert_num_queries):
     with time_machine.travel(T0, tick=False):
         SubscriptionFactory(user=member)
         # Confirmed: a pending one adds the query of when its grace would end (channels_sync's grace_next_change).
@@ -58,7 +58,7 @@ def test_second_read_is_served_from_the_cache_with_the_auth_and_version_queries(
         uncached, first = _queries(client)
         with django_assert_num_queries(HIT_QUERIES):
             second = client.get(URL).json()
-    assert uncached == 6  # auth, versions with the figures, active, payments, notifications, channels
+    assert uncached == 5  # the member with the figures and versions, active, payments, notifications, channels
     assert second == first
 
 
@@ -318,11 +318,17 @@ def test_every_write_path_shows_on_the_next_read(write, member, admin_user, clie
     assert then is None or then(after)
 
 
+def _lookup(member, at):
+    """What the API view does: the versions (read with the member), then the entry."""
+    figures, plans_version = member_figures(user=member)
+    return dashboard_cache_lookup(figures=figures, plans_version=plans_version, at=at)
+
+
 def test_an_entry_filled_from_a_snapshot_older_than_a_write_is_never_served(member):
     """A reader reads the versions, then the database; a write commits; the reader stores late."""
     at = T0
     with time_machine.travel(at, tick=False):
-        lookup = dashboard_cache_lookup(user_id=member.pk, at=at)
+        lookup = _lookup(member, at)
         stale = {"stats": {"total_payments": 0}, "active_subscriptions": [], "countdown": None}
         PaymentFactory(user=member)  # the write lands between the reader's read and its store
         dashboard_cache_store(
@@ -333,7 +339,7 @@ def test_an_entry_filled_from_a_snapshot_older_than_a_write_is_never_served(memb
             next_change=None,
             ends_at={"countdown": None, "active": []},
         )
-        assert dashboard_cache_lookup(user_id=member.pk, at=at).entry is None
+        assert _lookup(member, at).entry is None
         assert client_for(member).get(URL).json()["stats"]["total_payments"] == 1
 
 
@@ -345,12 +351,12 @@ def test_another_members_write_keeps_my_entry(member):
     assert _read(client)[0] == "hit"
 
 
-def test_cache_disabled_computes_every_time_without_the_version_query(member, settings):
+def test_cache_disabled_computes_every_time_with_the_same_queries(member, settings):
     settings.DASHBOARD_CACHE_SECONDS = 0
     client = client_for(member)
     first, _ = _queries(client)
     second, _ = _queries(client)
-    assert first == second == 6  # the figures without the cache lookup: the same count
+    assert first == second == 5  # the figures still read with the member, no cache round trip: the same count
 
 
 def test_response_header_says_whether_the_body_came_from_the_cache(member):

@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.db.models import Count, Q, Sum
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
+from member_space.dashboard import member_figures, member_with_figures
 from member_space.dashboard_cache import VERSIONED_TABLES
 from notifications.models import UserNotification
 from notifications.selectors import UNREAD_STATUSES
@@ -61,6 +63,33 @@ def test_a_member_without_history_has_no_row_and_reads_as_zeros():
     member = UserFactory()
     assert not MemberFigures.objects.filter(user_id=member.pk).exists()
     assert kept(member) == counted(member) == dict.fromkeys(figures.COLUMNS, 0)
+
+
+def test_the_member_is_read_with_their_figures_and_the_plans_version_in_one_query(django_assert_num_queries):
+    member, newcomer = UserFactory(), UserFactory()
+    PaymentFactory(user=member, status=Status.CONFIRMED)
+    SubscriptionFactory(user=member)
+    UserNotificationFactory(user=member)
+    PlanFactory()  # a write to plans: the plans' version is no longer 0
+
+    with django_assert_num_queries(1):
+        read = member_with_figures(member_id=member.pk)
+        totals, plans_version = member_figures(user=read)
+    new_figures, new_plans_version = member_figures(user=member_with_figures(member_id=newcomer.pk))
+
+    expected = User.objects.get(pk=member.pk)
+    assert [getattr(read, f.attname) for f in User._meta.concrete_fields] == [
+        getattr(expected, f.attname) for f in User._meta.concrete_fields
+    ]
+    row = MemberFigures.objects.get(user_id=member.pk)
+    assert [getattr(totals, name) for name in (*figures.COLUMNS, "version", "user_id")] == [
+        getattr(row, name) for name in (*figures.COLUMNS, "version", "user_id")
+    ]
+    assert plans_version == PlansVersion.objects.get(pk=1).version > 0
+    assert not MemberFigures.objects.filter(user_id=newcomer.pk).exists()  # no history, no row: zeros, version 0
+    assert [getattr(new_figures, name) for name in (*figures.COLUMNS, "version")] == [0] * (len(figures.COLUMNS) + 1)
+    assert new_figures.user_id == newcomer.pk and new_plans_version == plans_version
+    assert member_with_figures(member_id=newcomer.pk + 1000) is None
 
 
 def test_payments_every_kind_of_write():
