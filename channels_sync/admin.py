@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_sync import sync
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership
+from core.plurals import fr_count, fr_plural
 
 
 @admin.register(ChannelMembership)
@@ -67,10 +68,21 @@ class ChannelMembershipAdmin(admin.ModelAdmin):
         lost = sum(r.counts["lost"] for r in reports)
         if lost:
             self.message_user(
-                request, _("%(n)s accès traité(s) entre-temps par une autre exécution.") % {"n": lost}, messages.INFO
+                request,
+                fr_plural(
+                    lost,
+                    _("%(n)s accès traité entre-temps par une autre exécution."),
+                    _("%(n)s accès traités entre-temps par une autre exécution."),
+                )
+                % {"n": lost},
+                messages.INFO,
             )
         errors = {r.error for r in reports if r.error} | {f"{r.platform} désactivé" for r in reports if r.disabled}
-        self.message_user(request, f"{done} action(s) réussie(s), {failed} échec(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"{fr_count(done, 'action réussie', 'actions réussies')}, {fr_count(failed, 'échec', 'échecs')}.",
+            messages.SUCCESS,
+        )
         for error in errors:
             self.message_user(request, error, messages.ERROR)
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from core.plurals import fr_plural
 from formations.models import Course, Lesson, LessonCompletion
 
 if TYPE_CHECKING:
@@ -53,12 +54,17 @@ class CourseAdmin(admin.ModelAdmin):
     @admin.action(description=_("Publier les formations sélectionnées"), permissions=["change"])
     def publish(self, request, queryset):
         updated = queryset.update(is_published=True)
-        self.message_user(request, _("%(n)d formation(s) publiée(s).") % {"n": updated})
+        self.message_user(
+            request, fr_plural(updated, _("%(n)d formation publiée."), _("%(n)d formations publiées.")) % {"n": updated}
+        )
 
     @admin.action(description=_("Dépublier les formations sélectionnées"), permissions=["change"])
     def unpublish(self, request, queryset):
         updated = queryset.update(is_published=False)
-        self.message_user(request, _("%(n)d formation(s) dépubliée(s).") % {"n": updated})
+        self.message_user(
+            request,
+            fr_plural(updated, _("%(n)d formation dépubliée."), _("%(n)d formations dépubliées.")) % {"n": updated},
+        )
 
 
 @admin.register(LessonCompletion)

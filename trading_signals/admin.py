@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.plurals import fr_plural
 from trading_signals.models import Signal, TakeProfit
 
 
@@ -37,8 +38,14 @@ class SignalAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publier les signaux sélectionnés"), permissions=["change"])
     def publish(self, request, queryset):
-        self.message_user(request, _("%(n)d signal(aux) publié(s).") % {"n": queryset.update(is_published=True)})
+        updated = queryset.update(is_published=True)
+        self.message_user(
+            request, fr_plural(updated, _("%(n)d signal publié."), _("%(n)d signaux publiés.")) % {"n": updated}
+        )
 
     @admin.action(description=_("Dépublier les signaux sélectionnés"), permissions=["change"])
     def unpublish(self, request, queryset):
-        self.message_user(request, _("%(n)d signal(aux) dépublié(s).") % {"n": queryset.update(is_published=False)})
+        updated = queryset.update(is_published=False)
+        self.message_user(
+            request, fr_plural(updated, _("%(n)d signal dépublié."), _("%(n)d signaux dépubliés.")) % {"n": updated}
+        )

@@ -21,7 +21,7 @@ def test_poll_once_handles_start_updates_and_acknowledges_them(fake_telegram, me
     call_command("telegram_poll", "--once", stdout=out)
 
     assert AccountLink.objects.get(user=member).remote_id == "4242"
-    assert "1 mise(s) à jour traitée(s)" in out.getvalue()
+    assert "1 mise à jour traitée" in out.getvalue()
     first, ack = fake_telegram.calls("getUpdates")
     assert set(first.body["allowed_updates"]) == {"message", "chat_join_request", "chat_member"}
     assert int(ack.body["offset"]) == 11

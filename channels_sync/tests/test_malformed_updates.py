@@ -81,7 +81,7 @@ def test_poll_logs_an_update_whose_handling_fails_and_goes_on(fake_telegram, mem
 
     assert "mise à jour 20 : échec" in err.getvalue() and "mise à jour 21 : échec" in err.getvalue()
     assert [r.getMessage() for r in caplog.records].count("telegram update failed") == 2
-    assert "0 mise(s) à jour traitée(s)" in out.getvalue()
+    assert "0 mise à jour traitée" in out.getvalue()
     ack = fake_telegram.calls("getUpdates")[-1]
     assert int(ack.body["offset"]) == 22
     assert fake_telegram.pending_updates == []

@@ -107,7 +107,7 @@ def test_refused_refresh_marks_action_required_and_never_removes(fake_discord, m
     state = membership(member, Platform.DISCORD)
     assert state.state == State.ACTION_REQUIRED
     assert "reconnecter" in state.last_error
-    assert "1 échec(s)" in output
+    assert "1 échec" in output
     assert fake_discord.calls("remove_role") == [] and fake_discord.calls("kick") == []
     assert AccountLink.objects.filter(pk=link.pk).exists()
 
@@ -136,7 +136,7 @@ def test_unknown_user_fails_alone_while_others_are_added(fake_discord):
 
     output = sync()
 
-    assert "0 invité(s), 2 ajouté(s), 0 retiré(s), 1 échec(s)" in output
+    assert "0 invité, 2 ajoutés, 0 retiré, 1 échec" in output
     failing = membership(users[1], Platform.DISCORD)
     assert failing.attempts == 1 and failing.next_attempt_at is not None
     assert ChannelAction.objects.filter(user=users[1], action="add", outcome="failed").count() == 1

@@ -107,7 +107,7 @@ def test_a_discord_rate_limit_longer_than_the_cap_fails_that_member_instead_of_s
     call_command("manage_channel_members", "--platform", "discord", stdout=out, stderr=out)
 
     assert time.monotonic() - started < 15
-    assert "2 ajouté(s), 0 retiré(s), 1 échec(s)" in out.getvalue()
+    assert "2 ajoutés, 0 retiré, 1 échec" in out.getvalue()
     slowed = membership(users[0], Platform.DISCORD)
     assert (slowed.state, slowed.attempts, slowed.action_reason) == (State.LINKED, 1, "")
     assert slowed.next_attempt_at is not None  # retried at a later run, with the usual backoff

@@ -60,7 +60,7 @@ def test_a_member_banned_from_the_server_is_their_own_failure_and_the_others_are
 
     output = sync("discord")  # exit code 0
 
-    assert "0 invité(s), 2 ajouté(s), 0 retiré(s), 1 échec(s)" in output
+    assert "0 invité, 2 ajoutés, 0 retiré, 1 échec" in output
     assert set(fake_discord.members) == {"300000000000000700", "300000000000000702"}
     row = membership(banned, Platform.DISCORD)
     assert (row.state, row.action_reason, row.has_access, row.attempts) == (
@@ -109,14 +109,14 @@ def test_kick_refused_for_a_member_whose_role_is_above_the_bots_is_their_failure
     with time_machine.travel(ends + timedelta(minutes=1)):
         output = sync("discord")  # exit code 0
 
-        assert "0 ajouté(s), 2 retiré(s), 1 échec(s)" in output
+        assert "0 ajouté, 2 retirés, 1 échec" in output
         assert set(fake_discord.members) == {"300000000000000701"}
         assert [c.status for c in fake_discord.calls("kick")] == [204, 403, 204]
         row = membership(users[1], Platform.DISCORD)
         assert (row.state, row.action_reason, row.has_access) == (State.ACTION_REQUIRED, Reason.ROLE_ABOVE_BOT, True)
         assert "n'est pas sous celui du bot" in row.last_error
         assert "rôle sur le serveur Discord" in channel_status_for(users[1])["discord"]["next_step"]
-        assert "1 membre(s) ont encore accès" in output  # reported by every run until someone acts
+        assert "1 membre a encore accès" in output  # reported by every run until someone acts
 
 
 def test_kick_refused_because_the_bot_lost_kick_members_stops_discord(fake_discord, settings):
@@ -142,7 +142,7 @@ def test_an_unknown_discord_user_shows_action_required_asking_for_the_current_ac
 
     output = sync("discord")
 
-    assert "1 ajouté(s), 0 retiré(s), 1 échec(s)" in output
+    assert "1 ajouté, 0 retiré, 1 échec" in output
     row = membership(gone, Platform.DISCORD)
     assert (row.state, row.action_reason) == (State.ACTION_REQUIRED, Reason.UNKNOWN_ACCOUNT)
     assert "compte Discord actuel" in channel_status_for(gone)["discord"]["next_step"]

@@ -164,13 +164,13 @@ def test_one_member_failing_does_not_stop_the_others_and_is_retried_with_backoff
 
     with time_machine.travel(ends + timedelta(minutes=1), tick=False):
         output = sync()
-        assert "2 retiré(s), 1 échec(s)" in output
+        assert "2 retirés, 1 échec" in output
         failing = membership(users[1], Platform.TELEGRAM)
         assert failing.has_access  # could not remove: still recorded as having access
         assert failing.attempts == 1
         assert failing.next_attempt_at == clock.now() + timedelta(minutes=2)
         assert "participant_id_invalid" in failing.last_error.lower()
-        assert "1 membre(s) ont encore accès" in output
+        assert "1 membre a encore accès" in output
         fake_telegram.reset_requests()
         sync()
         assert fake_telegram.calls() == []  # not due yet
@@ -241,7 +241,7 @@ def test_outage_during_removal_never_counts_as_removed(fake_telegram, member):
 
     state = membership(member, Platform.TELEGRAM)
     assert state.has_access and state.state == State.INVITED
-    assert "1 échec(s)" in output
+    assert "1 échec" in output
     assert "encore accès" in output
     assert ChannelAction.objects.filter(user=member, action="remove", outcome="failed").count() == 1
 

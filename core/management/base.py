@@ -6,6 +6,7 @@ import traceback
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
+from core.plurals import fr_count, fr_plural
 from core.services import cron_run_failed, cron_run_started, cron_run_succeeded
 
 logger = logging.getLogger("calmnessfi.cron")
@@ -43,11 +44,14 @@ class CronCommand(BaseCommand):
         failed = summary.get("failed", 0) if isinstance(summary, dict) else 0
         if not dry_run:
             if failed:
-                cron_run_failed(command=name, error=f"{failed} échec(s)")
+                cron_run_failed(command=name, error=fr_count(failed, "échec", "échecs"))
             else:
                 cron_run_succeeded(command=name, summary=summary)
         if failed:
-            raise CommandError(f"{failed} opération(s) en échec ; elles seront retentées au prochain passage.")
+            raise CommandError(
+                f"{fr_count(failed, 'opération', 'opérations')} en échec ; "
+                f"{fr_plural(failed, 'elle sera retentée', 'elles seront retentées')} au prochain passage."
+            )
 
     def _record_failure(self, name: str, error: str, dry_run: bool) -> None:
         logger.error("cron failed", extra={"command": name, "error": error[:2000]})

@@ -68,4 +68,4 @@ def test_create_plans_is_idempotent_and_keeps_admin_changes():
     assert (plans["annuel"].duration_days, str(plans["annuel"].price)) == (365, "449.00")
     assert str(plans["mensuel"].price) == "59.00"
     assert all(plan.grants_telegram and plan.grants_discord and plan.currency == "EUR" for plan in plans.values())
-    assert "0 formule(s) créée(s)" in out.getvalue()
+    assert "0 formule créée" in out.getvalue()

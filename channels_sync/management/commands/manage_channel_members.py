@@ -3,6 +3,7 @@
 from channels_sync.models import Platform
 from channels_sync.sync import channel_sync
 from core.management.base import CronCommand
+from core.plurals import fr_count
 from subscriptions.services import subscriptions_mark_expired
 
 DISABLED: dict[str, str] = {
@@ -37,27 +38,32 @@ class Command(CronCommand):
                 self.stdout.write(self.style.WARNING(DISABLED[platform]))
                 continue
             if dry_run:
-                self.stdout.write(f"{name} (simulation) : {len(report.planned)} action(s) prévue(s).")
+                self.stdout.write(
+                    f"{name} (simulation) : {fr_count(len(report.planned), 'action prévue', 'actions prévues')}."
+                )
                 for line in report.planned:
                     self.stdout.write(f"  - {line}")
             else:
                 counts = report.as_dict()
                 self.stdout.write(
-                    f"{name} : {counts['invited']} invité(s), {counts['added']} ajouté(s), "
-                    f"{counts['removed']} retiré(s), {counts['failed']} échec(s), {counts['skipped']} en attente."
+                    f"{name} : {fr_count(counts['invited'], 'invité', 'invités')}, "
+                    f"{fr_count(counts['added'], 'ajouté', 'ajoutés')}, "
+                    f"{fr_count(counts['removed'], 'retiré', 'retirés')}, "
+                    f"{fr_count(counts['failed'], 'échec', 'échecs')}, {counts['skipped']} en attente."
                 )
                 if counts["lost"]:
                     # This run outlived its lease on these members: the run that took them over does the work.
                     self.stdout.write(
                         self.style.WARNING(
-                            f"{name} : {counts['lost']} membre(s) laissé(s) à une autre exécution "
-                            "(réservation expirée pendant ce passage)."
+                            f"{name} : {fr_count(counts['lost'], 'membre laissé', 'membres laissés')} "
+                            "à une autre exécution (réservation expirée pendant ce passage)."
                         )
                     )
             if report.outlived:
                 self.stdout.write(
                     self.style.WARNING(
-                        f"{name} : {len(report.outlived)} membre(s) ont encore accès après la fin de leur abonnement."
+                        f"{name} : {fr_count(len(report.outlived), 'membre a', 'membres ont')} encore accès "
+                        "après la fin de leur abonnement."
                     )
                 )
                 if verbosity >= 2 or dry_run:

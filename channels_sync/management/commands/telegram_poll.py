@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from channels_sync.clients import MemberActionFailed, PlatformUnavailable, TelegramClient
 from channels_sync.telegram_updates import telegram_update_handle
+from core.plurals import fr_count
 
 logger = logging.getLogger("calmnessfi.channels")
 
@@ -53,4 +54,4 @@ class Command(BaseCommand):
                     if offset is not None:  # acknowledge what was handled
                         client.get_updates(offset=offset, timeout=0)
                     break
-        self.stdout.write(f"{handled} mise(s) à jour traitée(s).")
+        self.stdout.write(f"{fr_count(handled, 'mise à jour traitée', 'mises à jour traitées')}.")

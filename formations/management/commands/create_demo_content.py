@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from core.plurals import fr_count
 from formations.demo import demo_content_create
 
 
@@ -12,7 +13,7 @@ class Command(BaseCommand):
             self.stdout.write("Aucune formule annuelle : la formation réservée n'est pas créée (lancez create_plans).")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Contenu de démonstration : {summary['courses']} formation(s) et "
-                f"{summary['signals']} signal(aux) créé(s)."
+                f"Contenu de démonstration créé : {fr_count(summary['courses'], 'formation', 'formations')}, "
+                f"{fr_count(summary['signals'], 'signal', 'signaux')}."
             )
         )

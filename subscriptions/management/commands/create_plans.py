@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from core.plurals import fr_count
 from subscriptions.services import plans_create_defaults
 
 
@@ -15,5 +16,8 @@ class Command(BaseCommand):
             )
         created_count = sum(1 for _, created in results if created)
         self.stdout.write(
-            self.style.SUCCESS(f"{created_count} formule(s) créée(s), {len(results) - created_count} déjà présente(s).")
+            self.style.SUCCESS(
+                f"{fr_count(created_count, 'formule créée', 'formules créées')}, "
+                f"{fr_count(len(results) - created_count, 'déjà présente', 'déjà présentes')}."
+            )
         )
