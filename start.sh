@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CalmnessFi: one entry point.
-#   ./start.sh            install into .venv, migrate, seed, serve on http://localhost:8000 (SQLite, DEBUG on)
+#   ./start.sh            install into .venv, migrate, seed, serve on http://localhost:8000 (SQLite, DEBUG on), with
+#                         the task worker (e-mails, channel access) beside the server, stopped with it
 #   ./start.sh test       install the test tools, run ruff, mypy and the whole test suite (pytest arguments may follow)
 #   ./start.sh test-next  the same on the next Django (requirements-django-next.txt) under Python 3.12, in .venv-next
 #   ./start.sh prod       run gunicorn with the production settings (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY...)
@@ -109,8 +110,15 @@ case "${1:-serve}" in
         default_env DISCORD_REDIRECT_URI "http://$HOST:$PORT/api/auth/discord/callback/"
         default_env DISCORD_LINK_REDIRECT_URL "http://$HOST:$PORT/espace/profil/"
         seed
+        echo "==> Worker des tâches (e-mails, accès aux canaux) : manage.py task_worker, arrêté avec le serveur"
+        "$VENV/bin/python" manage.py task_worker &
+        worker=$!
+        # Ctrl-C reaches the worker with the server (one process group): it finishes its task and exits. When the
+        # server stops otherwise (an error, a port already taken), the worker is asked to stop.
+        trap 'interrupted=1' INT
+        trap '[ -n "${interrupted:-}" ] || kill -TERM "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true' EXIT
         echo "==> Serveur sur http://$HOST:$PORT (espace membre : /espace/, admin : /admin/, API : /api/docs/)"
-        exec "$VENV/bin/python" manage.py runserver "$HOST:$PORT"
+        "$VENV/bin/python" manage.py runserver "$HOST:$PORT"
         ;;
     test)
         shift

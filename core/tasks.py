@@ -11,13 +11,15 @@ What the database backend leaves to us, done here: a failed task is tried again 
 """
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Min
 from django.dispatch import receiver
 from django_tasks_db.backend import DatabaseBackend
 
@@ -39,6 +41,7 @@ __all__ = [
     "retry_delay",
     "task",
     "task_enqueue",
+    "tasks_backlog",
     "tasks_recover_abandoned",
 ]
 
@@ -129,3 +132,28 @@ def _database_backends() -> list[str]:
 
 def _on_database(alias: str) -> bool:
     return isinstance(task_backends[alias], DatabaseBackend)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    counts: dict[str, int]  # per status: READY, RUNNING, FAILED, SUCCESSFUL
+    due: int  # ready tasks whose time has come (the others wait for a retry's delay)
+    waiting_since: datetime | None  # since when the longest-waiting due task could have run
+
+
+def tasks_backlog() -> Backlog:
+    """What the queue holds now (`manage.py task_backlog`): due tasks piling up mean that no worker runs."""
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    rows = DBTaskResult.objects.filter(backend_name__in=_database_backends())
+    counts = dict.fromkeys(TaskResultStatus.values, 0)
+    counts.update(rows.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    due = rows.ready()
+    # A task waits from its enqueueing, or from its run_after when it was deferred (a retry).
+    undeferred = due.filter(run_after=get_date_max()).aggregate(since=Min("enqueued_at"))["since"]
+    deferred = due.exclude(run_after=get_date_max()).aggregate(since=Min("run_after"))["since"]
+    return Backlog(
+        counts=counts,
+        due=due.count(),
+        waiting_since=min((moment for moment in (undeferred, deferred) if moment is not None), default=None),
+    )

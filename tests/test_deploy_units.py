@@ -1,4 +1,5 @@
-"""deploy/*.service: the Telegram poller runs like the API (same user, env file, settings) and always restarts.
+"""deploy/*.service: the Telegram poller and the task worker run like the API (same user, env file, settings) and
+always restart.
 deploy/crontab, the project's only crontab: every job runs a management command that exists, in production."""
 
 import configparser
@@ -13,6 +14,7 @@ from tests.harness import ROOT
 
 API_UNIT = ROOT / "deploy" / "calmnessfi.service"
 POLL_UNIT = ROOT / "deploy" / "calmnessfi-telegram-poll.service"
+WORKER_UNIT = ROOT / "deploy" / "calmnessfi-worker.service"
 CRONTAB = ROOT / "deploy" / "crontab"
 
 
@@ -37,8 +39,20 @@ def test_poll_unit_runs_telegram_poll_as_the_api_does_and_always_restarts():
     assert "DJANGO_SETTINGS_MODULE=config.settings.production" in poll["Environment"]
 
 
+def test_worker_unit_runs_the_task_worker_as_the_api_does_always_restarts_and_lets_a_task_finish():
+    api, worker = service_section(API_UNIT), service_section(WORKER_UNIT)
+
+    assert worker["ExecStart"] == "/srv/calmnessfi/.venv/bin/python manage.py task_worker --no-reload"
+    assert worker["Restart"] == "always"
+    for key in ("User", "Group", "WorkingDirectory", "EnvironmentFile"):
+        assert worker[key] == api[key], key
+    assert "DJANGO_SETTINGS_MODULE=config.settings.production" in worker["Environment"]
+    assert "task_worker" in get_commands()
+    assert int(worker["TimeoutStopSec"]) > 10  # SIGTERM: the running task ends before the worker does
+
+
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
-@pytest.mark.parametrize("unit", [API_UNIT, POLL_UNIT], ids=lambda path: path.name)
+@pytest.mark.parametrize("unit", [API_UNIT, POLL_UNIT, WORKER_UNIT], ids=lambda path: path.name)
 def test_systemd_accepts_the_unit(unit, tmp_path):
     result = subprocess.run(
         ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, cwd=tmp_path, timeout=60
@@ -60,7 +74,7 @@ def test_every_cron_job_runs_a_management_command_that_exists():
     # A job that runs no manage.py command keeps its whole line here, which is no command's name.
     named = [match.group(1) if (match := re.search(r" manage\.py ([a-z_]+)", job)) else job for job in jobs]
 
-    assert len(named) == 2  # reminders and channel access (docs/operations.md)
+    assert len(named) == 3  # reminders, channel access, old task results pruned (docs/operations.md)
     commands = get_commands()
     assert [name for name in named if name not in commands] == []
     for name in named:

@@ -127,3 +127,10 @@ def test_serve_keeps_the_addresses_set_in_the_environment_or_in_dot_env(project)
         "python manage.py runserver localhost:8123 | FRONTEND_URL=https://tunnel.example/espace"
         " DISCORD_REDIRECT_URI= DISCORD_LINK_REDIRECT_URL=http://localhost:8123/espace/profil/ VENV="
     ]
+
+
+def test_serve_runs_the_task_worker_beside_the_server(project):
+    calls = [call.split(" | ")[0] for call in start_sh(project)]
+
+    assert "python manage.py task_worker" in calls
+    assert "python manage.py runserver localhost:8000" in calls

@@ -4,9 +4,12 @@ failing task is tried again with backoff, then recorded as failed; an abandoned 
 Killed workers and several workers at once, in other processes: test_task_worker_processes.py."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
@@ -156,3 +159,30 @@ def test_an_abandoned_task_at_its_last_attempt_is_recorded_as_failed(path, setti
     row = only_row()
     assert row.status == Status.FAILED
     assert row.exception_class_path == "core.tasks.WorkerLost"
+
+
+def backlog(*args: str) -> str:
+    out = StringIO()
+    call_command("task_backlog", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_backlog_shows_the_tasks_waiting_for_a_worker_and_fails_a_check_when_they_wait_too_long(path):
+    start = clock.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        task_enqueue(note, path=path, text="1")
+        traveller.shift(timedelta(minutes=3))
+        task_enqueue(fail_first, path=path, failures=1)
+        traveller.shift(timedelta(minutes=7))
+
+        assert "2 à exécuter maintenant (la plus ancienne attend depuis 10 min)" in backlog()
+        with pytest.raises(CommandError, match="attendent depuis 10 min"):
+            backlog("--max-wait-minutes", "5")
+
+        run_worker()
+        summary = backlog("--max-wait-minutes", "5")
+
+    assert summary == (
+        "File de tâches : 0 à exécuter maintenant, 1 en attente d'un nouvel essai, 0 en cours, 0 en échec,"
+        " 1 terminée(s).\n"
+    )
