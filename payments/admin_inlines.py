@@ -8,5 +8,5 @@ class PaymentInline(ReadOnlyInline):
     model = Payment
     fk_name = "user"
     show_change_link = True
-    fields = ("created_at", "plan", "amount", "currency", "method", "reference", "status", "confirmed_at")
+    fields = ("created_at", "code", "plan", "amount", "currency", "method", "reference", "status", "confirmed_at")
     ordering = ("-created_at",)

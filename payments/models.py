@@ -1,6 +1,165 @@
+"""Payment methods (set up by admins) and the payments members declare with them."""
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from payments.validators import (
+    clean_bic,
+    clean_crypto_network,
+    clean_iban,
+    clean_paypal_address,
+    clean_phone_number,
+    clean_text,
+    clean_wallet_address,
+    validate_instructions,
+)
+
+
+class PaymentKind(models.TextChoices):
+    """How a member pays: the kind of a PaymentMethod, copied onto each payment (`Payment.method`)."""
+
+    BANK_TRANSFER = "bank_transfer", _("Virement bancaire")
+    CARD = "card", _("Carte bancaire")
+    PAYPAL = "paypal", _("PayPal")
+    CRYPTO = "crypto", _("Crypto-monnaie")
+    MOBILE_MONEY = "mobile_money", _("Mobile money")
+    CASH = "cash", _("Espèces")
+
+
+@dataclass(frozen=True)
+class DetailField:
+    """One entry of a method's `details`: its key, its French label (admin, e-mail) and its check."""
+
+    key: str
+    label: str | Promise
+    clean: Callable[[Any], str]
+
+
+# What `details` holds for each kind, in display order. A crypto address is checked again against its network.
+DETAIL_FIELDS: dict[str, tuple[DetailField, ...]] = {
+    PaymentKind.BANK_TRANSFER: (
+        DetailField("iban", _("IBAN"), clean_iban),
+        DetailField("bic", _("BIC"), clean_bic),
+        DetailField("holder", _("Titulaire du compte"), clean_text),
+        DetailField("bank", _("Banque"), clean_text),
+    ),
+    PaymentKind.PAYPAL: (DetailField("address", _("Adresse PayPal"), clean_paypal_address),),
+    PaymentKind.CRYPTO: (
+        DetailField("network", _("Réseau"), clean_crypto_network),
+        DetailField("address", _("Adresse du portefeuille"), clean_text),
+    ),
+    PaymentKind.MOBILE_MONEY: (
+        DetailField("operator", _("Opérateur"), clean_text),
+        DetailField("number", _("Numéro"), clean_phone_number),
+    ),
+    PaymentKind.CASH: (DetailField("place", _("Lieu"), clean_text),),
+    PaymentKind.CARD: (),
+}
+
+
+def payment_method_details_clean(*, kind: str, details: Any) -> dict[str, str]:
+    """`details` checked and normalised for `kind`; a ValidationError names each wrong entry by its key (the
+    admin form has one field per key), or `details` for a wrong shape or an unknown key."""
+    fields = DETAIL_FIELDS.get(kind, ())
+    if not isinstance(details, dict):
+        raise ValidationError({"details": _("Les coordonnées doivent être un objet JSON.")})
+    unknown = sorted(set(details) - {field.key for field in fields})
+    if unknown:
+        raise ValidationError({"details": _("Champ(s) inconnu(s) pour ce type : %s.") % ", ".join(unknown)})
+    cleaned, errors = {}, {}
+    for field in fields:
+        try:
+            cleaned[field.key] = field.clean(details.get(field.key))
+        except ValidationError as exc:
+            errors[field.key] = exc
+    if kind == PaymentKind.CRYPTO and not errors:
+        try:
+            cleaned["address"] = clean_wallet_address(cleaned["address"], network=cleaned["network"])
+        except ValidationError as exc:
+            errors["address"] = exc
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+class PaymentMethod(models.Model):
+    """A way to pay offered to members, with what they need to pay (IBAN, address...) and how (instructions).
+
+    Never deleted once a payment used it (PROTECT): an admin deactivates it instead.
+    """
+
+    Kind = PaymentKind
+
+    kind = models.CharField(_("type"), max_length=20, choices=PaymentKind.choices)
+    label = models.CharField(_("libellé"), max_length=100, help_text=_("Nom affiché aux membres."))
+    details = models.JSONField(_("coordonnées"), default=dict, blank=True)
+    instructions = models.TextField(
+        _("instructions"),
+        max_length=4000,
+        blank=True,
+        help_text=_(
+            "Envoyées au membre après sa déclaration. Variables remplacées : {amount} (montant, ex. 49,00), "
+            "{currency} (devise), {code} (code du paiement, à mettre en référence), {plan} (formule)."
+        ),
+    )
+    is_active = models.BooleanField(_("actif"), default=True, help_text=_("Proposé aux membres."))
+    position = models.PositiveSmallIntegerField(_("position"), default=0, help_text=_("Ordre d'affichage (croissant)."))
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("moyen de paiement")
+        verbose_name_plural = _("moyens de paiement")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=PaymentKind.values), name="payments_paymentmethod_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        try:
+            self.details = payment_method_details_clean(kind=self.kind, details=self.details)
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+        try:
+            validate_instructions(self.instructions)
+        except ValidationError as exc:
+            errors["instructions"] = exc.error_list
+        if errors:
+            raise ValidationError(errors)
+
+
+# A payment's code: what the member writes as the transfer's reference, so an admin finds the payment from a bank
+# statement. No 0/O nor 1/I/L: read aloud or retyped, it cannot be misread. 31**6 (~887 million) codes.
+CODE_PREFIX = "CFI-"
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+
+
+def payment_code_generate() -> str:
+    """A fresh random code such as CFI-7K3Q9M (the unique constraint catches the rare repeat)."""
+    return CODE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class ProofType(models.TextChoices):
+    """What a proof of payment may be, detected from its content (payments.proofs)."""
+
+    PNG = "image/png", "PNG"
+    JPEG = "image/jpeg", "JPEG"
+    PDF = "application/pdf", "PDF"
 
 
 class Payment(models.Model):
@@ -8,14 +167,9 @@ class Payment(models.Model):
         PENDING = "pending", _("En attente")
         CONFIRMED = "confirmed", _("Confirmé")
         REJECTED = "rejected", _("Rejeté")
+        CANCELLED = "cancelled", _("Annulé")
 
-    class Method(models.TextChoices):
-        BANK_TRANSFER = "bank_transfer", _("Virement bancaire")
-        CARD = "card", _("Carte bancaire")
-        PAYPAL = "paypal", _("PayPal")
-        CRYPTO = "crypto", _("Crypto-monnaie")
-        MOBILE_MONEY = "mobile_money", _("Mobile money")
-        CASH = "cash", _("Espèces")
+    Method = PaymentKind
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payments", verbose_name=_("membre")
@@ -23,9 +177,26 @@ class Payment(models.Model):
     plan = models.ForeignKey(
         "subscriptions.Plan", on_delete=models.PROTECT, related_name="payments", verbose_name=_("formule")
     )
+    payment_method = models.ForeignKey(
+        PaymentMethod,
+        on_delete=models.PROTECT,
+        null=True,  # payments declared before issue 15 have none
+        blank=True,
+        related_name="payments",
+        verbose_name=_("moyen de paiement"),
+    )
+    code = models.CharField(
+        _("code"),
+        max_length=len(CODE_PREFIX) + CODE_LENGTH,
+        unique=True,
+        default=payment_code_generate,
+        editable=False,
+        help_text=_("Référence que le membre indique avec son paiement."),
+    )
     amount = models.DecimalField(_("montant"), max_digits=10, decimal_places=2)
     currency = models.CharField(_("devise"), max_length=3, default="EUR")
-    method = models.CharField(_("moyen de paiement"), max_length=20, choices=Method.choices)
+    # The method's kind when declared: kept even if the admin later edits the method.
+    method = models.CharField(_("type de moyen"), max_length=20, choices=PaymentKind.choices)
     reference = models.CharField(_("référence"), max_length=100, blank=True)
     note = models.TextField(_("note"), max_length=1000, blank=True)
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -50,6 +221,19 @@ class Payment(models.Model):
         verbose_name=_("rejeté par"),
     )
     rejection_reason = models.TextField(_("motif du rejet"), blank=True)
+    cancelled_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("annulé par"),
+    )
+    # The proof of payment: a file in payments.proofs' private storage, never under a served directory.
+    proof_name = models.CharField(_("fichier de la preuve"), max_length=100, blank=True, editable=False)
+    proof_type = models.CharField(_("type de la preuve"), max_length=20, choices=ProofType.choices, blank=True)
+    proof_uploaded_at = models.DateTimeField(_("preuve envoyée le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("paiement")
@@ -65,11 +249,20 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_amount_positive"),
             models.CheckConstraint(
-                condition=models.Q(status__in=["pending", "confirmed", "rejected"]), name="payments_status_valid"
+                condition=models.Q(status__in=["pending", "confirmed", "rejected", "cancelled"]),
+                name="payments_status_valid",
             ),
             models.CheckConstraint(condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="payments_currency_iso"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=rf"^{CODE_PREFIX}[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$"),
+                name="payments_code_format",
+            ),
             models.UniqueConstraint(
                 fields=["user", "idempotency_key"], name="payments_idempotency_key_unique_per_user"
+            ),
+            # One payment waiting for an admin per member: a second declaration gets the first back (409).
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"), name="payments_one_pending_per_user"
             ),
         ]
 

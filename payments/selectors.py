@@ -1,10 +1,64 @@
-"""Reads about payments, always scoped to one member."""
+"""Reads about payments and payment methods; a member's payments are always scoped to that member."""
 
+import logging
+
+from django.core.files import File
 from django.db.models import QuerySet
+from django.utils.formats import number_format
 
-from payments.models import Payment
+from payments.models import DETAIL_FIELDS, Payment, PaymentMethod
+from payments.proofs import proof_storage
+from payments.validators import PLACEHOLDER_RE, CryptoNetwork
+
+logger = logging.getLogger("calmnessfi.payments")
 
 
 def payments_for_member(*, user) -> QuerySet[Payment]:
     """The member's payments, newest first."""
-    return Payment.objects.filter(user=user).select_related("plan").order_by("-created_at", "-id")
+    return Payment.objects.filter(user=user).select_related("plan", "payment_method").order_by("-created_at", "-id")
+
+
+def payment_methods_offered() -> QuerySet[PaymentMethod]:
+    """The methods members may pay with, in the admin's order."""
+    return PaymentMethod.objects.filter(is_active=True).order_by("position", "id")
+
+
+def payment_instructions(*, payment: Payment) -> str:
+    """The payment's method's instructions with {amount} (French format, e.g. 49,00), {currency}, {code} and {plan}
+    filled in; empty for a payment declared before methods existed."""
+    if payment.payment_method is None:
+        return ""
+    values = {
+        "amount": number_format(payment.amount, 2),
+        "currency": payment.currency,
+        "code": payment.code,
+        "plan": payment.plan.name,
+    }
+    return PLACEHOLDER_RE.sub(
+        lambda match: values.get(match.group(1), match.group(0)), payment.payment_method.instructions
+    )
+
+
+def payment_method_details_display(*, method: PaymentMethod | None) -> list[tuple[str, str]]:
+    """(French label, value) of each of the method's details, in display order (e-mails, admin)."""
+    if method is None:
+        return []
+    rows = []
+    for field in DETAIL_FIELDS.get(method.kind, ()):
+        value = str(method.details.get(field.key, ""))
+        if field.key == "network" and value in CryptoNetwork.values:
+            value = str(CryptoNetwork(value).label)
+        rows.append((str(field.label), value))
+    return rows
+
+
+def payment_proof_file(*, payment: Payment) -> File | None:
+    """The payment's proof, opened for reading, or None when it has none (or its file is missing)."""
+    if not payment.proof_name:
+        return None
+    try:
+        return proof_storage().open(payment.proof_name, "rb")
+    except FileNotFoundError:
+        # The row says there is a proof: a lost file (a restore without PRIVATE_MEDIA_ROOT, another host's disk).
+        logger.error("Proof file missing for payment %s", payment.pk)
+        return None

@@ -1,15 +1,25 @@
-"""Writes about payments: a member declares, an admin confirms or rejects."""
+"""Writes about payments: a member declares, cancels or attaches a proof; an admin confirms or rejects."""
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import clock
-from payments.emails import send_payment_confirmed_email, send_payment_rejected_email
-from payments.models import Payment
+from payments.emails import (
+    send_payment_confirmed_email,
+    send_payment_instructions_email,
+    send_payment_rejected_email,
+)
+from payments.models import Payment, PaymentKind, PaymentMethod, payment_code_generate
+from payments.proofs import MAX_PROOF_BYTES, proof_name_new, proof_storage, proof_type_detect
 from subscriptions.models import Plan, Subscription
 from subscriptions.selectors import subscriptions_active_for
 from subscriptions.services import MONTHLY_SLUG, plans_create_defaults, subscription_create_for_payment
+
+# A fresh code collides once in ~887 million per existing payment: a few tries are plenty.
+CODE_ATTEMPTS = 5
 
 
 class PaymentNotAllowed(Exception):
@@ -21,51 +31,122 @@ class PaymentNotAllowed(Exception):
 
 
 class PaymentError(Exception):
-    """A request the payment's state or data forbids (inactive plan, confirming a rejected payment...)."""
+    """A request the payment's data forbids (inactive plan, unknown method, missing reference...): a 400.
+
+    `field` names the input at fault, when there is one (the API answers `{field: [message]}`).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(message)
+
+
+class PaymentStateError(PaymentError):
+    """What the payment's current state forbids (cancelling a confirmed payment...): the API answers 409."""
+
+
+class PaymentPendingExists(PaymentStateError):
+    """The member already has a payment waiting for an admin: the API answers 409 with it."""
+
+    def __init__(self, payment: Payment):
+        self.payment = payment
+        super().__init__(
+            _(
+                "Vous avez déjà un paiement en attente (%(code)s) : attendez sa vérification ou annulez-le avant "
+                "d'en déclarer un autre."
+            )
+            % {"code": payment.code}
+        )
+
+
+def _method_for_declaration(*, payment_method: PaymentMethod | None, kind: str) -> PaymentMethod:
+    """The active method the member pays with: the one chosen, or the only active one of the kind named (the
+    `method` of clients written before methods existed)."""
+    if payment_method is not None:
+        if not payment_method.is_active:
+            raise PaymentError(_("Ce moyen de paiement n'est plus proposé."), field="payment_method")
+        if kind and kind != payment_method.kind:
+            raise PaymentError(_("Ce type ne correspond pas au moyen de paiement choisi."), field="method")
+        return payment_method
+    if not kind:
+        raise PaymentError(_("Choisissez un moyen de paiement."), field="payment_method")
+    candidates = list(PaymentMethod.objects.filter(kind=kind, is_active=True)[:2])
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        message = _("Plusieurs moyens de paiement de ce type sont proposés : choisissez-en un.")
+    else:
+        message = _("Ce type de paiement n'est pas proposé : choisissez un moyen de paiement parmi ceux proposés.")
+    raise PaymentError(message, field="payment_method")
+
+
+def _lock_member(user_id: int) -> None:
+    User = get_user_model()
+    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
+
+
+def _payment_insert(**fields) -> Payment:
+    """Creates the payment under a fresh code, drawing another one if the code is already taken."""
+    for _attempt in range(CODE_ATTEMPTS):
+        code = payment_code_generate()
+        try:
+            with transaction.atomic():
+                return Payment.objects.create(code=code, **fields)
+        except IntegrityError:
+            if not Payment.objects.filter(code=code).exists():
+                raise  # another constraint: a bug, not bad luck
+    raise PaymentError(_("Impossible d'attribuer un code au paiement : réessayez."))
 
 
 def payment_declare(
     *,
     user,
     plan: Plan,
-    method: str,
+    payment_method: PaymentMethod | None = None,
+    method: str = "",
     reference: str = "",
     note: str = "",
     idempotency_key: str | None = None,
 ) -> tuple[Payment, bool]:
-    """Record a payment the member says they made; returns (payment, created).
+    """Record a payment the member says they made or are about to make; returns (payment, created).
 
-    Amount and currency come from the plan, never from the client. With an idempotency key, a retry
-    returns the first payment: the unique constraint (user, idempotency_key) is the guard, so two
-    concurrent retries still produce one row.
+    The member chooses an active `payment_method`, or names its kind as `method` when exactly one active method
+    has it. Amount and currency come from the plan, never from the client; the server draws the payment's code.
+    A crypto payment needs the transaction's hash in `reference`. A member has at most one pending payment: a
+    second declaration raises PaymentPendingExists with the first. With an idempotency key, a retry returns the
+    first payment. Declarations of one member are serialised by a lock on their row, and the unique constraints
+    (one pending payment per member; (user, idempotency_key)) hold whatever happens. The instructions e-mail
+    leaves after commit.
     """
-    if idempotency_key:
-        existing = Payment.objects.filter(user=user, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
-    if not user.can_make_payment:
-        raise PaymentNotAllowed(user.missing_profile_fields())
-    if not plan.is_active:
-        raise PaymentError(_("Cette formule n'est plus proposée."))
-    if method not in Payment.Method.values:
-        raise PaymentError(_("Moyen de paiement inconnu."))
-    try:
-        with transaction.atomic():
-            payment = Payment.objects.create(
-                user=user,
-                plan=plan,
-                amount=plan.price,
-                currency=plan.currency,
-                method=method,
-                reference=reference,
-                note=note,
-                idempotency_key=idempotency_key or None,
-            )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        # Another request with the same key won the race: answer with its payment.
-        return Payment.objects.get(user=user, idempotency_key=idempotency_key), False
+    with transaction.atomic():
+        _lock_member(user.pk)
+        if idempotency_key:
+            existing = Payment.objects.filter(user=user, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+        if not user.can_make_payment:
+            raise PaymentNotAllowed(user.missing_profile_fields())
+        if not plan.is_active:
+            raise PaymentError(_("Cette formule n'est plus proposée."), field="plan")
+        chosen = _method_for_declaration(payment_method=payment_method, kind=method)
+        reference = reference.strip()
+        if chosen.kind == PaymentKind.CRYPTO and not reference:
+            raise PaymentError(_("Indiquez le hash (identifiant) de la transaction en référence."), field="reference")
+        pending = Payment.objects.filter(user=user, status=Payment.Status.PENDING).first()
+        if pending is not None:
+            raise PaymentPendingExists(pending)
+        payment = _payment_insert(
+            user=user,
+            plan=plan,
+            payment_method=chosen,
+            method=chosen.kind,
+            amount=plan.price,
+            currency=plan.currency,
+            reference=reference,
+            note=note,
+            idempotency_key=idempotency_key or None,
+        )
+        transaction.on_commit(lambda: send_payment_instructions_email(payment=payment))
     return payment, True
 
 
@@ -89,6 +170,8 @@ def payment_confirm(*, payment: Payment, by, notify: bool = True) -> Subscriptio
         return Subscription.objects.get(payment=payment)
     if payment.status == Payment.Status.REJECTED:
         raise PaymentError(_("Ce paiement a été rejeté : il ne peut pas être confirmé."))
+    if payment.status == Payment.Status.CANCELLED:
+        raise PaymentError(_("Ce paiement a été annulé par le membre : il ne peut pas être confirmé."))
     subscription = subscription_create_for_payment(payment=payment)
     payment.status = Payment.Status.CONFIRMED
     payment.confirmed_at = clock.now()
@@ -113,6 +196,8 @@ def payment_reject(*, payment: Payment, by, reason: str) -> Payment:
         return payment
     if payment.status == Payment.Status.CONFIRMED:
         raise PaymentError(_("Ce paiement est déjà confirmé : il ne peut pas être rejeté."))
+    if payment.status == Payment.Status.CANCELLED:
+        raise PaymentError(_("Ce paiement a été annulé par le membre : il ne peut pas être rejeté."))
     payment.status = Payment.Status.REJECTED
     payment.rejected_at = clock.now()
     payment.rejection_reason = reason
@@ -120,6 +205,117 @@ def payment_reject(*, payment: Payment, by, reason: str) -> Payment:
     payment.save(update_fields=["status", "rejected_at", "rejection_reason", "rejected_by"])
     transaction.on_commit(lambda: send_payment_rejected_email(payment=payment))
     return payment
+
+
+NOT_PENDING = {
+    Payment.Status.CONFIRMED: gettext_lazy("Ce paiement est déjà confirmé."),
+    Payment.Status.REJECTED: gettext_lazy("Ce paiement a été rejeté."),
+    Payment.Status.CANCELLED: gettext_lazy("Ce paiement est déjà annulé."),
+}
+
+
+def _refuse_unless_pending(payment: Payment, action: str) -> None:
+    if payment.status != Payment.Status.PENDING:
+        raise PaymentStateError(f"{NOT_PENDING[Payment.Status(payment.status)]} {action}")
+
+
+@transaction.atomic
+def payment_cancel(*, payment: Payment, by) -> Payment:
+    """Cancel a pending payment (the member changed their mind or made a mistake); the row stays, as every payment.
+
+    Only a pending payment can be cancelled; a cancelled one can be neither confirmed nor rejected.
+    """
+    payment = _lock_member_and_payment(payment)
+    _refuse_unless_pending(payment, _("Seul un paiement en attente peut être annulé."))
+    payment.status = Payment.Status.CANCELLED
+    payment.cancelled_at = clock.now()
+    payment.cancelled_by = by
+    payment.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+    return payment
+
+
+def payment_proof_attach(*, payment: Payment, content: bytes) -> Payment:
+    """Keep `content` as the payment's proof (PNG, JPEG or PDF, as its bytes say; at most 5 MB).
+
+    Only while the payment is pending; a new proof replaces the previous one, whose file is removed after commit.
+    Nothing reaches the disk before the content is checked, and the new file is removed if the database write fails.
+    """
+    if len(content) > MAX_PROOF_BYTES:
+        raise PaymentError(_("Fichier trop volumineux : 5 Mo au maximum."), field="file")
+    proof_type = proof_type_detect(content)
+    if proof_type is None:
+        raise PaymentError(
+            _("Fichier refusé : envoyez une image PNG ou JPEG, ou un PDF, lisible et non endommagé."), field="file"
+        )
+    action = _("La preuve ne peut plus être modifiée.")
+    _refuse_unless_pending(payment, action)  # before writing anything; checked again under the lock
+    storage = proof_storage()
+    name = storage.save(proof_name_new(proof_type), ContentFile(content))
+    try:
+        with transaction.atomic():
+            payment = _lock_member_and_payment(payment)
+            _refuse_unless_pending(payment, action)
+            previous = payment.proof_name
+            payment.proof_name = name
+            payment.proof_type = proof_type
+            payment.proof_uploaded_at = clock.now()
+            payment.save(update_fields=["proof_name", "proof_type", "proof_uploaded_at"])
+            if previous:
+                transaction.on_commit(lambda: storage.delete(previous))
+    except BaseException:
+        storage.delete(name)
+        raise
+    return payment
+
+
+DEMO_PAYMENT_METHODS = [
+    {
+        "kind": PaymentKind.BANK_TRANSFER,
+        "label": "Virement bancaire (démonstration)",
+        "position": 10,
+        # The IBAN of French banks' documentation examples (valid checksum) and a BIC of the right shape.
+        "details": {
+            "iban": "FR7630006000011234567890189",
+            "bic": "DEMOFRPPXXX",
+            "holder": "CalmnessFi (démonstration)",
+            "bank": "Banque de démonstration",
+        },
+        "instructions": (
+            "Faites un virement de {amount} {currency} (formule {plan}) sur le compte ci-dessous, en indiquant "
+            "le code {code} comme motif du virement. Nous confirmons votre paiement dès sa réception.\n"
+            "Données de démonstration : n'envoyez pas d'argent sur ce compte."
+        ),
+    },
+    {
+        "kind": PaymentKind.CRYPTO,
+        "label": "USDT TRC20 (démonstration)",
+        "position": 20,
+        # Base58Check of 0x41 + b"CalmnessFi demo only": a valid TRON address that no key controls.
+        "details": {"network": "TRC20", "address": "TG7Uz21UfGtY2s6w9eQ2sxfw35iDu4fUMo"},
+        "instructions": (
+            "Envoyez l'équivalent de {amount} {currency} en USDT sur le réseau TRON (TRC20) à l'adresse "
+            "ci-dessous, puis indiquez le hash de la transaction dans votre déclaration (code {code}, formule "
+            "{plan}).\nDonnées de démonstration : n'envoyez rien à cette adresse."
+        ),
+    },
+]
+
+
+@transaction.atomic
+def payment_methods_seed_demo() -> list[tuple[PaymentMethod, bool]]:
+    """Create the demonstration methods (a bank transfer and a USDT TRC20 wallet) if missing; returns (method,
+    created) for each. Idempotent: an existing one, found by its label, is left as the admin made it. Their IBAN
+    and address are well-formed but nobody's: never for production (the command refuses it)."""
+    results = []
+    for fields in DEMO_PAYMENT_METHODS:
+        method = PaymentMethod.objects.filter(label=fields["label"]).first()
+        created = method is None
+        if method is None:
+            method = PaymentMethod(**fields)
+            method.full_clean()  # the same checks as the admin's
+            method.save()
+        results.append((method, created))
+    return results
 
 
 @transaction.atomic
@@ -133,12 +329,18 @@ def payment_seed_for_test_member(*, user) -> Subscription:
         return existing
     plans_create_defaults()
     plan = Plan.objects.get(slug=MONTHLY_SLUG)
-    payment, _ = payment_declare(
+    _lock_member(user.pk)
+    if Payment.objects.filter(user=user, status=Payment.Status.PENDING).exists():
+        raise PaymentError(_("Le membre de test a déjà un paiement en attente : confirmez-le ou annulez-le."))
+    # Written directly, not declared: no instructions e-mail, and no payment method needs to exist.
+    payment = _payment_insert(
         user=user,
         plan=plan,
-        method=Payment.Method.BANK_TRANSFER,
+        payment_method=PaymentMethod.objects.filter(kind=PaymentKind.BANK_TRANSFER, is_active=True).first(),
+        method=PaymentKind.BANK_TRANSFER,
+        amount=plan.price,
+        currency=plan.currency,
         reference="SEED-TEST-MEMBER",
         note="Paiement de démonstration créé par create_test_user.",
-        idempotency_key=f"seed-test-member-{clock.now():%Y%m%d%H%M%S%f}",
     )
     return payment_confirm(payment=payment, by=None, notify=False)

@@ -162,6 +162,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Private files (proofs of payment, payments/proofs.py): outside every directory a web server serves; only views that
+# check who asks hand them out. Keep it out of the code's folder in production (a writable, backed-up volume).
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private_media")))
+
 # Requests larger than this are refused with 413 before any parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
@@ -223,6 +227,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MarketEnum": "accounts.models.User.Market",
         "SignalStatusEnum": "trading_signals.models.Signal.Status",
+        # A payment method's `kind` and a payment's `method` (issue 15).
+        "PaymentKindEnum": "payments.models.PaymentKind",
     },
     # core.schema documents the standard error answers (400/401/403/404/413/415/429) of every operation.
     "POSTPROCESSING_HOOKS": [

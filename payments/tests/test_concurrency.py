@@ -2,15 +2,15 @@
 
 import threading
 import time
-from datetime import timedelta
 
 import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from payments.models import Payment
-from payments.services import payment_confirm, payment_declare
-from payments.tests.factories import PaymentFactory
+from conftest import client_for
+from payments.models import Payment, PaymentKind
+from payments.services import PaymentError, payment_cancel, payment_confirm, payment_declare
+from payments.tests.factories import PaymentFactory, PaymentMethodFactory
 from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory
 
@@ -63,24 +63,53 @@ def test_two_admins_confirming_the_same_payment_make_one_subscription():
     assert Subscription.objects.count() == 1
 
 
-def test_two_payments_of_one_member_confirmed_at_once_are_back_to_back():
+def test_a_member_cancelling_while_an_admin_confirms_gets_one_outcome():
     member = UserFactory()
-    plan = PlanFactory(duration_days=30)
-    first, second = PaymentFactory(user=member, plan=plan), PaymentFactory(user=member, plan=plan)
     admin = UserFactory(is_staff=True)
+    payment = PaymentFactory(user=member)
     results = _run_together(
-        lambda: payment_confirm(payment=first, by=admin).pk,
-        lambda: payment_confirm(payment=second, by=admin).pk,
+        lambda: payment_confirm(payment=Payment.objects.get(pk=payment.pk), by=admin).pk,
+        lambda: payment_cancel(payment=Payment.objects.get(pk=payment.pk), by=member).status,
     )
+    payment.refresh_from_db()
+    refused = [r for r in results if isinstance(r, PaymentError)]
+    assert len(refused) == 1, results  # the second to take the lock sees the first one's outcome
+    if payment.status == Payment.Status.CONFIRMED:
+        assert Subscription.objects.filter(payment=payment).count() == 1
+    else:
+        assert payment.status == Payment.Status.CANCELLED and not Subscription.objects.exists()
+
+
+def test_two_concurrent_declarations_by_one_member_give_one_pending_payment_and_one_409():
+    member = UserFactory()
+    plan = PlanFactory()
+    PaymentMethodFactory(kind=PaymentKind.CARD)
+
+    def declare(key):
+        def post():
+            response = client_for(member).post(
+                "/api/auth/user/payments/",
+                {"plan": plan.pk, "method": "card"},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=key,
+            )
+            return response.status_code, response.json()
+
+        return post
+
+    results = _run_together(declare("tab-1"), declare("tab-2"))
     assert not [r for r in results if isinstance(r, Exception)], results
-    earlier, later = Subscription.objects.filter(user=member).order_by("starts_at")
-    assert later.starts_at == earlier.ends_at
-    assert later.ends_at - earlier.starts_at == timedelta(days=60)
+    assert sorted(status for status, _body in results) == [201, 409]
+    created = next(body for status, body in results if status == 201)
+    refused = next(body for status, body in results if status == 409)
+    assert refused["payment"]["id"] == created["id"]
+    assert list(Payment.objects.filter(user=member).values_list("status", flat=True)) == ["pending"]
 
 
 def test_concurrent_retries_with_one_idempotency_key_make_one_payment():
     member = UserFactory()
     plan = PlanFactory()
+    PaymentMethodFactory(kind=PaymentKind.CARD)
 
     def declare():
         payment, _created = payment_declare(

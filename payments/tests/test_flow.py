@@ -8,7 +8,7 @@ from django.urls import reverse
 from payments.models import Payment
 from subscriptions.tests.factories import PlanFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offered_methods")]
 
 
 def test_declare_then_admin_confirms_then_countdown_and_dashboard(

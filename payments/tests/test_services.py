@@ -1,14 +1,27 @@
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
-from accounts.tests.factories import UnverifiedUserFactory
-from payments.models import Payment
-from payments.services import PaymentError, PaymentNotAllowed, payment_confirm, payment_declare, payment_reject
+from accounts.tests.factories import UnverifiedUserFactory, UserFactory
+from payments.models import Payment, PaymentMethod
+from payments.services import (
+    PaymentError,
+    PaymentNotAllowed,
+    PaymentPendingExists,
+    PaymentStateError,
+    payment_cancel,
+    payment_confirm,
+    payment_declare,
+    payment_methods_seed_demo,
+    payment_reject,
+    payment_seed_for_test_member,
+)
 from payments.tests.factories import PaymentFactory
 from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offered_methods")]
 
 
 def test_declared_payment_takes_amount_and_currency_from_the_plan(member):
@@ -49,8 +62,6 @@ def test_retry_with_same_idempotency_key_returns_the_first_payment(member):
 
 
 def test_same_idempotency_key_for_two_members_makes_two_payments(member):
-    from accounts.tests.factories import UserFactory
-
     plan = PlanFactory()
     a, _ = payment_declare(user=member, plan=plan, method="card", reference="", note="", idempotency_key="k")
     b, _ = payment_declare(user=UserFactory(), plan=plan, method="card", reference="", note="", idempotency_key="k")
@@ -127,3 +138,108 @@ def test_rejection_needs_a_reason(member, admin_user):
         payment_reject(payment=payment, by=admin_user, reason="   ")
     payment.refresh_from_db()
     assert payment.status == Payment.Status.PENDING
+
+
+# -- issue 15 ----------------------------------------------------------------------------------------------------
+
+
+def test_a_cancelled_payment_can_be_neither_confirmed_nor_rejected(member, admin_user):
+    payment = PaymentFactory(user=member)
+    payment_cancel(payment=payment, by=member)
+
+    with pytest.raises(PaymentError, match="annulé par le membre : il ne peut pas être confirmé"):
+        payment_confirm(payment=payment, by=admin_user)
+    with pytest.raises(PaymentError, match="annulé par le membre : il ne peut pas être rejeté"):
+        payment_reject(payment=payment, by=admin_user, reason="Erreur")
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CANCELLED
+    assert not Subscription.objects.exists()
+
+
+def test_only_a_pending_payment_can_be_cancelled(member, admin_user):
+    payment = PaymentFactory(user=member)
+    payment_confirm(payment=payment, by=admin_user)
+
+    with pytest.raises(PaymentStateError, match="déjà confirmé"):
+        payment_cancel(payment=payment, by=member)
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.cancelled_at) == (Payment.Status.CONFIRMED, None)
+
+
+def test_the_service_refuses_a_second_pending_payment_with_the_first(member):
+    plan = PlanFactory()
+    first, _ = payment_declare(user=member, plan=plan, method="card")
+
+    with pytest.raises(PaymentPendingExists) as excinfo:
+        payment_declare(user=member, plan=plan, method="bank_transfer")
+
+    assert excinfo.value.payment == first
+    assert Payment.objects.filter(user=member).count() == 1
+
+
+def test_the_database_refuses_a_second_pending_payment_for_a_member(member):
+    PaymentFactory(user=member)
+    PaymentFactory(user=member, status=Payment.Status.CONFIRMED)  # other statuses are not limited
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PaymentFactory(user=member)
+
+
+@pytest.mark.parametrize("code", ["CFI-0O1IL5", "CFI-abcdef", "CFI-7K3Q9", "XYZ-7K3Q9M", ""])
+def test_the_database_refuses_a_malformed_code(member, code):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PaymentFactory(user=member, code=code)
+
+
+def test_the_database_refuses_a_code_twice(member):
+    taken = PaymentFactory(status=Payment.Status.CONFIRMED)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PaymentFactory(user=member, code=taken.code)
+
+
+def test_a_method_used_by_a_payment_cannot_be_deleted(member):
+    payment = PaymentFactory(user=member)
+
+    with pytest.raises(ProtectedError), transaction.atomic():
+        payment.payment_method.delete()
+
+    assert PaymentMethod.objects.filter(pk=payment.payment_method_id).exists()
+
+
+def test_the_demo_seed_creates_two_valid_demonstration_methods_once():
+    first = payment_methods_seed_demo()
+    second = payment_methods_seed_demo()
+
+    assert [created for _method, created in first] == [True, True]
+    assert [created for _method, created in second] == [False, False]
+    demo = PaymentMethod.objects.filter(label__contains="(démonstration)")
+    assert sorted(demo.values_list("kind", flat=True)) == ["bank_transfer", "crypto"]
+    for method in demo:
+        method.full_clean()  # valid by the admin's rules
+        assert "démonstration" in method.instructions.lower()
+
+
+def test_the_demo_seed_leaves_an_edited_method_alone():
+    [(transfer, _created), _crypto] = payment_methods_seed_demo()
+    PaymentMethod.objects.filter(pk=transfer.pk).update(is_active=False, position=99)
+
+    payment_methods_seed_demo()
+
+    transfer.refresh_from_db()
+    assert (transfer.is_active, transfer.position) == (False, 99)
+    assert PaymentMethod.objects.filter(label=transfer.label).count() == 1
+
+
+def test_the_test_members_seed_needs_no_payment_method():
+    PaymentMethod.objects.all().delete()
+    member = UserFactory()
+
+    subscription = payment_seed_for_test_member(user=member)
+
+    payment = subscription.payment
+    assert payment.status == Payment.Status.CONFIRMED and payment.payment_method is None
+    assert payment.method == "bank_transfer" and payment.code.startswith("CFI-")
+    assert mail.outbox == []
