@@ -53,11 +53,5 @@ class DashboardApi(APIView):
             return Response(body, headers={CACHE_HEADER: "hit"})
         dashboard = dashboard_for_member(user=request.user, at=at, figures=figures)
         body = dashboard_data(dashboard)
-        ends_at = {
-            "countdown": dashboard.countdown["ends_at"] if dashboard.countdown else None,
-            "active": [subscription.ends_at for subscription in dashboard.active_subscriptions],
-        }
-        dashboard_cache_store(
-            lookup=lookup, user=request.user, body=body, at=at, next_change=dashboard.next_change, ends_at=ends_at
-        )
+        dashboard_cache_store(lookup=lookup, dashboard=dashboard, body=body)
         return Response(body, headers={CACHE_HEADER: "miss"})

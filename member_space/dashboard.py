@@ -24,7 +24,7 @@ RECENT_ITEMS = 5
 
 @dataclass(frozen=True)
 class Dashboard:
-    user: object
+    user: User
     stats: dict
     countdown: dict | None
     active_subscriptions: list
@@ -32,9 +32,6 @@ class Dashboard:
     recent_notifications: list
     server_time: datetime
     channels: dict  # per platform, as channels_sync.selectors.channel_status_for
-    # The next instant at which this body changes with no write at all (a subscription starting or ending, a
-    # channel grace period running out), or None: how long the dashboard cache may keep it.
-    next_change: datetime | None = None
 
 
 FIGURES_FIELDS = (*figures_sql.COLUMNS, figures_sql.VERSION)  # columns of MemberFigures, also its fields' names
@@ -73,9 +70,8 @@ def dashboard_for_member(*, user, at: datetime | None = None, figures: MemberFig
     """Everything the dashboard shows, computed at one instant `at` (default now).
 
     Four queries: active subscriptions, recent payments, recent notifications, channel memberships; one more for
-    the member's figures unless given or read with `user` (`member_figures`), one while an account is linked and
-    waiting for access, and one with a channel grace period or a pending payment (when a grace changes access
-    next).
+    the member's figures unless given or read with `user` (`member_figures`), and one while an account is linked
+    and waiting for access.
     """
     at = at or clock.now()
     if figures is None:
@@ -100,15 +96,18 @@ def dashboard_for_member(*, user, at: datetime | None = None, figures: MemberFig
         recent_notifications=list(notifications_for_member(user=user).order_by("-scheduled_for", "-id")[:RECENT_ITEMS]),
         server_time=at,
         channels=channel_statuses_for([user.pk])[user.pk],
-        next_change=_next_change(user=user, active=active, at=at, payment_pending=figures.payments_pending > 0),
     )
 
 
-def _next_change(*, user, active: list, at: datetime, payment_pending: bool) -> datetime | None:
-    """The first of: an active subscription ending, a queued one starting (both already loaded), the channel
-    grace changing the member's access (channels_sync's rule)."""
+def dashboard_next_change(dashboard: Dashboard) -> datetime | None:
+    """The next instant at which this body changes with no write at all, or None: how long the dashboard cache may
+    keep it. The first of: an active subscription ending, a queued one starting (both already loaded), a grace
+    changing the member's channel access (channels_sync's rule: one query with a channel grace or a pending
+    payment, so it is asked only when the body is kept)."""
+    at, active = dashboard.server_time, dashboard.active_subscriptions
     candidates = [s.starts_at for s in active if s.starts_at > at] + [s.ends_at for s in active]
-    candidates.append(grace_next_change(user_id=user.pk, at=at, payment_pending=payment_pending))
+    payment_pending = dashboard.stats["pending_payments"] > 0
+    candidates.append(grace_next_change(user_id=dashboard.user.pk, at=at, payment_pending=payment_pending))
     return min((instant for instant in candidates if instant is not None), default=None)
 
 

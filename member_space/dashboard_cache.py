@@ -18,7 +18,7 @@ Never stale:
   dashboard API view, which runs in autocommit (no ATOMIC_REQUESTS): it never stores data of a transaction that
   could still roll back.
 - time: an entry is valid only until the next instant at which the body would change without any write (a
-  subscription ending or starting, a channel grace period running out: `Dashboard.next_change`), and at most
+  subscription ending or starting, a channel grace period running out: `dashboard_next_change`), and at most
   `DASHBOARD_CACHE_SECONDS` (0 disables the cache).
 - what moves with the clock is not cached: `server_time`, the countdown's days/hours/minutes/seconds and each
   active subscription's `time_remaining` are recomputed from the cached `ends_at` values on every request. The
@@ -36,6 +36,7 @@ from django.utils import translation
 
 from accounts.serializers import PROFILE_FIELDS, profile_body
 from channels_sync.models import AccountLink, ChannelMembership
+from member_space.dashboard import Dashboard, dashboard_next_change
 from subscriptions.models import MemberFigures
 from subscriptions.selectors import time_remaining
 
@@ -66,27 +67,29 @@ def dashboard_cache_lookup(*, figures: MemberFigures, plans_version: int, at: da
     return Lookup(key=key, entry=entry)
 
 
-def dashboard_cache_store(
-    *, lookup: Lookup, user, body: dict, at: datetime, next_change: datetime | None, ends_at: dict
-) -> None:
-    """Keep `body` (serialized at `at`) until the first of: next_change, at + DASHBOARD_CACHE_SECONDS.
-
-    `ends_at`: {"countdown": datetime or None, "active": [datetime per active subscription, in order]}, the raw
-    values the countdowns are recomputed from.
-    """
+def dashboard_cache_store(*, lookup: Lookup, dashboard: Dashboard, body: dict) -> None:
+    """Keep `body` (serialized from `dashboard`) until the first of: its next time-driven change
+    (`dashboard_next_change`), DASHBOARD_CACHE_SECONDS after its instant. Kept with it: the raw values the
+    countdowns are recomputed from, and the profile values its profile block was serialized from."""
     if lookup.key is None:
         return
+    at = dashboard.server_time
     valid_until = at + timedelta(seconds=settings.DASHBOARD_CACHE_SECONDS)
+    next_change = dashboard_next_change(dashboard)
     if next_change is not None:
         valid_until = min(valid_until, next_change)
     timeout = int((valid_until - at).total_seconds())
     if timeout < 1:
         return
+    ends_at = {
+        "countdown": dashboard.countdown["ends_at"] if dashboard.countdown else None,
+        "active": [subscription.ends_at for subscription in dashboard.active_subscriptions],
+    }
     entry = {
         "valid_until": valid_until,
         "body": {key: value for key, value in body.items() if key not in ("user", "server_time")},
         "ends_at": ends_at,
-        "profile": (profile_fingerprint(user), body["user"]),
+        "profile": (profile_fingerprint(dashboard.user), body["user"]),
     }
     cache.set(lookup.key, entry, timeout=timeout)
 

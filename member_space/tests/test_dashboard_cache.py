@@ -15,8 +15,9 @@ from accounts.tests.factories import UserFactory
 from channels_sync.models import AccountLink, ChannelMembership, Platform
 from channels_sync.tests.factories import link_telegram, subscribe
 from conftest import client_for
-from member_space.dashboard import dashboard_for_member, member_figures
+from member_space.dashboard import dashboard_for_member, dashboard_next_change, member_figures
 from member_space.dashboard_cache import VERSIONED_TABLES, dashboard_cache_lookup, dashboard_cache_store
+from member_space.serializers import dashboard_data
 from notifications.models import UserNotification
 from notifications.tests.factories import UserNotificationFactory
 from payments.models import Payment
@@ -98,7 +99,7 @@ def test_channel_grace_end_bounds_the_entry(member, settings):
     with time_machine.travel(T0, tick=False):
         ended = SubscriptionFactory(user=member, starts_at=T0 - timedelta(days=30), ends_at=T0 - timedelta(hours=1))
         dashboard = dashboard_for_member(user=member)
-    assert dashboard.next_change == ended.ends_at + timedelta(hours=2)
+    assert dashboard_next_change(dashboard) == ended.ends_at + timedelta(hours=2)
 
 
 def test_an_expired_subscription_ending_later_bounds_the_entry_only_with_a_grace(member, settings):
@@ -106,24 +107,37 @@ def test_an_expired_subscription_ending_later_bounds_the_entry_only_with_a_grace
     with time_machine.travel(T0, tick=False):
         odd = SubscriptionFactory(user=member, status="expired", ends_at=T0 + timedelta(days=3))
         settings.CHANNEL_GRACE_HOURS = 2
-        with_grace = dashboard_for_member(user=member)
+        with_grace = dashboard_next_change(dashboard_for_member(user=member))
         settings.CHANNEL_GRACE_HOURS = 0
-        without_grace = dashboard_for_member(user=member)
-    assert with_grace.next_change == odd.ends_at
-    assert without_grace.next_change is None
+        without_grace = dashboard_next_change(dashboard_for_member(user=member))
+    assert with_grace == odd.ends_at
+    assert without_grace is None
 
 
 def test_no_grace_no_time_bound_from_ended_subscriptions_and_no_query_for_it(member, settings):
     settings.CHANNEL_GRACE_HOURS = 0
     with time_machine.travel(T0, tick=False):
         SubscriptionFactory(user=member, starts_at=T0 - timedelta(days=30), ends_at=T0 - timedelta(hours=1))
+        dashboard = dashboard_for_member(user=member)
         with CaptureQueriesContext(connection) as without_grace:
-            dashboard = dashboard_for_member(user=member)
+            next_change = dashboard_next_change(dashboard)
         settings.CHANNEL_GRACE_HOURS = 2
         with CaptureQueriesContext(connection) as with_grace:
-            dashboard_for_member(user=member)
-    assert dashboard.next_change is None
-    assert len(with_grace) == len(without_grace) + 1
+            dashboard_next_change(dashboard)
+    assert next_change is None
+    assert (len(without_grace), len(with_grace)) == (0, 1)
+
+
+def test_the_time_bound_is_computed_only_for_a_body_the_cache_keeps(member, settings):
+    """With a grace, when the body next changes costs a query: not asked when nothing is kept."""
+    settings.CHANNEL_GRACE_HOURS = 2
+    with time_machine.travel(T0, tick=False):
+        SubscriptionFactory(user=member, starts_at=T0 - timedelta(days=30), ends_at=T0 - timedelta(hours=1))
+        client = client_for(member)
+        kept, _ = _queries(client)
+        settings.DASHBOARD_CACHE_SECONDS = 0
+        computed, _ = _queries(client)
+    assert kept == computed + 1
 
 
 def test_queued_renewal_start_bounds_the_entry(member):
@@ -131,7 +145,7 @@ def test_queued_renewal_start_bounds_the_entry(member):
         SubscriptionFactory(user=member, starts_at=T0 - timedelta(days=1), ends_at=T0 + timedelta(days=1))
         queued = SubscriptionFactory(user=member, starts_at=T0 + timedelta(hours=3), ends_at=T0 + timedelta(days=40))
         dashboard = dashboard_for_member(user=member)
-    assert dashboard.next_change == queued.starts_at
+    assert dashboard_next_change(dashboard) == queued.starts_at
 
 
 def test_profile_edit_shows_at_once_on_a_cache_hit(member, django_assert_num_queries):
@@ -329,16 +343,11 @@ def test_an_entry_filled_from_a_snapshot_older_than_a_write_is_never_served(memb
     at = T0
     with time_machine.travel(at, tick=False):
         lookup = _lookup(member, at)
-        stale = {"stats": {"total_payments": 0}, "active_subscriptions": [], "countdown": None}
+        dashboard = dashboard_for_member(user=member, at=at)
+        stale = dashboard_data(dashboard)
+        assert stale["stats"]["total_payments"] == 0
         PaymentFactory(user=member)  # the write lands between the reader's read and its store
-        dashboard_cache_store(
-            lookup=lookup,
-            user=member,
-            body={**stale, "user": {}},
-            at=at,
-            next_change=None,
-            ends_at={"countdown": None, "active": []},
-        )
+        dashboard_cache_store(lookup=lookup, dashboard=dashboard, body=stale)
         assert _lookup(member, at).entry is None
         assert client_for(member).get(URL).json()["stats"]["total_payments"] == 1
 
