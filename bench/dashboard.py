@@ -48,7 +48,8 @@ def seed_member(index: int, size: int, plan: Plan) -> User:
         telegram_username=f"bench_{index:04d}",
     )
     now = clock.now()
-    statuses = (Payment.Status.CONFIRMED, Payment.Status.CONFIRMED, Payment.Status.PENDING, Payment.Status.REJECTED)
+    # One pending payment at most per member (a database constraint): the newest one.
+    statuses = (Payment.Status.CONFIRMED, Payment.Status.CONFIRMED, Payment.Status.CANCELLED, Payment.Status.REJECTED)
     payments = Payment.objects.bulk_create(
         (
             Payment(
@@ -58,7 +59,7 @@ def seed_member(index: int, size: int, plan: Plan) -> User:
                 currency=plan.currency,
                 method=Payment.Method.BANK_TRANSFER,
                 reference=f"B{index}-{i}",
-                status=statuses[i % len(statuses)],
+                status=Payment.Status.PENDING if i == size - 1 else statuses[i % len(statuses)],
             )
             for i in range(size)
         ),

@@ -49,10 +49,20 @@ def keep_one_pending_per_member(apps, schema_editor):
         Payment.objects.filter(pk__in=older).update(status="cancelled", cancelled_at=timezone.now())
 
 
+def refuse_to_forget_cancellations(apps, schema_editor):
+    # Before 0004 no payment could be cancelled: going back would have to invent another status for these rows.
+    cancelled = apps.get_model("payments", "Payment").objects.filter(status="cancelled").count()
+    if cancelled:
+        raise RuntimeError(
+            f"{cancelled} cancelled payment(s) exist: the schema before payments 0004 cannot hold them. "
+            "Migrate backwards only on a database without cancelled payments."
+        )
+
+
 class Migration(migrations.Migration):
     dependencies = [("payments", "0004_payment_methods_codes_proofs")]
 
     operations = [
         migrations.RunPython(give_codes, migrations.RunPython.noop),
-        migrations.RunPython(keep_one_pending_per_member, migrations.RunPython.noop),
+        migrations.RunPython(keep_one_pending_per_member, refuse_to_forget_cancellations),
     ]
