@@ -281,7 +281,7 @@ DEMO_PAYMENT_METHODS = [
             "bank": "Banque de démonstration",
         },
         "instructions": (
-            "Faites un virement de {amount} {currency} (formule {plan}) sur le compte ci-dessous, en indiquant "
+            "Faites un virement de {amount} {currency} (formule {plan}) sur le compte indiqué, en écrivant "
             "le code {code} comme motif du virement. Nous confirmons votre paiement dès sa réception.\n"
             "Données de démonstration : n'envoyez pas d'argent sur ce compte."
         ),
@@ -294,7 +294,7 @@ DEMO_PAYMENT_METHODS = [
         "details": {"network": "TRC20", "address": "TG7Uz21UfGtY2s6w9eQ2sxfw35iDu4fUMo"},
         "instructions": (
             "Envoyez l'équivalent de {amount} {currency} en USDT sur le réseau TRON (TRC20) à l'adresse "
-            "ci-dessous, puis indiquez le hash de la transaction dans votre déclaration (code {code}, formule "
+            "indiquée ; le hash de la transaction est la référence de votre déclaration (code {code}, formule "
             "{plan}).\nDonnées de démonstration : n'envoyez rien à cette adresse."
         ),
     },

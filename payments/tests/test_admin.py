@@ -195,3 +195,26 @@ def test_confirm_button_message_gives_dates_in_paris_time(admin_client):
 
     messages = [str(message) for message in response.context["messages"]]
     assert "Paiement confirmé : abonnement du 01/02/2026 au 03/03/2026." in messages
+
+
+def test_the_list_finds_a_payment_by_its_code_and_shows_its_method(admin_client):
+    wanted, other = PaymentFactory(), PaymentFactory()
+
+    response = admin_client.get(CHANGELIST, {"q": wanted.code.lower()})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+    assert wanted.payment_method.label in response.content.decode()
+    assert other.code not in response.content.decode()
+
+
+def test_a_cancelled_payment_shows_no_buttons_and_cannot_be_confirmed(admin_client, member):
+    payment = PaymentFactory(user=member, status=Payment.Status.CANCELLED)
+    confirm_url = reverse("admin:payments_payment_confirm", args=[payment.pk])
+
+    page = admin_client.get(reverse("admin:payments_payment_change", args=[payment.pk]))
+    answer = admin_client.post(confirm_url, follow=True)
+
+    assert confirm_url not in page.content.decode()
+    assert "annulé par le membre" in answer.content.decode()
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.CANCELLED
+    assert not Subscription.objects.exists()
