@@ -22,7 +22,7 @@ from notifications.models import UserNotification
 from notifications.tests.factories import UserNotificationFactory
 from payments.models import Payment
 from payments.services import payment_confirm
-from payments.tests.factories import PaymentFactory
+from payments.tests.factories import PaymentFactory, PaymentMethodFactory
 from subscriptions import figures
 from subscriptions.models import Plan, Subscription
 from subscriptions.services import subscriptions_mark_expired
@@ -259,7 +259,7 @@ WRITES = {
         lambda body: body["stats"]["confirmed_payments"] == 1 and body["countdown"] is not None,
     ),
     "payment declared through the API": (
-        lambda member: PlanFactory(),
+        lambda member: PaymentMethodFactory(kind="bank_transfer") and PlanFactory(),
         lambda member, client, admin_client, plan: client.post(
             "/api/auth/user/payments/",
             data=json.dumps({"plan": plan.pk, "method": "bank_transfer", "reference": "VIR-9"}),

@@ -10,6 +10,7 @@ from formations.models import LessonCompletion
 from formations.tests.factories import CourseFactory, LessonFactory, SubscriptionFactory
 from notifications.models import UserNotification
 from payments.models import Payment
+from payments.tests.factories import PaymentMethodFactory
 from subscriptions.tests.factories import PlanFactory
 from trading_signals.tests.factories import SignalFactory
 
@@ -153,6 +154,7 @@ def test_signals_page_shows_details_to_a_subscriber_and_bad_filters_in_french(br
 
 def test_declaring_a_payment_from_the_page_uses_the_payment_service(browser, member):
     plan = PlanFactory(slug="mensuel")
+    PaymentMethodFactory(kind="bank_transfer")
 
     response = browser.post(
         "/espace/paiements/",

@@ -98,4 +98,5 @@ def test_member(transactional_db):
     call_command("create_plans", stdout=out)
     call_command("create_test_user", "--force", stdout=out)
     call_command("create_demo_content", stdout=out)
+    call_command("create_demo_payment_methods", "--force", stdout=out)
     return User.objects.get(email=TEST_EMAIL)
