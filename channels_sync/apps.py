@@ -13,12 +13,25 @@ class ChannelsSyncConfig(AppConfig):
         # Links made before someone proved they own the address may be an intruder's: dropped (issue 12, #5).
         address_ownership_proven.connect(_drop_links, dispatch_uid="channels_sync.drop_links")
 
+        from payments.signals import payment_confirmed, payment_rejected
+
+        # A payment decided: the member's access follows within seconds, through the task worker (a task row written
+        # in the deciding transaction); a rejection ends a pending-payment grace (channels_sync.selectors).
+        payment_confirmed.connect(_sync_member_access, dispatch_uid="channels_sync.payment_confirmed")
+        payment_rejected.connect(_sync_member_access, dispatch_uid="channels_sync.payment_rejected")
+
         # Reminders by Telegram only when a bot is configured: otherwise no delivery row is created for it.
         if settings.TELEGRAM_BOT_TOKEN:
             from channels_sync.senders import TelegramSender
             from notifications.senders import register_sender
 
             register_sender(TelegramSender())
+
+
+def _sync_member_access(sender, payment, **kwargs) -> None:
+    from channels_sync.tasks import member_access_sync_enqueue
+
+    member_access_sync_enqueue(user_id=payment.user_id)
 
 
 def _drop_links(sender, user, **kwargs) -> None:

@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class NotificationType(models.TextChoices):
-    """The calendar's types; offsets, titles and messages live in notifications/calendar.py."""
+    """The calendar's types (offsets, titles and messages in notifications/calendar.py), then the notices about a
+    payment (notifications/payment_notices.py)."""
 
     RENEWAL_RECOMMENDED = "renewal_recommended", _("Renouvellement recommandé")
     EXPIRES_IN_3_DAYS = "expires_in_3_days", _("Expiration dans 3 jours")
@@ -13,6 +14,8 @@ class NotificationType(models.TextChoices):
     EXPIRED = "expired", _("Abonnement expiré")
     WE_MISS_YOU = "we_miss_you", _("On vous attend !")
     FINAL_REMINDER = "final_reminder", _("Dernière notification")
+    PAYMENT_CONFIRMED = "payment_confirmed", _("Paiement confirmé")
+    PAYMENT_REJECTED = "payment_rejected", _("Paiement refusé")
 
 
 class UserNotification(models.Model):
@@ -40,6 +43,16 @@ class UserNotification(models.Model):
         blank=True,
         verbose_name=_("abonnement"),
     )
+    # The payment a notice is about (payment_confirmed, payment_rejected); null for the calendar's reminders.
+    payment = models.ForeignKey(
+        "payments.Payment",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
+        null=True,
+        blank=True,
+        verbose_name=_("paiement"),
+    )
     notification_type = models.CharField(_("type"), max_length=30, choices=NotificationType.choices)
     title = models.CharField(_("titre"), max_length=200)
     message = models.TextField(_("message"))
@@ -58,6 +71,7 @@ class UserNotification(models.Model):
             models.UniqueConstraint(
                 fields=["subscription", "notification_type"], name="notifications_one_type_per_subscription"
             ),
+            models.UniqueConstraint(fields=["payment", "notification_type"], name="notifications_one_type_per_payment"),
             models.CheckConstraint(
                 condition=models.Q(status__in=["pending", "sent", "read", "dismissed"]),
                 name="notifications_status_valid",

@@ -7,13 +7,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import clock
-from payments.emails import (
-    send_payment_confirmed_email,
-    send_payment_instructions_email,
-    send_payment_rejected_email,
-)
 from payments.models import Payment, PaymentKind, PaymentMethod, payment_code_generate
 from payments.proofs import MAX_PROOF_BYTES, proof_name_new, proof_storage, proof_type_detect
+from payments.signals import payment_confirmed, payment_rejected
+from payments.tasks import (
+    payment_confirmed_email,
+    payment_email_enqueue,
+    payment_instructions_email,
+    payment_rejected_email,
+)
 from subscriptions.models import Plan, Subscription
 from subscriptions.selectors import subscriptions_active_for
 from subscriptions.services import MONTHLY_SLUG, plans_create_defaults, subscription_create_for_payment
@@ -146,7 +148,7 @@ def payment_declare(
             note=note,
             idempotency_key=idempotency_key or None,
         )
-        transaction.on_commit(lambda: send_payment_instructions_email(payment=payment))
+        payment_email_enqueue(payment_instructions_email, payment=payment)
     return payment, True
 
 
@@ -163,7 +165,8 @@ def payment_confirm(*, payment: Payment, by, notify: bool = True) -> Subscriptio
     """Confirm a payment and create the subscription it pays for, exactly once.
 
     Idempotent: a confirmed payment returns its subscription (double click, two admins, retry).
-    A rejected payment cannot be confirmed. The member's e-mail leaves after commit.
+    A rejected or cancelled payment cannot be confirmed. In the same transaction: `payment_confirmed` (the
+    in-app notice, the channel access task) and the e-mail's task; the worker sends and syncs after the commit.
     """
     payment = _lock_member_and_payment(payment)
     if payment.status == Payment.Status.CONFIRMED:
@@ -177,8 +180,10 @@ def payment_confirm(*, payment: Payment, by, notify: bool = True) -> Subscriptio
     payment.confirmed_at = clock.now()
     payment.confirmed_by = by
     payment.save(update_fields=["status", "confirmed_at", "confirmed_by"])
+    # In this transaction: the member's in-app notice and the channel access task (notifications, channels_sync).
+    payment_confirmed.send(sender=Payment, payment=payment, subscription=subscription)
     if notify:
-        transaction.on_commit(lambda: send_payment_confirmed_email(payment=payment, subscription=subscription))
+        payment_email_enqueue(payment_confirmed_email, payment=payment)
     return subscription
 
 
@@ -203,7 +208,8 @@ def payment_reject(*, payment: Payment, by, reason: str) -> Payment:
     payment.rejection_reason = reason
     payment.rejected_by = by
     payment.save(update_fields=["status", "rejected_at", "rejection_reason", "rejected_by"])
-    transaction.on_commit(lambda: send_payment_rejected_email(payment=payment))
+    payment_rejected.send(sender=Payment, payment=payment)
+    payment_email_enqueue(payment_rejected_email, payment=payment)
     return payment
 
 
