@@ -169,6 +169,11 @@ def _content_length(request) -> int:
 
 class PaymentProofApi(APIView):
     parser_classes = [ProofMultiPartParser]
+    throttle_scope = "payment_proof"
+
+    def get_throttles(self):
+        # Each upload writes up to 5 MB to disk: limited per member (THROTTLE_PAYMENT_PROOF); reading is not.
+        return [MemberRateThrottle()] if self.request is not None and self.request.method == "POST" else []
 
     @extend_schema(
         responses={

@@ -250,6 +250,7 @@ THROTTLE_RATES = {
     "resend": env("THROTTLE_RESEND", default="5/min"),
     "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/min"),
     "payment_declare": env("THROTTLE_PAYMENT_DECLARE", default="10/hour"),
+    "payment_proof": env("THROTTLE_PAYMENT_PROOF", default="20/hour"),
 }
 ADMIN_EMAIL = env("ADMIN_EMAIL", default="admin@calmnessfi.com")
 ADMIN_PASSWORD = env("ADMIN_PASSWORD", default="Admin123!")

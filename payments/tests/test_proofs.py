@@ -283,3 +283,16 @@ def test_staff_without_the_view_permission_get_403_and_members_the_login_page(cl
 
 def test_the_admin_proof_of_a_payment_without_one_is_404(admin_client, payment):
     assert admin_client.get(reverse("admin:payments_payment_proof", args=[payment.pk])).status_code == 404
+
+
+def test_uploads_are_limited_per_member_and_reading_is_not(auth_client, payment, private_media, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "payment_proof": "2/hour"}
+    assert [upload(auth_client, payment, PNG).status_code for _ in range(2)] == [200, 200]
+
+    refused = upload(auth_client, payment, JPEG)
+
+    assert refused.status_code == 429
+    assert refused.json()["detail"].startswith("Requête ralentie")
+    payment.refresh_from_db()
+    assert payment.proof_type == "image/png"  # the refused upload changed nothing
+    assert auth_client.get(url(payment)).status_code == 200
