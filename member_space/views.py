@@ -10,7 +10,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
@@ -31,6 +33,7 @@ from accounts.throttles import throttle_message
 from channels_sync import linking as channel_linking
 from channels_sync.api import DISCORD_BROWSER_COOKIE, set_discord_browser_cookie
 from core.plurals import fr_plural
+from core.templatetags.money import format_money
 from formations import selectors as formation_selectors
 from formations import services as formation_services
 from formations.models import Course, Lesson
@@ -39,10 +42,18 @@ from member_space import channels
 from member_space.dashboard import dashboard_for_member
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
-from payments.models import Payment
-from payments.selectors import payments_for_member
+from payments import services as payment_services
+from payments.api import MULTIPART_OVERHEAD_BYTES
+from payments.models import DETAIL_FIELDS, Payment, PaymentKind
+from payments.proofs import MAX_PROOF_BYTES, proof_response
+from payments.selectors import (
+    payment_instructions,
+    payment_method_details_display,
+    payment_methods_offered,
+    payment_proof_file,
+    payments_for_member,
+)
 from payments.serializers import PaymentDeclareInputSerializer
-from payments.services import PaymentError, PaymentNotAllowed, payment_declare
 from subscriptions.models import Plan
 from subscriptions.selectors import plans_offered, plans_offered_with_formations, subscriptions_active_list_for
 from subscriptions.serializers import plan_features
@@ -394,62 +405,272 @@ def plans(request):
     return render(request, "member_space/plans.html", {"cards": cards, "current": current, "nav": "plans"})
 
 
-@login_required
-def payments(request):
-    eligibility = user_payment_eligibility(user=request.user)
-    data, errors = {"idempotency_key": uuid.uuid4().hex}, {}
-    if request.method == "POST":
-        data = {key: request.POST.get(key, "") for key in ("plan", "method", "reference", "note", "idempotency_key")}
-        # A form posts text; the API's serializer takes the plan id as a JSON integer.
-        plan = data["plan"].strip()
-        serializer = PaymentDeclareInputSerializer(data={**data, "plan": int(plan) if plan.isdigit() else plan})
-        if message := throttle_message(request=request, scope="payment_declare", per_member=True):
-            errors = {"form": [message]}
-        elif "\x00" in data["idempotency_key"]:
-            # The page's own hidden field, tampered with (PostgreSQL text cannot hold a NUL byte): a fresh one.
-            errors = {"form": [_("Requête invalide : rechargez la page et recommencez.")]}
-            data["idempotency_key"] = uuid.uuid4().hex
-        elif serializer.is_valid():
-            try:
-                payment, _created = payment_declare(
-                    user=request.user,
-                    idempotency_key=data["idempotency_key"][:100] or None,
-                    **serializer.validated_data,
-                )
-            except PaymentNotAllowed:
-                messages.error(request, _("Complétez votre profil avant de payer."))
-                return redirect("member_space:payments")
-            except PaymentError as exc:
-                errors = {"form": [str(exc)]}
+# --- payments: the checkout, the pending payment, the history ------------------------------------------
+
+# What the page says when PaymentDeclareInputSerializer refuses a field, by DRF error code ("*": any other code):
+# the member reads these sentences, never DRF's own wording ("Ce champ ne peut être nul.").
+NUL_REFUSED = _lazy("Le caractère nul n’est pas autorisé.")
+CHOOSE_PLAN = _lazy("Choisissez une formule.")
+UNKNOWN_PLAN = _lazy("Cette formule n'existe pas ou n'est plus proposée : choisissez-en une autre.")
+CHOOSE_METHOD = _lazy("Choisissez un moyen de paiement.")
+UNKNOWN_METHOD = _lazy("Ce moyen de paiement n'existe pas ou n'est plus proposé : choisissez-en un autre.")
+DECLARE_REFUSALS = {
+    "plan": {"required": CHOOSE_PLAN, "null": CHOOSE_PLAN, "*": UNKNOWN_PLAN},
+    "payment_method": {"required": CHOOSE_METHOD, "null": CHOOSE_METHOD, "invalid": CHOOSE_METHOD, "*": UNKNOWN_METHOD},
+    "method": {"*": UNKNOWN_METHOD},
+    "reference": {
+        "max_length": _lazy("La référence ne doit pas dépasser %(max)d caractères."),
+        "*": _lazy("Cette référence n'est pas valide : recopiez-la depuis votre banque ou votre portefeuille."),
+    },
+    "note": {
+        "max_length": _lazy("La note ne doit pas dépasser %(max)d caractères."),
+        "*": _lazy("Cette note n'est pas valide : retapez-la."),
+    },
+}
+# Where each input's error is shown: the legacy `method` (a kind, still accepted from an old page) is the method choice.
+DECLARE_ERROR_PLACE = {"method": "payment_method", "non_field_errors": "form"}
+DECLARE_FIELDS = ("plan", "payment_method", "method", "reference", "note")
+# The details a member types or pastes elsewhere get a copy button (not the bank's name, the network...).
+COPYABLE_DETAILS = {"iban", "bic", "address", "number"}
+PROOF_MISSING = _lazy("Choisissez un fichier : une capture d'écran ou un reçu du paiement (PNG, JPEG ou PDF).")
+PROOF_EMPTY = _lazy("Ce fichier est vide : choisissez-en un autre.")
+PROOF_TOO_BIG = _lazy("Fichier trop volumineux : 5 Mo au maximum.")
+PROOF_UNREADABLE = _lazy("L'envoi du fichier a échoué : choisissez-le à nouveau et recommencez.")
+
+
+def _declare_refusals(serializer) -> dict[str, list[str]]:
+    """The serializer's errors as the page's French sentences, placed next to the page's fields."""
+    errors: dict[str, list[str]] = {}
+    for field, details in serializer.errors.items():
+        place = DECLARE_ERROR_PLACE.get(field, field)
+        for detail in details if isinstance(details, list) else [details]:
+            code = getattr(detail, "code", "")
+            if code == "null_characters_not_allowed":
+                message = str(NUL_REFUSED)
+            elif field in DECLARE_REFUSALS:
+                refusals = DECLARE_REFUSALS[field]
+                message = str(refusals.get(code, refusals["*"]))
+                if code == "max_length":
+                    message %= {"max": serializer.fields[field].max_length}
             else:
-                messages.success(
-                    request,
-                    _("Paiement de %(amount)s %(currency)s déclaré : il sera vérifié par notre équipe.")
-                    % {"amount": number_format(payment.amount, 2), "currency": payment.currency},
-                )
-                return redirect("member_space:payments")
-        else:
-            errors = _errors(serializer.errors)
-    missing = [
+                message = _("Requête invalide : rechargez la page et recommencez.")
+            if message not in errors.setdefault(place, []):
+                errors[place].append(message)
+    return errors
+
+
+def _declare_input(posted: dict[str, str]) -> dict:
+    """The form's text as the API's JSON: ids as integers, empty choices left out (the serializer says they are
+    missing)."""
+    data: dict = {}
+    for field in ("plan", "payment_method"):
+        value = posted[field].strip()
+        if value:
+            data[field] = int(value) if value.isascii() and value.isdigit() and len(value) < 19 else value
+    if posted["method"]:
+        data["method"] = posted["method"]
+    data["reference"], data["note"] = posted["reference"], posted["note"]
+    return data
+
+
+def _detail_rows(method) -> list[dict]:
+    """The method's details (IBAN, wallet...) in display order, each marked when a copy button suits it."""
+    if method is None:
+        return []
+    keys = [field.key for field in DETAIL_FIELDS.get(method.kind, ())]
+    shown = payment_method_details_display(method=method)  # same order as DETAIL_FIELDS
+    return [
+        {"label": label, "value": value, "copy": key in COPYABLE_DETAILS}
+        for key, (label, value) in zip(keys, shown, strict=True)
+        if value
+    ]
+
+
+def _missing_profile_links(eligibility) -> list[dict]:
+    return [
         {"label": MISSING_FIELD_HELP[field][0], "url": reverse(f"member_space:{MISSING_FIELD_HELP[field][1]}")
          + MISSING_FIELD_HELP[field][2], "field": field}
         for field in eligibility["missing_fields"]
         if field in MISSING_FIELD_HELP
     ]  # fmt: skip
-    return render(
-        request,
-        "member_space/payments.html",
-        {
-            "page": _page(request, payments_for_member(user=request.user)),
-            "eligibility": eligibility,
-            "missing": missing,
-            "plans": plans_offered(),
-            "method_choices": Payment.Method.choices,
-            "data": data,
-            "errors": errors,
-            "nav": "payments",
-        },
+
+
+def _payments_page(request, *, posted=None, errors=None, proof_errors=None, status=200):
+    """The payments page: the member's pending payment if there is one, otherwise the checkout (plan from
+    `?formule=<slug>` or the posted form, then the methods offered); the history below."""
+    user = request.user
+    pending = payments_for_member(user=user).filter(status=Payment.Status.PENDING).first()
+    eligibility = user_payment_eligibility(user=user)
+    context: dict = {
+        "page": _page(request, payments_for_member(user=user)),
+        "pending": pending,
+        "eligibility": eligibility,
+        "missing": _missing_profile_links(eligibility),
+        "errors": errors or {},
+        "proof_errors": proof_errors or [],
+        "nav": "payments",
+    }
+    if pending is not None:
+        context.update(
+            {
+                "pending_details": _detail_rows(pending.payment_method),
+                "pending_instructions": payment_instructions(payment=pending),
+                # What a banking app's amount field takes: French decimals, no currency (it is shown beside it).
+                "pending_amount_plain": number_format(pending.amount, 2),
+            }
+        )
+        return render(request, "member_space/payments.html", context, status=status)
+    posted = posted or {"idempotency_key": uuid.uuid4().hex}
+    plans = list(plans_offered())
+    formule = "" if posted.get("plan") else request.GET.get("formule", "").strip()
+    plan = next(
+        (item for item in plans if (str(item.pk) == posted["plan"] if posted.get("plan") else item.slug == formule)),
+        None,
     )
+    methods = list(payment_methods_offered())
+    chosen_method = posted.get("payment_method") or (str(methods[0].pk) if len(methods) == 1 else "")
+    context.update(
+        {
+            "plans": plans,
+            "plan": plan if (plan is not None and not (errors or {}).get("plan")) else None,
+            "formule": formule,
+            "formule_unknown": bool(formule) and plan is None,
+            "method_cards": [
+                {"method": method, "details": _detail_rows(method), "checked": str(method.pk) == chosen_method}
+                for method in methods
+            ],
+            "data": posted,
+            "crypto": PaymentKind.CRYPTO,
+            # Shown above the page when no form is (no method offered, profile incomplete): nothing goes unsaid.
+            "unplaced_errors": [
+                message for field, field_errors in (errors or {}).items() if field != "form" for message in field_errors
+            ],
+        }
+    )
+    return render(request, "member_space/payments.html", context, status=status)
+
+
+def _payment_declared_message(payment: Payment) -> str:
+    return _(
+        "Paiement de %(amount)s déclaré pour la formule %(plan)s. Indiquez le code %(code)s avec votre paiement : "
+        "les instructions vous ont aussi été envoyées par e-mail."
+    ) % {"amount": format_money(payment.amount, payment.currency), "plan": payment.plan.name, "code": payment.code}
+
+
+@login_required
+def payments(request):
+    if request.method != "POST":
+        return _payments_page(request)
+    posted = {key: request.POST.get(key, "") for key in (*DECLARE_FIELDS, "idempotency_key")}
+    if message := throttle_message(request=request, scope="payment_declare", per_member=True):
+        return _payments_page(request, posted=posted, errors={"form": [message]}, status=429)
+    if "\x00" in posted["idempotency_key"]:
+        # The page's own hidden field, tampered with (PostgreSQL text cannot hold a NUL byte): a fresh one.
+        posted["idempotency_key"] = uuid.uuid4().hex
+        errors = {"form": [_("Requête invalide : rechargez la page et recommencez.")]}
+        return _payments_page(request, posted=posted, errors=errors, status=400)
+    serializer = PaymentDeclareInputSerializer(data=_declare_input(posted))
+    if not serializer.is_valid():
+        errors = _declare_refusals(serializer)
+    else:
+        try:
+            payment, _created = payment_services.payment_declare(
+                user=request.user, idempotency_key=posted["idempotency_key"][:100] or None, **serializer.validated_data
+            )
+        except payment_services.PaymentNotAllowed:
+            messages.error(request, _("Complétez votre profil avant de payer : il manque les informations ci-dessous."))
+            return redirect("member_space:payments")
+        except payment_services.PaymentPendingExists as exc:
+            # A second declaration (another tab, a stale page): the pending one is what the member needs to see.
+            messages.info(
+                request,
+                _("Vous avez déjà un paiement en attente (%(code)s) : le voici. Annulez-le pour en déclarer un autre.")
+                % {"code": exc.payment.code},
+            )
+            return redirect("member_space:payments")
+        except payment_services.PaymentError as exc:
+            errors = {DECLARE_ERROR_PLACE.get(exc.field or "", exc.field or "form"): [str(exc)]}
+        else:
+            messages.success(request, _payment_declared_message(payment))
+            return redirect("member_space:payments")
+    # A NUL byte is named as such whichever field holds it (an id or a kind would only read as "unknown").
+    for field in DECLARE_FIELDS:
+        if "\x00" in posted[field]:
+            errors[DECLARE_ERROR_PLACE.get(field, field)] = [str(NUL_REFUSED)]
+    return _payments_page(request, posted=posted, errors=errors, status=400)
+
+
+def _own_payment(request, pk: int) -> Payment:
+    """One of the member's own payments; another member's is a 404, as a missing one."""
+    payment = payments_for_member(user=request.user).filter(pk=pk).first()
+    if payment is None:
+        raise Http404
+    return payment
+
+
+@login_required
+@require_POST
+def payment_cancel(request, pk: int):
+    payment = _own_payment(request, pk)
+    try:
+        payment_services.payment_cancel(payment=payment, by=request.user)
+    except payment_services.PaymentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Paiement %(code)s annulé. Vous pouvez en déclarer un nouveau.") % {"code": payment.code}
+        )
+    return redirect("member_space:payments")
+
+
+def _request_body_size(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # Django reads no body then either
+
+
+# The CSRF check reads the whole body (request.POST): an oversized upload is refused before it, without reading a
+# byte of it; the check then runs as usual (Django's documented pattern for changing how an upload is read).
+@csrf_exempt
+@login_required
+def payment_proof(request, pk: int):
+    """GET: the member's own proof, shown inline; POST: attach a proof to their own pending payment."""
+    payment = _own_payment(request, pk)
+    if request.method == "GET":
+        proof = payment_proof_file(payment=payment)
+        if proof is None:
+            raise Http404
+        return proof_response(payment=payment, proof=proof)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    # Each upload writes up to 5 MB to disk: the API's budget per member (THROTTLE_PAYMENT_PROOF), counted together.
+    if message := throttle_message(request=request, scope="payment_proof", per_member=True):
+        return _payments_page(request, proof_errors=[message], status=429)
+    if _request_body_size(request) > MAX_PROOF_BYTES + MULTIPART_OVERHEAD_BYTES:
+        return _payments_page(request, proof_errors=[str(PROOF_TOO_BIG)], status=400)
+    return _payment_proof_upload(request, payment=payment)
+
+
+@csrf_protect
+def _payment_proof_upload(request, *, payment: Payment):
+    try:
+        upload = request.FILES.get("file")
+    except MultiPartParserError:
+        return _payments_page(request, proof_errors=[str(PROOF_UNREADABLE)], status=400)
+    if upload is None:
+        return _payments_page(request, proof_errors=[str(PROOF_MISSING)], status=400)
+    if not upload.size:
+        return _payments_page(request, proof_errors=[str(PROOF_EMPTY)], status=400)
+    try:
+        payment_services.payment_proof_attach(payment=payment, content=upload.read(MAX_PROOF_BYTES + 1))
+    except payment_services.PaymentStateError as exc:
+        messages.error(request, str(exc))
+        return redirect("member_space:payments")
+    except payment_services.PaymentError as exc:
+        return _payments_page(request, proof_errors=[str(exc)], status=400)
+    messages.success(request, _("Preuve reçue : elle accompagne votre paiement %(code)s.") % {"code": payment.code})
+    return redirect(reverse("member_space:payments") + "#preuve")
 
 
 @login_required

@@ -1,7 +1,6 @@
 """The e-mails a member receives about their payments (French, HTML and text)."""
 
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from core.emails import email_message
@@ -45,7 +44,6 @@ def send_payment_instructions_email(*, payment) -> None:
         context={
             "user": payment.user,
             "payment": payment,
-            "amount": number_format(payment.amount, 2),
             "method": payment.payment_method,
             "details": payment_method_details_display(method=payment.payment_method),
             "instructions": payment_instructions(payment=payment),
