@@ -1,9 +1,9 @@
 """Writes about notifications: the calendar run (creation, delivery) and the member's read/dismiss actions.
 
 Safe on several hosts at once: creation relies on the unique constraints (one notification per subscription
-and type, one delivery per notification and channel) with INSERT ... ON CONFLICT DO NOTHING; deliveries are
-claimed in short transactions with `select_for_update(skip_locked=True)` and a lease, so two runs never send
-one delivery twice.
+and type, one delivery per notification and channel) with INSERT ... ON CONFLICT DO NOTHING, and gives
+deliveries only to the notifications its own INSERT returned (RETURNING); deliveries are claimed in short
+transactions with `select_for_update(skip_locked=True)` and a lease, so two runs never send one delivery twice.
 """
 
 import logging
@@ -15,11 +15,10 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
-from django.utils import timezone
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, Value, When
 
 from core import clock
-from notifications.calendar import CalendarEntry, already_covered, entry_due
+from notifications.calendar import FIRST_OFFSET, LAST_OFFSET, CalendarEntry, already_covered, entry_due
 from notifications.models import NotificationDelivery, UserNotification
 from notifications.selectors import (
     UNREAD_STATUSES,
@@ -28,12 +27,11 @@ from notifications.selectors import (
     subscriptions_renewing,
 )
 from notifications.senders import SENDERS, DeliveryOutcome
-from subscriptions.models import Subscription
 
 logger = logging.getLogger("calmnessfi.notifications")
 
-CREATION_BATCH_SIZE = 1000
-# Values in one INSERT: under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+CREATION_BATCH_SIZE = 5000
+# Values in one INSERT on SQLite (PostgreSQL's path sends arrays): under its 32,766 bound parameters.
 INSERT_PARAMETERS = 30_000
 # A claimed delivery is invisible to other runs for this long; if the run that claimed it dies, the next run
 # after the lease picks it up again. Longer than the slowest batch (50 e-mails x EMAIL_TIMEOUT).
@@ -89,14 +87,16 @@ def notifications_create_due(
     """
     report = CreationReport()
     candidate_ids = list(subscriptions_ending_coverage(as_of=as_of).order_by("pk").values_list("pk", flat=True))
+    texts = _Texts(as_of)
     done = 0
     for ids in _batches(candidate_ids, batch_size):
-        due = _due_in_batch(ids, as_of=as_of)
+        due = _due_in_batch(ids[0], ids[-1], as_of=as_of, texts=texts)
         if dry_run:
-            report.planned += [PlannedNotification(d.subscription_id, d.user_id, d.notification_type) for d in due]
-            report.created.update(d.notification_type for d in due)
+            planned = [PlannedNotification(d.subscription_id, d.user_id, texts.rows[d.text][0]) for d in due]
+            report.planned += planned
+            report.created.update(p.notification_type for p in planned)
         elif due:
-            created = _create_with_deliveries(due, scheduled_for=scheduled_for)
+            created = _create_with_deliveries(due, texts=texts.rows, scheduled_for=scheduled_for)
             report.created.update(created)
             report.delivered_in_app += sum(created.values())
         done += len(ids)
@@ -105,109 +105,192 @@ def notifications_create_due(
     return report
 
 
+@dataclass(frozen=True)
+class _EndDay:
+    """A local day of the calendar's window: a subscription that ends on it has `entry` due on the run's day."""
+
+    starts: datetime
+    entry: CalendarEntry | None
+    days_left: int
+
+
+class _Texts:
+    """The window's local days and the run's reminder texts (type, title, message), rendered once per (end day,
+    plan): a due reminder points to its text by index, so a batch carries three integers per reminder."""
+
+    def __init__(self, as_of: date) -> None:
+        self.end_days = [
+            _EndDay(clock.start_of_local_day(clock.add_days(as_of, -offset)), entry_due(offset), -offset)
+            for offset in range(LAST_OFFSET, FIRST_OFFSET - 1, -1)  # earliest end first
+        ]
+        self.rows: list[tuple[str, str, str]] = []
+        self._index: dict[tuple[int, str], int] = {}
+
+    def index(self, day: int, plan_name: str, entry: CalendarEntry) -> int:
+        if (day, plan_name) not in self._index:
+            end = self.end_days[day]
+            message = entry.render_message(plan_name=plan_name, ends_at=end.starts, days_left=end.days_left)
+            self._index[day, plan_name] = len(self.rows)
+            self.rows.append((entry.type.value, str(entry.title), message))
+        return self._index[day, plan_name]
+
+
 class _Due(NamedTuple):
     user_id: int
     subscription_id: int
-    notification_type: str
-    title: str
-    message: str
+    text: int  # index in _Texts.rows
 
 
-def _due_in_batch(ids: list[int], *, as_of: date) -> list[_Due]:
+def _due_in_batch(first_id: int, last_id: int, *, as_of: date, texts: _Texts) -> list[_Due]:
+    """The reminders due for the candidates whose id is in [first_id, last_id], in id order: a range, not a list
+    of ids, so the batch costs two short queries whatever its size. The database gives each subscription's end
+    day as an index in `texts.end_days` (comparisons with the days' first instants, DST-safe), so no date or
+    time zone is computed per subscription in Python."""
+    batch = subscriptions_ending_coverage(as_of=as_of).filter(pk__range=(first_id, last_id))
     existing: dict[int, set[str]] = defaultdict(set)
-    for subscription_id, notification_type in UserNotification.objects.filter(subscription_id__in=ids).values_list(
-        "subscription_id", "notification_type"
+    for subscription_id, notification_type in (
+        # The id bounds let the unique (subscription, type) index bound the scan whatever the table's statistics.
+        UserNotification.objects.filter(
+            subscription__gte=first_id, subscription__lte=last_id, subscription__in=batch.values("pk")
+        )
+        .order_by()
+        .values_list("subscription_id", "notification_type")
     ):
         existing[subscription_id].add(notification_type)
 
-    rendered: dict[tuple[str, str, date], tuple[str, str]] = {}
+    end_days = texts.end_days
+    # The candidates all end within the window: their day is the first one whose next day starts after the end.
+    end_day = Case(
+        *(When(ends_at__lt=later.starts, then=Value(day)) for day, later in enumerate(end_days[1:])),
+        default=Value(len(end_days) - 1),
+        output_field=IntegerField(),
+    )
     due = []
-    rows = Subscription.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "user_id", "ends_at", "plan__name")
-    for subscription_id, user_id, ends_at, plan_name in rows:
-        end_day = timezone.localtime(ends_at).date()
-        offset = clock.days_between(end_day, as_of)
-        entry: CalendarEntry | None = entry_due(offset)
-        if entry is None or already_covered(entry, existing[subscription_id]):
+    rows = batch.annotate(end_day=end_day).order_by("pk").values_list("pk", "user_id", "end_day", "plan__name")
+    for subscription_id, user_id, day, plan_name in rows:
+        entry = end_days[day].entry
+        if entry is None or (subscription_id in existing and already_covered(entry, existing[subscription_id])):
             continue
-        key = (entry.type.value, plan_name, end_day)
-        if key not in rendered:
-            message = entry.render_message(plan_name=plan_name, ends_at=ends_at, days_left=-offset)
-            rendered[key] = (str(entry.title), message)
-        due.append(_Due(user_id, subscription_id, entry.type.value, *rendered[key]))
+        due.append(_Due(user_id, subscription_id, texts.index(day, plan_name, entry)))
     return due
 
 
-def _insert_ignoring_conflicts(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Multi-row INSERT ... ON CONFLICT DO NOTHING (SQLite >= 3.24 and PostgreSQL), a few thousand rows a statement.
+def _insert_ignoring_conflicts(
+    model, columns: tuple[str, ...], rows: list[tuple], returning: tuple[str, ...] = ()
+) -> list[tuple]:
+    """Multi-row INSERT ... ON CONFLICT DO NOTHING, a few thousand rows a statement; returns the `returning`
+    columns of the rows it inserted (not of those skipped for a conflict). SQLite's path (RETURNING: SQLite 3.35+).
 
     Used instead of bulk_create, whose per-value preparation dominated the run time on 100,000 rows, and instead
-    of executemany, which still sends (and PostgreSQL plans) one statement per row.
+    of executemany, which sends one statement per row.
     """
     quote = connection.ops.quote_name
     names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    returned = f" RETURNING {', '.join(quote(model._meta.get_field(c).column) for c in returning)}" if returning else ""
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
     per_statement = max(1, INSERT_PARAMETERS // len(columns))
+    inserted: list[tuple] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             # Only model metadata goes into the SQL text; every value is a parameter.
             values = ", ".join([row_sql] * len(chunk))
             sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES {values} ON CONFLICT DO NOTHING"  # noqa: S608
-            cursor.execute(sql, [value for row in chunk for value in row])
+            cursor.execute(sql + returned, [value for row in chunk for value in row])
+            if returning:
+                inserted += cursor.fetchall()
+    return inserted
 
 
-NOTIFICATION_COLUMNS = (
-    "user",
-    "subscription",
-    "notification_type",
-    "title",
-    "message",
-    "status",
-    "scheduled_for",
-    "sent_at",
-    "created_at",
-)
+TEXT_COLUMNS = ("notification_type", "title", "message")
+DELIVERY_COLUMNS = ("channel", "status", "attempts", "last_error", "sent_at", "created_at", "updated_at")
 
 
 @transaction.atomic
-def _create_with_deliveries(due: list[_Due], *, scheduled_for: datetime) -> Counter:
+def _create_with_deliveries(due: list[_Due], *, texts: list[tuple[str, str, str]], scheduled_for: datetime) -> Counter:
+    """Inserts the batch's notifications and, for those it inserted, one delivery per channel; returns the
+    number created per type. Another host may have created some of these a moment ago: the unique constraint
+    keeps one of each, and RETURNING gives only the rows this statement inserted, whose deliveries are ours."""
     now = clock.now()
-    db_now = connection.ops.adapt_datetimefield_value(now)
-    # Another host may have created some of these a moment ago: the unique constraint keeps one of each.
-    _insert_ignoring_conflicts(
-        UserNotification,
-        NOTIFICATION_COLUMNS,
-        [
-            (
-                *d,
-                UserNotification.Status.SENT.value,
-                connection.ops.adapt_datetimefield_value(scheduled_for),
-                db_now,
-                db_now,
-            )
-            for d in due
-        ],
-    )
-    # Rows of another host were committed with their deliveries, so "without deliveries" means ours.
-    fresh = list(
-        UserNotification.objects.filter(
-            subscription_id__in=[d.subscription_id for d in due], deliveries__isnull=True
-        ).values_list("pk", "notification_type")
-    )
-    in_app = NotificationDelivery.Channel.IN_APP
+    # The same for every notification of the batch.
+    shared = {
+        "status": UserNotification.Status.SENT.value,
+        "scheduled_for": scheduled_for,
+        "sent_at": now,
+        "created_at": now,
+    }
     sent, pending = NotificationDelivery.Status.SENT.value, NotificationDelivery.Status.PENDING.value
+    # The in-app delivery is the notification row itself: sent with it.
+    per_channel = [
+        (channel, sent, 1, "", now, now, now)
+        if channel == NotificationDelivery.Channel.IN_APP
+        else (channel, pending, 0, "", None, now, now)
+        for channel in SENDERS
+    ]
+    if connection.vendor == "postgresql":
+        return _create_on_postgresql(due, texts, shared, per_channel)
+
+    def adapt(values) -> tuple:
+        return tuple(connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in values)
+
+    shared_values = adapt(shared.values())
+    fresh = _insert_ignoring_conflicts(
+        UserNotification,
+        ("user", "subscription", *TEXT_COLUMNS, *shared),
+        [(d.user_id, d.subscription_id, *texts[d.text], *shared_values) for d in due],
+        returning=("id", "notification_type"),
+    )
+    channel_values = [adapt(row) for row in per_channel]
     _insert_ignoring_conflicts(
         NotificationDelivery,
-        ("notification", "channel", "status", "attempts", "last_error", "sent_at", "created_at", "updated_at"),
-        [
-            (pk, channel, sent, 1, "", db_now, db_now, db_now)
-            if channel == in_app
-            else (pk, channel, pending, 0, "", None, db_now, db_now)
-            for pk, _ in fresh
-            for channel in SENDERS
-        ],
+        ("notification", *DELIVERY_COLUMNS),
+        [(pk, *row) for pk, _ in fresh for row in channel_values],
     )
     return Counter(notification_type for _, notification_type in fresh)
+
+
+def _create_on_postgresql(
+    due: list[_Due], texts: list[tuple[str, str, str]], shared: dict[str, object], per_channel: list[tuple]
+) -> Counter:
+    """One statement for the batch. The reminders travel as three integer arrays (member, subscription, text),
+    which unnest() turns back into rows in id order (the same order on every host, so two hosts never wait on
+    each other's rows in opposite orders), and the texts as three short arrays. A VALUES list instead costs the
+    driver and the server one placeholder per value to parse (24,000 a batch of 1,000 with its deliveries: the
+    largest cost of the run). The rows inserted (RETURNING) get one delivery per channel from a cross join, in the
+    same statement."""
+    quote = connection.ops.quote_name
+    notification, delivery = UserNotification._meta, NotificationDelivery._meta
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    def array(meta, name: str) -> str:
+        return f"%s::{meta.get_field(name).db_type(connection)}[]"
+
+    pk, notification_type = column(notification, "id"), column(notification, "notification_type")
+    inserted = ", ".join(column(notification, c) for c in ("user", "subscription", *TEXT_COLUMNS, *shared))
+    texts_sql = ", ".join(f"({array(notification, c)})[r.text + 1]" for c in TEXT_COLUMNS)
+    delivered = ", ".join(column(delivery, c) for c in ("notification", *DELIVERY_COLUMNS))
+    channels_sql = ", ".join(array(delivery, c) for c in DELIVERY_COLUMNS)
+    # Only model metadata goes into the SQL text; every value is a parameter.
+    sql = (
+        f"WITH fresh AS (INSERT INTO {quote(notification.db_table)} ({inserted}) "  # noqa: S608
+        f"SELECT r.user_id, r.subscription_id, {texts_sql}, {', '.join(['%s'] * len(shared))} "
+        f"FROM unnest(%s::bigint[], %s::bigint[], %s::integer[]) r(user_id, subscription_id, text) "
+        f"ON CONFLICT DO NOTHING RETURNING {pk}, {notification_type}), "
+        f"deliveries AS (INSERT INTO {quote(delivery.db_table)} ({delivered}) "
+        f"SELECT fresh.{pk}, c.* FROM fresh CROSS JOIN unnest({channels_sql}) c) "
+        f"SELECT {notification_type}, COUNT(*) FROM fresh GROUP BY {notification_type}"
+    )
+    params: list = [
+        *(list(values) for values in zip(*texts, strict=True)),
+        *shared.values(),
+        *(list(values) for values in zip(*due, strict=True)),
+        *(list(values) for values in zip(*per_channel, strict=True)),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return Counter(dict(cursor.fetchall()))
 
 
 def deliveries_send_pending(
@@ -264,7 +347,9 @@ SUPERSEDED_REASON = "Remplacée par un rappel plus récent ou un renouvellement 
 def deliveries_skip_superseded(*, now: datetime) -> int:
     """Pending deliveries of reminders that are no longer true are skipped, never sent late: the subscription
     got a newer calendar row (a failed "Dernière chance !" is not retried once "Abonnement expiré" exists), or
-    the member renewed (another non-cancelled subscription ends later). One UPDATE."""
+    the member renewed (another non-cancelled subscription ends later). One UPDATE per reason: with the two
+    EXISTS in one OR, PostgreSQL checks them one pending delivery at a time (8 s for 1,000,000 pending); alone,
+    each can be a join."""
     newer_reminder = UserNotification.objects.filter(
         subscription_id=OuterRef("notification__subscription_id"), pk__gt=OuterRef("notification_id")
     )
@@ -273,10 +358,14 @@ def deliveries_skip_superseded(*, now: datetime) -> int:
         ends_at=OuterRef("notification__subscription__ends_at"),
         pk=OuterRef("notification__subscription_id"),
     )
-    return NotificationDelivery.objects.filter(
-        Exists(newer_reminder) | Exists(renewal), status=NotificationDelivery.Status.PENDING
-    ).update(
-        status=NotificationDelivery.Status.SKIPPED, last_error=SUPERSEDED_REASON, next_attempt_at=None, updated_at=now
+    return sum(
+        NotificationDelivery.objects.filter(Exists(reason), status=NotificationDelivery.Status.PENDING).update(
+            status=NotificationDelivery.Status.SKIPPED,
+            last_error=SUPERSEDED_REASON,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        for reason in (newer_reminder, renewal)
     )
 
 

@@ -9,8 +9,15 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from notifications.models import NotificationDelivery, UserNotification
-from notifications.tests.factories import local, subscription_ending
+from notifications.services import _create_with_deliveries, _due_in_batch, _Texts
+from notifications.tests.factories import (
+    NotificationDeliveryFactory,
+    UserNotificationFactory,
+    local,
+    subscription_ending,
+)
 from subscriptions.models import Subscription
+from subscriptions.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +197,68 @@ def test_second_run_the_same_day_creates_and_sends_nothing_more():
     assert NotificationDelivery.objects.count() == 2
     assert len(mail.outbox) == 1
     assert "Bilan : 0 créée(s), 0 envoi(s)" in output
+
+
+def test_small_batches_create_exactly_what_one_batch_would_at_the_edges_of_each_batch():
+    # Run on Monday 9 March; batches of two subscriptions (by id): [due, done] [covered, due] [caught up].
+    due_tomorrow = subscription_ending(local(2026, 3, 10, 18, 0))
+    done = subscription_ending(local(2026, 3, 10, 8, 0))
+    UserNotificationFactory(user=done.user, subscription=done, notification_type="last_chance")
+    covered = subscription_ending(local(2026, 3, 10, 12, 0))
+    UserNotificationFactory(user=covered.user, subscription=covered, notification_type="expired")
+    due_in_a_week = subscription_ending(local(2026, 3, 16, 18, 0))
+    caught_up = subscription_ending(local(2026, 3, 14, 0, 0))
+
+    output = run_at(local(2026, 3, 9, 9), "--batch-size", "2")
+
+    assert types_of(due_tomorrow) == ["last_chance"]
+    assert types_of(done) == ["last_chance"]
+    assert types_of(covered) == ["expired"]
+    assert types_of(due_in_a_week) == ["renewal_recommended"]
+    assert types_of(caught_up) == ["renewal_recommended"]
+    assert caught_up.notifications.get().message.startswith("Votre abonnement expire dans 5 jours, le samedi 14")
+    assert "Bilan : 3 créée(s), 6 envoi(s)" in output
+
+
+def test_each_reminder_names_its_own_plan_end_date_and_days_left_within_one_batch():
+    elite = PlanFactory(name="Elite", slug="elite")
+    premium_16 = subscription_ending(local(2026, 3, 16, 18, 0))
+    elite_16 = subscription_ending(local(2026, 3, 16, 18, 0), plan=elite)
+    premium_14 = subscription_ending(local(2026, 3, 14, 18, 0))
+    premium_12 = subscription_ending(local(2026, 3, 12, 18, 0))
+
+    run_at(local(2026, 3, 9, 9))
+
+    def message(subscription) -> str:
+        return subscription.notifications.get().message
+
+    assert message(premium_16) == (
+        "Votre abonnement expire dans 7 jours, le lundi 16 mars 2026. Renouvelez dès maintenant votre formule "
+        "Premium pour garder vos accès sans interruption."
+    )
+    assert message(elite_16) == message(premium_16).replace("Premium", "Elite")
+    assert message(premium_14).startswith("Votre abonnement expire dans 5 jours, le samedi 14 mars 2026.")
+    assert message(premium_12).startswith("Plus que 3 jours avant la fin de votre formule Premium, le jeudi 12 mars")
+
+
+def test_a_reminder_another_host_created_meanwhile_is_not_counted_nor_given_second_deliveries():
+    ours = subscription_ending(local(2026, 3, 16, 18, 0))
+    theirs = subscription_ending(local(2026, 3, 16, 18, 0))
+    as_of = local(2026, 3, 9).date()
+    texts = _Texts(as_of)
+    due = _due_in_batch(ours.pk, theirs.pk, as_of=as_of, texts=texts)
+    assert [d.subscription_id for d in due] == [ours.pk, theirs.pk]
+    # Another host inserts its row (with its deliveries) between our read and our insert.
+    other = UserNotificationFactory(user=theirs.user, subscription=theirs, notification_type="renewal_recommended")
+    NotificationDeliveryFactory(notification=other, channel="in_app", status="sent")
+    NotificationDeliveryFactory(notification=other, channel="email")
+
+    created = _create_with_deliveries(due, texts=texts.rows, scheduled_for=local(2026, 3, 9, 9))
+
+    assert created == {"renewal_recommended": 1}
+    assert ours.notifications.get().deliveries.count() == 2
+    assert theirs.notifications.get() == other
+    assert other.deliveries.count() == 2
 
 
 def test_command_marks_ended_subscriptions_expired():
