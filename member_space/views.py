@@ -474,13 +474,19 @@ def _declare_input(posted: dict[str, str]) -> dict:
 
 
 def _detail_rows(method) -> list[dict]:
-    """The method's details (IBAN, wallet...) in display order, each marked when a copy button suits it."""
+    """The method's details (IBAN, wallet...) in display order, each marked when a copy button suits it. An IBAN
+    reads in groups of four, as printed on a bank statement; its copy is the IBAN without spaces."""
     if method is None:
         return []
     keys = [field.key for field in DETAIL_FIELDS.get(method.kind, ())]
     shown = payment_method_details_display(method=method)  # same order as DETAIL_FIELDS
     return [
-        {"label": label, "value": value, "copy": key in COPYABLE_DETAILS}
+        {
+            "label": label,
+            "value": value,
+            "shown": " ".join(value[i : i + 4] for i in range(0, len(value), 4)) if key == "iban" else value,
+            "copy": key in COPYABLE_DETAILS,
+        }
         for key, (label, value) in zip(keys, shown, strict=True)
         if value
     ]

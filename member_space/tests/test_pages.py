@@ -154,21 +154,26 @@ def test_signals_page_shows_details_to_a_subscriber_and_bad_filters_in_french(br
 
 def test_declaring_a_payment_from_the_page_uses_the_payment_service(browser, member):
     plan = PlanFactory(slug="mensuel")
-    PaymentMethodFactory(kind="bank_transfer")
+    method = PaymentMethodFactory(kind="bank_transfer")
+    form = {"plan": plan.pk, "payment_method": method.pk, "reference": "VIR-1", "idempotency_key": "k1"}
 
-    response = browser.post(
-        "/espace/paiements/",
-        {"plan": plan.pk, "method": "bank_transfer", "reference": "VIR-1", "idempotency_key": "k1"},
-    )
-    browser.post(
-        "/espace/paiements/",
-        {"plan": plan.pk, "method": "bank_transfer", "reference": "VIR-1", "idempotency_key": "k1"},
-    )
+    response = browser.post("/espace/paiements/", form)
+    browser.post("/espace/paiements/", form)
 
     assert response.status_code == 302
     payment = Payment.objects.get(user=member)
-    assert payment.amount == plan.price
+    assert (payment.amount, payment.payment_method) == (plan.price, method)
     assert payment.status == Payment.Status.PENDING
+
+
+def test_a_page_loaded_before_payment_methods_may_still_post_the_kind_alone(browser, member):
+    plan = PlanFactory(slug="mensuel")
+    method = PaymentMethodFactory(kind="bank_transfer")
+
+    response = browser.post("/espace/paiements/", {"plan": plan.pk, "method": "bank_transfer", "idempotency_key": "k"})
+
+    assert response.status_code == 302
+    assert Payment.objects.get(user=member).payment_method == method
 
 
 def test_payments_page_lists_missing_fields_with_links_when_not_eligible(client):
@@ -179,7 +184,7 @@ def test_payments_page_lists_missing_fields_with_links_when_not_eligible(client)
     plan = PlanFactory(slug="mensuel")
 
     html = client.get("/espace/paiements/").content.decode()
-    response = client.post("/espace/paiements/", {"plan": plan.pk, "method": "card"})
+    response = client.post("/espace/paiements/", {"plan": plan.pk, "payment_method": PaymentMethodFactory().pk})
 
     assert 'data-field="first_name"' in html
     assert 'data-field="telegram_or_discord"' in html

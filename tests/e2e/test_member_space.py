@@ -125,16 +125,16 @@ def test_bad_signal_filter_shows_the_french_error(page, test_member):
 def test_declaring_a_payment(page, test_member):
     login(page)
     page.goto("/espace/paiements/")
-    page.select_option("#id_plan", page.locator("#id_plan option", has_text="Annuel").get_attribute("value"))
-    page.select_option("#id_method", "bank_transfer")
+    page.locator(".plan-choice", has_text="Annuel").locator("input").check()
+    page.locator(".method-card", has_text="Virement bancaire").locator("input[type=radio]").check()
     page.fill("#id_reference", "VIR-E2E-42")
 
     page.click("#declare button[type=submit]")
 
     assert "déclaré" in page.locator(".messages").inner_text()
-    row = page.locator("#payments-table tbody tr", has_text="VIR-E2E-42")
+    payment = Payment.objects.get(user=test_member, reference="VIR-E2E-42", status="pending")
+    row = page.locator("#payments-table tbody tr", has_text=payment.code)
     assert "En attente" in row.inner_text()
-    assert Payment.objects.filter(user=test_member, reference="VIR-E2E-42", status="pending").count() == 1
     screenshot(page, "payments")
 
 
