@@ -517,6 +517,9 @@ def _payments_page(request, *, posted=None, errors=None, proof_errors=None, stat
         "nav": "payments",
     }
     if pending is not None:
+        if errors:
+            # A form posted from a page older than this payment (another tab): its errors matter less than this.
+            messages.info(request, _pending_exists_message(pending))
         context.update(
             {
                 "pending_details": _detail_rows(pending.payment_method),
@@ -556,6 +559,12 @@ def _payments_page(request, *, posted=None, errors=None, proof_errors=None, stat
     return render(request, "member_space/payments.html", context, status=status)
 
 
+def _pending_exists_message(payment: Payment) -> str:
+    return _("Vous avez déjà un paiement en attente (%(code)s) : le voici. Annulez-le pour en déclarer un autre.") % {
+        "code": payment.code
+    }
+
+
 def _payment_declared_message(payment: Payment) -> str:
     return _(
         "Paiement de %(amount)s déclaré pour la formule %(plan)s. Indiquez le code %(code)s avec votre paiement : "
@@ -588,11 +597,7 @@ def payments(request):
             return redirect("member_space:payments")
         except payment_services.PaymentPendingExists as exc:
             # A second declaration (another tab, a stale page): the pending one is what the member needs to see.
-            messages.info(
-                request,
-                _("Vous avez déjà un paiement en attente (%(code)s) : le voici. Annulez-le pour en déclarer un autre.")
-                % {"code": exc.payment.code},
-            )
+            messages.info(request, _pending_exists_message(exc.payment))
             return redirect("member_space:payments")
         except payment_services.PaymentError as exc:
             errors = {DECLARE_ERROR_PLACE.get(exc.field or "", exc.field or "form"): [str(exc)]}
@@ -650,9 +655,6 @@ def payment_proof(request, pk: int):
         return proof_response(payment=payment, proof=proof)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
-    # Each upload writes up to 5 MB to disk: the API's budget per member (THROTTLE_PAYMENT_PROOF), counted together.
-    if message := throttle_message(request=request, scope="payment_proof", per_member=True):
-        return _payments_page(request, proof_errors=[message], status=429)
     if _request_body_size(request) > MAX_PROOF_BYTES + MULTIPART_OVERHEAD_BYTES:
         return _payments_page(request, proof_errors=[str(PROOF_TOO_BIG)], status=400)
     return _payment_proof_upload(request, payment=payment)
@@ -660,6 +662,10 @@ def payment_proof(request, pk: int):
 
 @csrf_protect
 def _payment_proof_upload(request, *, payment: Payment):
+    # Each upload writes up to 5 MB to disk: the API's budget per member (THROTTLE_PAYMENT_PROOF), shared with it.
+    # Counted after the CSRF check, so another site cannot spend it for the member.
+    if message := throttle_message(request=request, scope="payment_proof", per_member=True):
+        return _payments_page(request, proof_errors=[message], status=429)
     try:
         upload = request.FILES.get("file")
     except MultiPartParserError:

@@ -7,6 +7,7 @@ from io import BytesIO
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
@@ -88,8 +89,6 @@ def png_bytes() -> bytes:
 
 
 def upload(browser, payment, content: bytes, name: str = "preuve.png", **extra):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return browser.post(f"/espace/paiements/{payment.pk}/preuve/", {"file": SimpleUploadedFile(name, content)}, **extra)
 
 
@@ -227,6 +226,17 @@ def test_a_second_declaration_while_one_is_pending_shows_the_pending_one(browser
     assert f"Vous avez déjà un paiement en attente ({pending.code}) : le voici." in html
     assert f'id="pending-code">{pending.code}</code>' in html
     assert Payment.objects.filter(user=member).count() == 1
+
+
+def test_a_stale_form_posted_while_a_payment_waits_shows_the_waiting_one(browser, member, monthly, transfer):
+    pending = PaymentFactory(user=member, plan=monthly, payment_method=transfer)
+
+    response = declare(browser, plan=monthly.pk, payment_method=None, idempotency_key="vieil-onglet")
+
+    html = text(response)
+    assert response.status_code == 400
+    assert f"Vous avez déjà un paiement en attente ({pending.code}) : le voici." in html
+    assert f'id="pending-code">{pending.code}</code>' in html
 
 
 REFUSALS = [
@@ -485,16 +495,25 @@ def test_proof_uploads_share_the_apis_budget_per_member(browser, member, monthly
     assert errors_of(text(response), "file")[0].startswith("Trop de tentatives.")
 
 
-def test_a_proof_form_without_its_csrf_token_is_refused(member, monthly):
+def test_a_proof_form_without_its_csrf_token_is_refused_and_spends_no_upload(member, monthly, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "payment_proof": "1/hour"}
     payment = PaymentFactory(user=member, plan=monthly)
     client = Client(enforce_csrf_checks=True)
     client.force_login(member)
 
-    response = upload(client, payment, png_bytes())
+    forged = [upload(client, payment, png_bytes()).status_code for _ in range(3)]
 
-    assert response.status_code == 403
+    assert forged == [403, 403, 403]
     payment.refresh_from_db()
     assert payment.proof_name == ""
+    page = client.get(URL)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text(page)).group(1)
+
+    sent = client.post(
+        f"/espace/paiements/{payment.pk}/preuve/",
+        {"file": SimpleUploadedFile("p.png", png_bytes()), "csrfmiddlewaretoken": token},
+    )
+    assert sent.status_code == 302  # the member's own upload still has its budget
 
 
 # --- history ------------------------------------------------------------------------------------------------
