@@ -1,5 +1,6 @@
 """Reads: who should have access, what the sync must do, and what a member sees of their channel access."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from channels_sync.clients import discord_configured, telegram_configured
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform, SyncKind
 from core import clock
 from payments.models import Payment
@@ -304,3 +306,74 @@ def channel_status_for(user) -> dict:
 
 def actions_for(*, user, limit: int = 50) -> QuerySet[ChannelAction]:
     return ChannelAction.objects.filter(user=user)[:limit]
+
+
+# What the admin reads after confirming a payment
+@dataclass(frozen=True)
+class AccessOutcome:
+    """Where a member's access on one platform stands, in the admin's words. `settled` is False while the sync
+    still has something to do that it has not tried yet (the admin's confirmation waits a little for those)."""
+
+    message: str
+    settled: bool = True
+
+
+def _access_outcome(
+    platform: str, *, entitled: bool, linked: bool, membership: ChannelMembership | None
+) -> AccessOutcome:
+    name = str(Platform(platform).label)
+    if not (telegram_configured() if platform == Platform.TELEGRAM else discord_configured()):
+        return AccessOutcome(_("%(platform)s : plateforme non configurée") % {"platform": name})
+    if not entitled:
+        return AccessOutcome(_("%(platform)s : non inclus dans la formule") % {"platform": name})
+    if not linked:
+        if platform == Platform.TELEGRAM:
+            return AccessOutcome(
+                _("le membre n'a pas encore lié son compte Telegram : l'invitation partira dès la liaison")
+            )
+        return AccessOutcome(_("le membre n'a pas encore lié son compte Discord : l'ajout se fera dès la liaison"))
+    state = membership.state if membership else ""
+    if membership is not None and membership.has_access and not membership.stale_remote_id:
+        if state == State.INVITED:
+            return AccessOutcome(_("invitation Telegram envoyée"))
+        if state == State.MEMBER:
+            if platform == Platform.TELEGRAM:
+                return AccessOutcome(_("déjà dans le canal Telegram"))
+            return AccessOutcome(_("ajouté au serveur Discord"))
+    if membership is not None and state == State.ACTION_REQUIRED:
+        reason = Reason(membership.action_reason).label if membership.action_reason else _("voir l'accès au canal")
+        return AccessOutcome(_("%(platform)s : action requise (%(reason)s)") % {"platform": name, "reason": reason})
+    if membership is not None and membership.attempts:
+        # Failed and backing off: the next sync tries again; waiting here would not change it.
+        return AccessOutcome(
+            _("%(platform)s : échec, sera retenté par la prochaine synchronisation") % {"platform": name}
+        )
+    return AccessOutcome(
+        _("%(platform)s : sera fait par la prochaine synchronisation") % {"platform": name}, settled=False
+    )
+
+
+def access_outcomes_for_users(user_ids: list[int]) -> dict[int, dict[str, AccessOutcome]]:
+    """Batched `access_outcomes_for`: three queries whatever the number of members."""
+    entitled = _entitled_pairs(user_ids, clock.now())
+    linked = set(AccountLink.objects.filter(user_id__in=user_ids).values_list("user_id", "platform"))
+    memberships = {(m.user_id, m.platform): m for m in ChannelMembership.objects.filter(user_id__in=user_ids)}
+    return {
+        user_id: {
+            platform: _access_outcome(
+                platform,
+                entitled=(user_id, platform) in entitled,
+                linked=(user_id, platform) in linked,
+                membership=memberships.get((user_id, platform)),
+            )
+            for platform in Platform.values
+        }
+        for user_id in user_ids
+    }
+
+
+def access_outcomes_for(*, user_id: int) -> dict[str, AccessOutcome]:
+    """Per platform, what the member's access came to (read from their ChannelMembership rows): "invitation Telegram
+    envoyée", "ajouté au serveur Discord", not linked yet, platform not configured, not in the plan, action required,
+    or still to be done by the next sync (the only outcome not `settled`)."""
+    return access_outcomes_for_users([user_id])[user_id]

@@ -1,21 +1,30 @@
-"""Admins confirm or reject declared payments here; every action goes through payments.services."""
+"""Admins confirm or reject declared payments here; every action goes through payments.services. Payments are
+records: read here, never edited nor deleted. member_space.admin replaces PaymentAdmin by a subclass that adds
+what the apps above payments know of the member (their channel access)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from payments.models import DETAIL_FIELDS, Payment, PaymentKind, PaymentMethod
+from core import clock
+from core.templatetags.money import format_money
+from payments.models import DETAIL_FIELDS, Payment, PaymentKind, PaymentMethod, ProofType
 from payments.proofs import proof_response
 from payments.selectors import payment_proof_file
 from payments.serializers import PAYMENT_FIELDS
@@ -116,44 +125,112 @@ class RejectionForm(forms.Form):
     )
 
 
-# Pending payments first (they need an admin), then newest first.
+# Pending payments first (they need an admin), the oldest of them first (waiting longest); then the others, newest
+# first (the history).
 PENDING_FIRST = Case(
     When(status=Payment.Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
 ).asc()
+PENDING_OLDEST_FIRST = Case(When(status=Payment.Status.PENDING, then=F("created_at"))).asc(nulls_last=True)
+# The pending payments the admin's index lists (member_space.templatetags.admin_index); the rest is one link away.
+INDEX_PENDING_LIMIT = 20
+
+
+def time_ago(moment: datetime, *, now: datetime | None = None) -> str:
+    """How long ago `moment` was, as the admin reads it at a glance: "il y a 12 min", "il y a 3 h" (up to two
+    days), "il y a 4 jours"."""
+    minutes = max(int(((now or clock.now()) - moment).total_seconds()), 0) // 60
+    if minutes < 1:
+        return _("à l'instant")
+    if minutes < 60:
+        return _("il y a %(count)d min") % {"count": minutes}
+    hours = minutes // 60
+    if hours < 48:
+        return _("il y a %(count)d h") % {"count": hours}
+    return _("il y a %(count)d jours") % {"count": hours // 24}
+
+
+def member_display(user) -> str:
+    """The member's name and e-mail, linked to their admin page."""
+    return format_html(
+        '<a href="{}" class="payment-member"><strong>{}</strong></a><span class="payment-email">{}</span>',
+        reverse("admin:accounts_user_change", args=[user.pk]),
+        user.get_full_name() or user.email,
+        user.email,
+    )
+
+
+@dataclass(frozen=True)
+class PendingOverview:
+    """The pending payments for the admin's index: the oldest `INDEX_PENDING_LIMIT`, their count and totals."""
+
+    payments: list[Payment]
+    count: int
+    totals: list[tuple[str, Decimal]]  # (currency, total), by currency code
 
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = (
-        "id",
         "code",
-        "user",
+        "member",
         "plan",
-        "amount",
-        "currency",
-        "payment_method",
-        "reference",
-        "status",
-        "created_at",
-        "confirmed_at",
+        "amount_display",
+        "method_display",
+        "status_display",
+        "age",
+        "has_proof",
     )
+    list_display_links = ("code",)
     list_filter = ("status", "payment_method", "method", "plan")
-    search_fields = ("code", "user__email", "reference")
+    search_fields = ("code", "user__email", "user__first_name", "user__last_name", "reference")
     list_select_related = ("user", "plan", "payment_method")
     date_hierarchy = "created_at"
     actions = ("confirm_selected", "reject_selected")
     change_form_template = "admin/payments/payment/change_form.html"
     fields = ("user", *PAYMENT_FIELDS, "proof", "confirmed_by", "rejected_by", "cancelled_by", "idempotency_key")
-    # Status and money change only through the confirm/reject services, never by editing the row.
-    readonly_fields = tuple(name for name in fields if name not in ("reference", "note"))
+    # A payment is a record: it changes only through the confirm/reject services, never by editing the row.
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": ("payments/admin.css",)}
 
     def get_ordering(self, request):
-        return [PENDING_FIRST, "-created_at", "-id"]
+        return [PENDING_FIRST, PENDING_OLDEST_FIRST, "-created_at", "-id"]
+
+    @admin.display(description=gettext_lazy("membre"), ordering="user__email")
+    def member(self, payment: Payment) -> str:
+        return member_display(payment.user)
+
+    @admin.display(description=gettext_lazy("montant"), ordering="amount")
+    def amount_display(self, payment: Payment) -> str:
+        return format_money(payment.amount, payment.currency)
+
+    @admin.display(description=gettext_lazy("moyen de paiement"), ordering="payment_method__label")
+    def method_display(self, payment: Payment) -> str:
+        return payment.payment_method.label if payment.payment_method else payment.get_method_display()
+
+    @admin.display(description=gettext_lazy("statut"), ordering="status")
+    def status_display(self, payment: Payment) -> str:
+        return format_html(
+            '<span class="payment-status payment-status-{}">{}</span>', payment.status, payment.get_status_display()
+        )
+
+    @admin.display(description=gettext_lazy("déclaré"), ordering="created_at")
+    def age(self, payment: Payment) -> str:
+        return format_html(
+            '<span title="{}">{}</span>',
+            f"{timezone.localtime(payment.created_at):%d/%m/%Y %H:%M}",
+            time_ago(payment.created_at),
+        )
+
+    @admin.display(description=gettext_lazy("preuve"), boolean=True)
+    def has_proof(self, payment: Payment) -> bool:
+        return bool(payment.proof_name)
 
     @admin.display(description=gettext_lazy("preuve de paiement"))
     def proof(self, payment: Payment):
         if not payment.proof_name:
-            return "—"
+            return _("aucune")
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">{}</a>',
             reverse("admin:payments_payment_proof", args=[payment.pk]),
@@ -170,29 +247,92 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # -- the admin's index --------------------------------------------------------------------
+
+    def pending_overview(self, request) -> PendingOverview:
+        """The pending payments, oldest first (at most INDEX_PENDING_LIMIT), their count and totals by currency:
+        two queries whatever their number."""
+        pending = self.get_queryset(request).filter(status=Payment.Status.PENDING)
+        by_currency = list(
+            pending.order_by("currency").values("currency").annotate(count=Count("id"), total=Sum("amount"))
+        )
+        if not by_currency:
+            return PendingOverview(payments=[], count=0, totals=[])
+        rows = pending.select_related("user", "plan", "payment_method").order_by("created_at", "id")
+        return PendingOverview(
+            payments=list(rows[:INDEX_PENDING_LIMIT]),
+            count=sum(row["count"] for row in by_currency),
+            totals=[(row["currency"], row["total"]) for row in by_currency],
+        )
+
+    # -- the change page: a record to read, with the decision buttons -------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied  # nothing to save: the buttons post to the confirm and reject views
+        # No "Enregistrer": next to "Confirmer" it would look like a decision.
+        context = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        payment = self._payment_for_page(request, object_id)
+        if payment is not None:  # else Django's own answer (a missing payment)
+            context.update(self.payment_page_context(request, payment))
+        return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
+
+    def _payment_for_page(self, request, object_id: str) -> Payment | None:
+        try:
+            pk = int(object_id)
+        except ValueError:
+            return None
+        return self.get_queryset(request).select_related("user", "plan").filter(pk=pk).first()
+
+    def payment_page_context(self, request, payment: Payment) -> dict:
+        """What the payment's page shows beyond its fields: the amount as money and the proof's preview."""
+        return {
+            "amount_money": format_money(payment.amount, payment.currency),
+            "proof_url": reverse("admin:payments_payment_proof", args=[payment.pk]) if payment.proof_name else None,
+            "proof_is_image": payment.proof_type in (ProofType.PNG, ProofType.JPEG),
+        }
+
     # -- list actions -------------------------------------------------------------------------
 
-    def _apply_to_each(self, request, payments, act, success) -> None:
+    def confirmation_follow_up(self, request, payments: list[Payment]) -> str:
+        """What to add to the confirmation's message once `payments` were confirmed (committed). Nothing here:
+        member_space.admin's subclass says what happened to the members' channel access (payments imports no app
+        above it)."""
+        return ""
+
+    def _apply_to_each(self, request, payments, act, success, follow_up=None) -> None:
         """Runs `act(payment)` on each payment (one transaction each); reports how many changed and each refusal.
 
-        `act` returns whether the payment changed; `success` is an ngettext message taking %(count)d.
+        `act` returns whether the payment changed; `success` is an ngettext message taking %(count)d; `follow_up`,
+        called once every payment was handled, gives words added to that message.
         """
         changed, failed = 0, []
         for payment in payments:
             try:
                 changed += act(payment)
             except PaymentError as exc:
-                failed.append(f"#{payment.pk} : {exc}")
+                failed.append(f"{payment.code} : {exc}")
         if changed:
-            self.message_user(request, success(changed) % {"count": changed}, messages.SUCCESS)
+            message = success(changed) % {"count": changed}
+            extra = follow_up() if follow_up else ""
+            self.message_user(request, f"{message} {extra}".strip(), messages.SUCCESS)
         for failure in failed:
             self.message_user(request, failure, messages.ERROR)
 
     @admin.action(description=gettext_lazy("Confirmer les paiements sélectionnés"), permissions=["change"])
     def confirm_selected(self, request, queryset):
+        confirmed: list[Payment] = []
+
         def confirm(payment) -> bool:
             was_pending = payment.status == Payment.Status.PENDING
             payment_confirm(payment=payment, by=request.user)
+            if was_pending:
+                confirmed.append(payment)
             return was_pending
 
         self._apply_to_each(
@@ -200,6 +340,7 @@ class PaymentAdmin(admin.ModelAdmin):
             queryset.order_by("created_at", "id"),
             confirm,
             lambda n: ngettext("%(count)d paiement confirmé.", "%(count)d paiements confirmés.", n),
+            lambda: self.confirmation_follow_up(request, confirmed),
         )
 
     @admin.action(description=gettext_lazy("Rejeter les paiements sélectionnés"), permissions=["change"])
@@ -230,7 +371,7 @@ class PaymentAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/payments/payment/reject_selected.html", context)
 
-    # -- buttons on the change page -------------------------------------------------------------
+    # -- buttons on the change page and the index ---------------------------------------------------
 
     def get_urls(self):
         custom = [
@@ -249,6 +390,16 @@ class PaymentAdmin(admin.ModelAdmin):
     def _change_url(self, payment: Payment) -> str:
         return reverse("admin:payments_payment_change", args=[payment.pk])
 
+    @staticmethod
+    def _next_url(request) -> str | None:
+        """Where the button was pressed (the index sends `next`), when it is a page of this site."""
+        url = request.POST.get("next") or request.GET.get("next")
+        if url and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return url
+        return None
+
     def confirm_view(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -258,20 +409,18 @@ class PaymentAdmin(admin.ModelAdmin):
         except PaymentError as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
-            self.message_user(
-                request,
-                _("Paiement confirmé : abonnement du %(start)s au %(end)s.")
-                % {
-                    "start": f"{timezone.localtime(subscription.starts_at):%d/%m/%Y}",
-                    "end": f"{timezone.localtime(subscription.ends_at):%d/%m/%Y}",
-                },
-                messages.SUCCESS,
-            )
-        return HttpResponseRedirect(self._change_url(payment))
+            message = _("Paiement confirmé : abonnement du %(start)s au %(end)s.") % {
+                "start": f"{timezone.localtime(subscription.starts_at):%d/%m/%Y}",
+                "end": f"{timezone.localtime(subscription.ends_at):%d/%m/%Y}",
+            }
+            follow_up = self.confirmation_follow_up(request, [payment])
+            self.message_user(request, f"{message} {follow_up}".strip(), messages.SUCCESS)
+        return HttpResponseRedirect(self._next_url(request) or self._change_url(payment))
 
     def reject_view(self, request, pk: int):
         payment = self._payment_for_change(request, pk)
         form = RejectionForm(request.POST or None)
+        next_url = self._next_url(request)
         if request.method == "POST" and form.is_valid():
             try:
                 payment_reject(payment=payment, by=request.user, reason=form.cleaned_data["reason"])
@@ -279,14 +428,17 @@ class PaymentAdmin(admin.ModelAdmin):
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 self.message_user(request, _("Paiement rejeté ; le membre a été prévenu par e-mail."), messages.SUCCESS)
-            return HttpResponseRedirect(self._change_url(payment))
+            return HttpResponseRedirect(next_url or self._change_url(payment))
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Rejeter le paiement #%(id)s") % {"id": payment.pk},
+            "title": _("Rejeter le paiement %(code)s") % {"code": payment.code},
             "opts": self.model._meta,
             "original": payment,
             "payment": payment,
+            "amount_money": format_money(payment.amount, payment.currency),
             "form": form,
+            "next_url": next_url,
+            "cancel_url": next_url or self._change_url(payment),
         }
         return TemplateResponse(request, "admin/payments/payment/reject.html", context)
 
