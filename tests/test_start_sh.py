@@ -130,6 +130,14 @@ def test_serve_keeps_the_addresses_set_in_the_environment_or_in_dot_env(project)
 
 
 def test_serve_runs_the_task_worker_beside_the_server(project):
+    # The server's recorder returns once the worker's has written its line: start.sh stops the worker when the
+    # server exits, which could otherwise come before the worker's recorder ran at all.
+    (project / ".venv" / "bin" / "python").write_text(
+        RECORDER + 'if [ "${2-}" = runserver ]; then\n'
+        '    for _ in $(seq 100); do grep -q task_worker "$START_SH_LOG" && break; sleep 0.1; done\n'
+        "fi\n"
+    )
+
     calls = [call.split(" | ")[0] for call in start_sh(project)]
 
     assert "python manage.py task_worker" in calls
