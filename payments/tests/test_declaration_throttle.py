@@ -50,7 +50,7 @@ def test_the_page_spends_the_same_budget_and_says_so_in_french(three_an_hour, me
 
     answer = page.post("/espace/paiements/", {"plan": plan.pk, "method": "card", "idempotency_key": "page-1"})
 
-    assert answer.status_code == 200
+    assert answer.status_code == 429  # as every member page past its limit (docs/architecture/throttling.md)
     assert "Trop de tentatives" in answer.content.decode()
     assert Payment.objects.filter(user=member).count() == 1
 
