@@ -239,6 +239,17 @@ def test_a_stale_form_posted_while_a_payment_waits_shows_the_waiting_one(browser
     assert f'id="pending-code">{pending.code}</code>' in html
 
 
+def test_a_throttled_member_with_a_waiting_payment_reads_the_limit_too(browser, member, monthly, transfer, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "payment_declare": "1/hour"}
+    PaymentFactory(user=member, plan=monthly, payment_method=transfer)
+    declare(browser, plan=monthly.pk, payment_method=transfer.pk)
+
+    response = declare(browser, plan=monthly.pk, payment_method=transfer.pk, idempotency_key="encore")
+
+    assert response.status_code == 429
+    assert errors_of(text(response), "form")[0].startswith("Trop de tentatives.")
+
+
 REFUSALS = [
     pytest.param({"plan": None}, "plan", "Choisissez une formule.", id="no-plan"),
     pytest.param({"plan": ""}, "plan", "Choisissez une formule.", id="empty-plan"),
