@@ -542,7 +542,8 @@ def _payments_page(request, *, posted=None, errors=None, proof_errors=None, stat
         {
             "plans": plans,
             "plan": plan if (plan is not None and not (errors or {}).get("plan")) else None,
-            "formule": formule,
+            # Echoed only when it reads as a name: an address can carry anything (a NUL byte, a page of text).
+            "formule": formule if formule.isprintable() and len(formule) <= 50 else "",
             "formule_unknown": bool(formule) and plan is None,
             "method_cards": [
                 {"method": method, "details": _detail_rows(method), "checked": str(method.pk) == chosen_method}

@@ -117,6 +117,16 @@ def test_an_unknown_formule_is_said_in_french_and_the_plans_are_offered(browser,
     assert f'type="radio" name="plan" value="{monthly.pk}"' in html
 
 
+@pytest.mark.parametrize("formule", ["%00", "x" * 200, "%C3%A9t%C3%A9%07"])
+def test_a_formule_that_is_no_name_is_refused_without_being_echoed(browser, monthly, transfer, formule):
+    response = browser.get(f"{URL}?formule={formule}")
+
+    html = text(response)
+    assert response.status_code == 200
+    assert "Cette formule n'existe pas ou n'est plus proposée" in html
+    assert "\x00" not in html and "x" * 60 not in html
+
+
 def test_without_a_formule_the_plans_are_a_compact_choice(browser, monthly, transfer):
     PlanFactory(name="Annuel", slug="annuel", price="1449.50", duration_days=365)
 
