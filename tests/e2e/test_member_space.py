@@ -143,7 +143,9 @@ def test_notifications_mark_all_read(page, test_member):
     _notify(test_member, "expires_in_2_days", "Expiration dans 2 jours", "Attention ! Votre abonnement expire.")
     login(page)
     page.goto("/espace/notifications/")
-    assert page.locator("#unread-count").inner_text() == "2"
+    # Two reminders and the "Paiement confirmé" notice of the seeded payment.
+    assert page.locator("#unread-count").inner_text() == "3"
+    assert page.locator(".notification.unread", has_text="Paiement confirmé").count() == 1
     screenshot(page, "notifications")
 
     page.click("text=Tout marquer comme lu")
