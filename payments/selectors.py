@@ -6,6 +6,7 @@ from django.core.files import File
 from django.db.models import QuerySet
 from django.utils.formats import number_format
 
+from core.templatetags.money import currency_symbol
 from payments.models import DETAIL_FIELDS, Payment, PaymentMethod
 from payments.proofs import proof_storage
 from payments.validators import PLACEHOLDER_RE, CryptoNetwork
@@ -24,13 +25,14 @@ def payment_methods_offered() -> QuerySet[PaymentMethod]:
 
 
 def payment_instructions(*, payment: Payment) -> str:
-    """The payment's method's instructions with {amount} (French format, e.g. 49,00), {currency}, {code} and {plan}
+    """The payment's method's instructions with {amount} (French format, e.g. 49,00), {currency} (€ or the ISO code),
+    {code} and {plan}
     filled in; empty for a payment declared before methods existed."""
     if payment.payment_method is None:
         return ""
     values = {
         "amount": number_format(payment.amount, 2),
-        "currency": payment.currency,
+        "currency": currency_symbol(payment.currency),  # "49,00 €" as on every page, "100,00 USD" otherwise
         "code": payment.code,
         "plan": payment.plan.name,
     }

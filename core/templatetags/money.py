@@ -25,8 +25,13 @@ def format_money(amount, currency: str = "EUR") -> str:
     except InvalidOperation as exc:
         raise ValueError(f"not an amount: {amount!r}") from exc
     figure = f"{value:,.2f}".translate(TO_FRENCH)
+    return f"{figure}{NBSP}{currency_symbol(currency)}"
+
+
+def currency_symbol(currency: str) -> str:
+    """ "€" for the euro, the ISO 4217 code for any other currency."""
     code = (currency or "EUR").upper()
-    return f"{figure}{NBSP}{CURRENCY_SYMBOLS.get(code, code)}"
+    return CURRENCY_SYMBOLS.get(code, code)
 
 
 @register.filter

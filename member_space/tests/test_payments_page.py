@@ -205,7 +205,7 @@ def test_the_pending_payment_shows_code_amount_details_instructions_and_copy_but
     assert f'<span class="pay-amount copy-value" id="pending-amount">49,00{NBSP}€</span>' in html
     assert f'data-copy="{payment.code}"' in html and 'data-copy="49,00"' in html and f'data-copy="{IBAN}"' in html
     assert html.count("hidden>Copier") >= 3  # shown by payments.js; without it the values stay plain text
-    assert f"Payez 49,00 EUR pour la formule Mensuel avec le code {payment.code}." in html
+    assert f"Payez 49,00 € pour la formule Mensuel avec le code {payment.code}." in html
     assert "Un administrateur vérifie votre paiement, généralement sous 24 h ouvrées." in html
     assert "puis votre invitation Telegram/Discord." in html
     assert f'action="/espace/paiements/{payment.pk}/preuve/"' in html

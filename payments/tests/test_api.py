@@ -160,7 +160,7 @@ def test_the_answer_carries_the_code_the_method_and_the_rendered_instructions(au
     assert CODE.match(body["code"]) and Payment.objects.get().code == body["code"]
     assert body["payment_method"] == {"id": transfer.pk, "kind": "bank_transfer", "label": transfer.label}
     assert body["method"] == "bank_transfer"
-    assert body["instructions"] == f"Payez 1449,00 EUR pour la formule Trimestriel avec le code {body['code']}."
+    assert body["instructions"] == f"Payez 1449,00 € pour la formule Trimestriel avec le code {body['code']}."
     assert body["has_proof"] is False and body["cancelled_at"] is None
 
 
@@ -319,7 +319,7 @@ def test_history_items_carry_code_method_instructions_and_proof_flag(auth_client
 
     assert rows[new.pk]["code"] == new.code and rows[new.pk]["has_proof"] is True
     assert rows[new.pk]["payment_method"]["id"] == new.payment_method_id
-    assert rows[new.pk]["instructions"] == f"Payez 49,00 EUR pour la formule Mensuel avec le code {new.code}."
+    assert rows[new.pk]["instructions"] == f"Payez 49,00 € pour la formule Mensuel avec le code {new.code}."
     assert rows[old.pk]["payment_method"] is None and rows[old.pk]["instructions"] == ""
     assert rows[old.pk]["has_proof"] is False
 
@@ -341,9 +341,9 @@ def test_the_instructions_email_leaves_after_commit_with_everything_needed_to_pa
     assert message.subject == f"Instructions de paiement – {body['code']}"
     html = message.alternatives[0][0]
     for text in (message.body, html):
-        assert "Annuel" in text and "449,00 EUR" in text and body["code"] in text
+        assert "Annuel" in text and "449,00 €" in text and body["code"] in text
         assert transfer.label in text and "FR7630006000011234567890189" in text and "DEMOFRPPXXX" in text
-        assert f"Payez 449,00 EUR pour la formule Annuel avec le code {body['code']}." in text
+        assert f"Payez 449,00 € pour la formule Annuel avec le code {body['code']}." in text
         assert f"{settings.FRONTEND_URL}/paiements/" in text
 
 
