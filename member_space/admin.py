@@ -22,8 +22,8 @@ from payments.admin_inlines import PaymentInline
 from payments.models import Payment
 from payments.selectors import payments_for_member
 from subscriptions.admin_inlines import SubscriptionInline
-from subscriptions.selectors import coverage_end, in_force_q
 from subscriptions.models import Subscription
+from subscriptions.selectors import coverage_end, in_force_q
 
 
 @admin.register(User)

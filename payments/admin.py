@@ -150,12 +150,15 @@ def time_ago(moment: datetime, *, now: datetime | None = None) -> str:
 
 
 def member_display(user) -> str:
-    """The member's name and e-mail, linked to their admin page."""
+    """The member's name and e-mail, linked to their admin page; a narrow column breaks the address before its @."""
+    local, at, domain = user.email.partition("@")
     return format_html(
-        '<a href="{}" class="payment-member"><strong>{}</strong></a><span class="payment-email">{}</span>',
+        '<a href="{}" class="payment-member"><strong>{}</strong></a><span class="payment-email">{}<wbr>{}{}</span>',
         reverse("admin:accounts_user_change", args=[user.pk]),
         user.get_full_name() or user.email,
-        user.email,
+        local,
+        at,
+        domain,
     )
 
 
@@ -168,34 +171,49 @@ class PendingOverview:
     totals: list[tuple[str, Decimal]]  # (currency, total), by currency code
 
 
+# The payment's page: the member's view of the payment (the amount written as money) with who acted.
+PAYMENT_PAGE_FIELDS: tuple[str, ...] = (
+    "user",
+    *[("amount_display" if name == "amount" else name) for name in PAYMENT_FIELDS if name != "currency"],
+    "proof",
+    "confirmed_by",
+    "rejected_by",
+    "cancelled_by",
+    "idempotency_key",
+)
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = (
-        "code",
+        "code_display",
         "member",
         "plan",
-        "amount_display",
-        "method_display",
+        "amount_and_method",
         "status_display",
         "age",
         "has_proof",
     )
-    list_display_links = ("code",)
+    list_display_links = ("code_display",)
     list_filter = ("status", "payment_method", "method", "plan")
     search_fields = ("code", "user__email", "user__first_name", "user__last_name", "reference")
     list_select_related = ("user", "plan", "payment_method")
     date_hierarchy = "created_at"
     actions = ("confirm_selected", "reject_selected")
     change_form_template = "admin/payments/payment/change_form.html"
-    fields = ("user", *PAYMENT_FIELDS, "proof", "confirmed_by", "rejected_by", "cancelled_by", "idempotency_key")
+    fields = PAYMENT_PAGE_FIELDS
     # A payment is a record: it changes only through the confirm/reject services, never by editing the row.
-    readonly_fields = fields
+    readonly_fields = PAYMENT_PAGE_FIELDS
 
     class Media:
         css = {"all": ("payments/admin.css",)}
 
     def get_ordering(self, request):
         return [PENDING_FIRST, PENDING_OLDEST_FIRST, "-created_at", "-id"]
+
+    @admin.display(description=gettext_lazy("code"), ordering="code")
+    def code_display(self, payment: Payment) -> str:
+        return format_html('<span class="payment-code-text">{}</span>', payment.code)
 
     @admin.display(description=gettext_lazy("membre"), ordering="user__email")
     def member(self, payment: Payment) -> str:
@@ -205,9 +223,15 @@ class PaymentAdmin(admin.ModelAdmin):
     def amount_display(self, payment: Payment) -> str:
         return format_money(payment.amount, payment.currency)
 
-    @admin.display(description=gettext_lazy("moyen de paiement"), ordering="payment_method__label")
-    def method_display(self, payment: Payment) -> str:
-        return payment.payment_method.label if payment.payment_method else payment.get_method_display()
+    # One column for how much and how: nine columns beside the menu and the filters do not fit a 1366 px laptop.
+    @admin.display(description=gettext_lazy("montant"), ordering="amount")
+    def amount_and_method(self, payment: Payment) -> str:
+        method = payment.payment_method.label if payment.payment_method else payment.get_method_display()
+        return format_html(
+            '<span class="payment-amount">{}</span><span class="payment-email">{}</span>',
+            format_money(payment.amount, payment.currency),
+            method,
+        )
 
     @admin.display(description=gettext_lazy("statut"), ordering="status")
     def status_display(self, payment: Payment) -> str:
@@ -291,8 +315,11 @@ class PaymentAdmin(admin.ModelAdmin):
 
     def payment_page_context(self, request, payment: Payment) -> dict:
         """What the payment's page shows beyond its fields: the amount as money and the proof's preview."""
+        amount = format_money(payment.amount, payment.currency)
         return {
-            "amount_money": format_money(payment.amount, payment.currency),
+            # Under the title, instead of the model's "e-mail – plan – 49.00 EUR (status)".
+            "subtitle": f"{payment.code} · {payment.user.get_full_name() or payment.user.email} · {amount}",
+            "amount_money": amount,
             "proof_url": reverse("admin:payments_payment_proof", args=[payment.pk]) if payment.proof_name else None,
             "proof_is_image": payment.proof_type in (ProofType.PNG, ProofType.JPEG),
         }

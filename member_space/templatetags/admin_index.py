@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from channels_sync.clients import discord_configured, telegram_configured
 from channels_sync.models import Platform
+from payments.admin import PaymentAdmin
 from payments.admin import time_ago as time_ago_text
 from payments.models import Payment
 
@@ -19,6 +20,7 @@ def payments_to_review(context) -> dict:
     again). Two queries, whatever the number of pending payments."""
     request = context["request"]
     payment_admin = admin.site.get_model_admin(Payment)
+    assert isinstance(payment_admin, PaymentAdmin)  # member_space.admin's subclass
     if not payment_admin.has_view_permission(request):
         return {"visible": False}
     return {
@@ -33,7 +35,7 @@ def payments_to_review(context) -> dict:
 
 @register.filter
 def time_ago(moment) -> str:
-    """"il y a 3 h" (payments.admin.time_ago)."""
+    """ "il y a 3 h" (payments.admin.time_ago)."""
     return time_ago_text(moment)
 
 
