@@ -317,7 +317,9 @@ class PaymentAdmin(admin.ModelAdmin):
         """What the payment's page shows beyond its fields: the amount as money and the proof's preview."""
         amount = format_money(payment.amount, payment.currency)
         return {
-            # Under the title, instead of the model's "e-mail – plan – 49.00 EUR (status)".
+            # Not Django's "Modification de paiement": nothing here is edited.
+            "title": _("Paiement à vérifier") if payment.status == Payment.Status.PENDING else _("Paiement"),
+            # Instead of the model's "e-mail – plan – 49.00 EUR (status)".
             "subtitle": f"{payment.code} · {payment.user.get_full_name() or payment.user.email} · {amount}",
             "amount_money": amount,
             "proof_url": reverse("admin:payments_payment_proof", args=[payment.pk]) if payment.proof_name else None,

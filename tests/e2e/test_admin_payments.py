@@ -34,7 +34,7 @@ def receipt(code: str) -> bytes:
     draw.rectangle((0, 0, 420, 44), fill=(32, 80, 140))
     draw.text((16, 16), "Banque de demonstration - Virement emis", fill="white")  # the default font: ASCII
     for row, (label, value) in enumerate(
-        [("Bénéficiaire", "CalmnessFi"), ("Montant", "49,00 EUR"), ("Motif", code), ("Date", "aujourd hui")]
+        [("Beneficiaire", "CalmnessFi"), ("Montant", "49,00 EUR"), ("Motif", code), ("Date", "aujourd hui")]
     ):
         draw.text((16, 70 + row * 44), label, fill=(90, 90, 90))
         draw.text((170, 70 + row * 44), value, fill="black")
