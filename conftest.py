@@ -15,6 +15,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+    # Browser tests last: Playwright keeps an event loop running in this thread from its first test to the end of
+    # the session, and python-telegram-bot / discord.py (asyncio.run) cannot start theirs while it does.
+    items.sort(key=lambda item: "e2e" in item.keywords)
 
 
 @pytest.fixture(autouse=True)
