@@ -87,7 +87,8 @@ def _claim(*, platform: str, kind: SyncKind, ids: list[int], owner: str, at: dat
         )
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
-        claimed: list[ChannelMembership] = list(rows.select_related("user"))
+        # In id order: the batch is acted on in the order it was listed, and every run locks rows in one order.
+        claimed: list[ChannelMembership] = list(rows.select_related("user").order_by("pk"))
         ChannelMembership.objects.filter(pk__in=[m.pk for m in claimed]).update(
             lease_until=at + LEASE, lease_owner=owner
         )
