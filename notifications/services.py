@@ -30,7 +30,9 @@ from notifications.senders import SENDERS, DeliveryOutcome
 
 logger = logging.getLogger("calmnessfi.notifications")
 
-CREATION_BATCH_SIZE = 5000
+# Subscriptions per transaction: 1,000,000 reminders on PostgreSQL took 10-20 % less time than with 5,000 (fewer
+# commits and per-batch queries); a batch keeps its members' figures rows locked about half a second.
+CREATION_BATCH_SIZE = 10_000
 # Values in one INSERT on SQLite (PostgreSQL's path sends arrays): under its 32,766 bound parameters.
 INSERT_PARAMETERS = 30_000
 # A claimed delivery is invisible to other runs for this long; if the run that claimed it dies, the next run
