@@ -29,6 +29,7 @@ from django.test.utils import CaptureQueriesContext, override_settings, setup_te
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.load import payment_code  # noqa: E402
 from core import clock  # noqa: E402
 from notifications.models import UserNotification  # noqa: E402
 from payments.models import Payment  # noqa: E402
@@ -55,6 +56,7 @@ def seed_member(index: int, size: int, plan: Plan) -> User:
             Payment(
                 user=user,
                 plan=plan,
+                code=payment_code(index * 100_000 + i),  # bulk_create: no second draw if a random code repeats
                 amount=plan.price,
                 currency=plan.currency,
                 method=Payment.Method.BANK_TRANSFER,

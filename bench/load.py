@@ -31,6 +31,7 @@ Throttling is set out of the way (THROTTLE_* very high) so it does not distort t
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -263,6 +264,18 @@ def _vacuum_analyze(database_url: str) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+def payment_code(n: int) -> str:
+    """The n-th payment code (CFI-222222, CFI-222223...): seeded payments are bulk-created, and bulk_create does not
+    draw again when a random code repeats (1 chance in 5 among 20,000)."""
+    from payments.models import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX
+
+    digits = []
+    for _ in range(CODE_LENGTH):
+        n, digit = divmod(n, len(CODE_ALPHABET))
+        digits.append(CODE_ALPHABET[digit])
+    return CODE_PREFIX + "".join(reversed(digits))
+
+
 def _seed(members: int, mixed_members: int) -> tuple[list[dict], list[dict]]:
     """Bulk-creates `members` members with histories; returns a sample of 500 of them with access tokens (the
     single-endpoint phases) and a disjoint pool of `mixed_members` others (the mixed phase, caches cold)."""
@@ -295,6 +308,7 @@ def _seed(members: int, mixed_members: int) -> tuple[list[dict], list[dict]]:
         )
     users = list(User.objects.filter(email__endswith="@bench.calmnessfi.com").order_by("pk"))
     types = list(NotificationType.values)
+    codes = map(payment_code, itertools.count())
     for start in range(0, len(users), batch):
         chunk = users[start : start + batch]
         payments, subscriptions, notifications = [], [], []
@@ -305,6 +319,7 @@ def _seed(members: int, mixed_members: int) -> tuple[list[dict], list[dict]]:
                 Payment(
                     user=user,
                     plan=plan,
+                    code=next(codes),
                     amount=plan.price,
                     currency=plan.currency,
                     method="card",
@@ -316,6 +331,7 @@ def _seed(members: int, mixed_members: int) -> tuple[list[dict], list[dict]]:
                 Payment(
                     user=user,
                     plan=plan,
+                    code=next(codes),
                     amount=plan.price,
                     currency=plan.currency,
                     method="bank_transfer",
