@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from channels_sync.clients import discord_configured, telegram_configured
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform, SyncKind
 from core import clock
-from payments.models import Payment
+from payments.selectors import payment_pending_before_end
 from subscriptions.models import Subscription
 from subscriptions.selectors import in_force_q
 
@@ -54,10 +54,7 @@ def awaiting_payment_q(*, at: datetime) -> Q:
     """Subscriptions ended (by time, not cancelled) less than `pending_payment_grace()` before `at` whose member
     declared, before that end, a payment still pending. A rejection, a cancellation or a confirmation (the new
     subscription then entitles) ends it. Matches nothing when that grace is 0."""
-    declared_before_the_end = Payment.objects.filter(
-        user=OuterRef("user_id"), status=Payment.Status.PENDING, created_at__lt=OuterRef("ends_at")
-    )
-    return _ended_within(at=at, span=pending_payment_grace()) & Q(Exists(declared_before_the_end))
+    return _ended_within(at=at, span=pending_payment_grace()) & Q(payment_pending_before_end())
 
 
 def grace_next_change(*, user_id: int, at: datetime, payment_pending: bool = True) -> datetime | None:

@@ -27,6 +27,7 @@ from notifications.selectors import (
     subscriptions_renewing,
 )
 from notifications.senders import SENDERS, DeliveryOutcome
+from payments.selectors import payment_pending_before_end
 
 logger = logging.getLogger("calmnessfi.notifications")
 
@@ -126,15 +127,18 @@ class _Texts:
             for offset in range(LAST_OFFSET, FIRST_OFFSET - 1, -1)  # earliest end first
         ]
         self.rows: list[tuple[str, str, str]] = []
-        self._index: dict[tuple[int, str], int] = {}
+        self._index: dict[tuple[int, str, bool], int] = {}
 
-    def index(self, day: int, plan_name: str, entry: CalendarEntry) -> int:
-        if (day, plan_name) not in self._index:
+    def index(self, day: int, plan_name: str, entry: CalendarEntry, payment_pending: bool) -> int:
+        key = (day, plan_name, payment_pending)
+        if key not in self._index:
             end = self.end_days[day]
-            message = entry.render_message(plan_name=plan_name, ends_at=end.starts, days_left=end.days_left)
-            self._index[day, plan_name] = len(self.rows)
+            message = entry.render_message(
+                plan_name=plan_name, ends_at=end.starts, days_left=end.days_left, payment_pending=payment_pending
+            )
+            self._index[key] = len(self.rows)
             self.rows.append((entry.type.value, str(entry.title), message))
-        return self._index[day, plan_name]
+        return self._index[key]
 
 
 class _Due(NamedTuple):
@@ -168,12 +172,18 @@ def _due_in_batch(first_id: int, last_id: int, *, as_of: date, texts: _Texts) ->
         output_field=IntegerField(),
     )
     due = []
-    rows = batch.annotate(end_day=end_day).order_by("pk").values_list("pk", "user_id", "end_day", "plan__name")
-    for subscription_id, user_id, day, plan_name in rows:
+    # A payment the member declared before the end and an admin has not verified yet: the reminder says so
+    # instead of asking them to renew (their access is kept meanwhile: channels_sync.selectors.awaiting_payment_q).
+    rows = (
+        batch.annotate(end_day=end_day, payment_pending=payment_pending_before_end())
+        .order_by("pk")
+        .values_list("pk", "user_id", "end_day", "plan__name", "payment_pending")
+    )
+    for subscription_id, user_id, day, plan_name, pending in rows:
         entry = end_days[day].entry
         if entry is None or (subscription_id in existing and already_covered(entry, existing[subscription_id])):
             continue
-        due.append(_Due(user_id, subscription_id, texts.index(day, plan_name, entry)))
+        due.append(_Due(user_id, subscription_id, texts.index(day, plan_name, entry, pending)))
     return due
 
 

@@ -3,7 +3,7 @@
 import logging
 
 from django.core.files import File
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.formats import number_format
 
 from core.templatetags.money import currency_symbol
@@ -64,3 +64,14 @@ def payment_proof_file(*, payment: Payment) -> File | None:
         # The row says there is a proof: a lost file (a restore without PRIVATE_MEDIA_ROOT, another host's disk).
         logger.error("Proof file missing for payment %s", payment.pk)
         return None
+
+
+def payment_pending_before_end() -> Exists:
+    """For a queryset of subscriptions: whether their member declared, before the subscription's end, a payment an
+    admin has not verified yet. Such a member keeps their access for a while after the end (channels_sync) and their
+    reminders say the payment is being verified (notifications) instead of asking them to renew."""
+    return Exists(
+        Payment.objects.filter(
+            user=OuterRef("user_id"), status=Payment.Status.PENDING, created_at__lt=OuterRef("ends_at")
+        )
+    )

@@ -16,6 +16,7 @@ from notifications.tests.factories import (
     local,
     subscription_ending,
 )
+from payments.tests.factories import PaymentFactory
 from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory
 
@@ -176,6 +177,38 @@ def test_member_who_renewed_gets_no_reminder_for_the_old_end():
     assert types_of(renewal) == []
     run_at(local(2026, 4, 2, 9))
     assert types_of(renewal) == ["renewal_recommended"]
+
+
+@pytest.mark.parametrize(
+    ("day", "opening"),
+    [(9, "Votre formule Premium se termine le mardi 10 mars 2026. Votre paiement est en cours de vérification"),
+     (11, "Votre formule Premium a pris fin le mardi 10 mars 2026. Votre paiement est en cours de vérification")],
+)  # fmt: skip
+def test_a_member_whose_payment_is_being_verified_is_not_asked_to_renew(day, opening):
+    subscription = subscription_ending(local(2026, 3, 10, 18, 0))
+    with time_machine.travel(local(2026, 3, 8, 12, 0)):  # declared before the end, not verified yet
+        PaymentFactory(user=subscription.user)
+    other = subscription_ending(local(2026, 3, 10, 18, 0))  # same day and plan, nothing declared
+
+    run_at(local(2026, 3, day, 9, 0))
+
+    notice = UserNotification.objects.get(subscription=subscription)
+    assert notice.message.startswith(opening) and "renouvel" not in notice.message.lower()
+    assert "Renouvelez" in UserNotification.objects.get(subscription=other).message
+
+
+def test_a_payment_declared_after_the_end_or_already_decided_changes_nothing():
+    late = subscription_ending(local(2026, 3, 10, 18, 0))
+    with time_machine.travel(local(2026, 3, 10, 19, 0)):
+        PaymentFactory(user=late.user)
+    rejected = subscription_ending(local(2026, 3, 10, 18, 0))
+    with time_machine.travel(local(2026, 3, 8, 12, 0)):
+        PaymentFactory(user=rejected.user, status="rejected")
+
+    run_at(local(2026, 3, 11, 9, 0))
+
+    for subscription in (late, rejected):
+        assert UserNotification.objects.get(subscription=subscription).message.startswith("Votre abonnement a expiré")
 
 
 def test_cancelled_later_subscription_does_not_hide_the_reminder():
