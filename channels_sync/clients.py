@@ -36,7 +36,7 @@ from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from channels_sync.models import ChannelMembership
+from channels_sync.models import ChannelMembership, Platform
 
 logger = logging.getLogger("calmnessfi.channels")
 Reason = ChannelMembership.Reason
@@ -90,6 +90,12 @@ def telegram_configured() -> bool:
 
 def discord_configured() -> bool:
     return bool(settings.DISCORD_BOT_TOKEN and settings.DISCORD_GUILD_ID and settings.DISCORD_ROLE_ID)
+
+
+def platform_configured(platform: str) -> bool:
+    """Whether this server has the platform's bot settings: a platform that is off invites and removes nobody,
+    and is not shown to members."""
+    return telegram_configured() if platform == Platform.TELEGRAM else discord_configured()
 
 
 def _to_dict(result) -> dict:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from channels_sync.clients import discord_configured, telegram_configured
+from channels_sync.clients import platform_configured
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform, SyncKind
 from core import clock
 from payments.selectors import payment_pending_before_end
@@ -319,7 +319,7 @@ def _access_outcome(
     platform: str, *, entitled: bool, linked: bool, membership: ChannelMembership | None
 ) -> AccessOutcome:
     name = str(Platform(platform).label)
-    if not (telegram_configured() if platform == Platform.TELEGRAM else discord_configured()):
+    if not platform_configured(platform):
         return AccessOutcome(_("%(platform)s : plateforme non configurée") % {"platform": name})
     if not entitled:
         return AccessOutcome(_("%(platform)s : non inclus dans la formule") % {"platform": name})

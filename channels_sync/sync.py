@@ -26,9 +26,8 @@ from channels_sync.clients import (
     OAuthError,
     PlatformUnavailable,
     TelegramClient,
-    discord_configured,
     discord_refresh,
-    telegram_configured,
+    platform_configured,
 )
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, Platform, SyncKind
 from channels_sync.records import JOINED_STATUSES, action_entry, membership_update
@@ -355,10 +354,6 @@ RUNNERS: dict[str, Callable[[datetime, str], _Runner]] = {
 }
 
 
-def _configured(platform: str) -> bool:
-    return telegram_configured() if platform == Platform.TELEGRAM else discord_configured()
-
-
 def channel_sync(
     *, platform: str, dry_run: bool = False, batch_size: int = 100, user_ids: list[int] | None = None
 ) -> PlatformReport:
@@ -370,7 +365,7 @@ def channel_sync(
     channel, guild or role id) stops the platform (report.error).
     """
     report = PlatformReport(platform=platform)
-    if not _configured(platform):
+    if not platform_configured(platform):
         report.disabled = True
         return report
     at = clock.now()
@@ -459,7 +454,7 @@ def membership_remove_now(*, membership: ChannelMembership) -> PlatformReport:
     acts on a member a running sync holds."""
     at = clock.now()
     report = PlatformReport(platform=membership.platform)
-    if not _configured(membership.platform):
+    if not platform_configured(membership.platform):
         report.disabled = True
         return report
     owner = str(uuid.uuid4())

@@ -13,8 +13,10 @@ from django.db import connection
 from accounts.models import User
 from channels_sync.selectors import channel_statuses_for, grace_next_change
 from core import clock
+from member_space.channels import access_entries
 from notifications.selectors import notifications_for_member
-from payments.selectors import payments_for_member
+from payments.models import Payment
+from payments.selectors import payment_pending_for, payments_for_member
 from subscriptions import figures as figures_sql
 from subscriptions.models import MemberFigures, PlansVersion, Subscription
 from subscriptions.selectors import subscriptions_active_list_for, time_remaining
@@ -32,6 +34,8 @@ class Dashboard:
     recent_notifications: list
     server_time: datetime
     channels: dict  # per platform, as channels_sync.selectors.channel_status_for
+    pending_payment: Payment | None  # the payment waiting for an admin, if any
+    access: list  # the "Accès" block: member_space.channels.access_entries
 
 
 FIGURES_FIELDS = (*figures_sql.COLUMNS, figures_sql.VERSION)  # columns of MemberFigures, also its fields' names
@@ -70,8 +74,8 @@ def dashboard_for_member(*, user, at: datetime | None = None, figures: MemberFig
     """Everything the dashboard shows, computed at one instant `at` (default now).
 
     Four queries: active subscriptions, recent payments, recent notifications, channel memberships; one more for
-    the member's figures unless given or read with `user` (`member_figures`), and one while an account is linked
-    and waiting for access.
+    the member's figures unless given or read with `user` (`member_figures`), one while an account is linked
+    and waiting for access, and one in the rare case of a pending payment older than the recent ones.
     """
     at = at or clock.now()
     if figures is None:
@@ -87,15 +91,24 @@ def dashboard_for_member(*, user, at: datetime | None = None, figures: MemberFig
         "total_paid": Decimal(figures.paid_cents).scaleb(-2),
         "unread_notifications": figures.notifications_unread,
     }
+    recent_payments = list(payments_for_member(user=user.pk)[:RECENT_ITEMS])
+    pending_payment = None
+    if figures.payments_pending:
+        # A new declaration waits while one is pending, so the pending one is almost always among the recent.
+        recent_pending = [payment for payment in recent_payments if payment.status == Payment.Status.PENDING]
+        pending_payment = recent_pending[0] if recent_pending else payment_pending_for(user=user.pk)
+    channels = channel_statuses_for([user.pk])[user.pk]
     return Dashboard(
         user=user,
         stats=stats,
         countdown=countdown_for(subscription=active[0], at=at) if active else None,
         active_subscriptions=active,
-        recent_payments=list(payments_for_member(user=user.pk)[:RECENT_ITEMS]),
+        recent_payments=recent_payments,
         recent_notifications=list(notifications_for_member(user=user).order_by("-scheduled_for", "-id")[:RECENT_ITEMS]),
         server_time=at,
-        channels=channel_statuses_for([user.pk])[user.pk],
+        channels=channels,
+        pending_payment=pending_payment,
+        access=access_entries(statuses=channels, payment_pending=pending_payment is not None, covered=bool(active)),
     )
 
 

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import ProfileSerializer, profile_body
+from channels_sync.models import ChannelMembership, Platform
 from channels_sync.serializers import MemberChannelsSerializer
 from payments.serializers import PaymentSerializer
 from subscriptions.models import Subscription
@@ -19,6 +20,7 @@ from subscriptions.serializers import CountdownSerializer, PlanBriefSerializer, 
 
 # Read-only and without context: one instance serves every call (ModelSerializer, fields built once).
 _payments = PaymentSerializer(many=True)
+_payment = PaymentSerializer()
 
 
 def _label(name: str):
@@ -72,6 +74,22 @@ class DashboardNotificationSerializer(serializers.Serializer):
     read_at = serializers.DateTimeField(allow_null=True)
 
 
+class AccessEntrySerializer(serializers.Serializer):
+    """One platform of the "Accès" block (platforms not configured on this server are left out)."""
+
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    name = serializers.CharField(help_text="Telegram ou Discord.")
+    state = serializers.ChoiceField(choices=ChannelMembership.State.choices)
+    state_label = serializers.CharField()
+    invite_link = serializers.URLField(allow_null=True, help_text="L'invitation personnelle à ouvrir (Telegram).")
+    action = serializers.ChoiceField(
+        choices=[("join", "join"), ("link", "link")],
+        allow_null=True,
+        help_text="join : ouvrir l'invitation ; link : lier son compte ; null : rien à faire.",
+    )
+    next_step = serializers.CharField(help_text="La prochaine étape, en une phrase.")
+
+
 class DashboardStatsSerializer(serializers.Serializer):
     active_subscriptions = serializers.IntegerField()
     total_subscriptions = serializers.IntegerField()
@@ -102,6 +120,8 @@ class DashboardSerializer(serializers.Serializer):
     recent_notifications = serializers.SerializerMethodField()
     server_time = serializers.DateTimeField()
     channels = serializers.SerializerMethodField()
+    pending_payment = serializers.SerializerMethodField()
+    access = serializers.SerializerMethodField()
 
     @extend_schema_field(ProfileSerializer)
     def get_user(self, obj) -> dict:
@@ -131,6 +151,14 @@ class DashboardSerializer(serializers.Serializer):
     @extend_schema_field(MemberChannelsSerializer)
     def get_channels(self, obj) -> dict:
         return obj.channels
+
+    @extend_schema_field(PaymentSerializer(allow_null=True))
+    def get_pending_payment(self, obj) -> dict | None:
+        return None if obj.pending_payment is None else _payment.to_representation(obj.pending_payment)
+
+    @extend_schema_field(AccessEntrySerializer(many=True))
+    def get_access(self, obj) -> list:
+        return obj.access
 
 
 def dashboard_data(dashboard) -> dict:

@@ -19,6 +19,11 @@ def payments_for_member(*, user) -> QuerySet[Payment]:
     return Payment.objects.filter(user=user).select_related("plan", "payment_method").order_by("-created_at", "-id")
 
 
+def payment_pending_for(*, user) -> Payment | None:
+    """The member's payment waiting for an admin (at most one: a unique constraint)."""
+    return payments_for_member(user=user).filter(status=Payment.Status.PENDING).first()
+
+
 def payment_methods_offered() -> QuerySet[PaymentMethod]:
     """The methods members may pay with, in the admin's order."""
     return PaymentMethod.objects.filter(is_active=True).order_by("position", "id")

@@ -5,7 +5,7 @@ from django import template
 from django.contrib import admin
 from django.urls import reverse
 
-from channels_sync.clients import discord_configured, telegram_configured
+from channels_sync.clients import platform_configured
 from channels_sync.models import Platform
 from payments.admin import PaymentAdmin
 from payments.admin import time_ago as time_ago_text
@@ -42,5 +42,4 @@ def time_ago(moment) -> str:
 @register.simple_tag
 def platforms_not_configured() -> list[str]:
     """The platforms whose bot settings this server lacks: nobody is invited to them nor removed from them."""
-    configured = {Platform.TELEGRAM: telegram_configured(), Platform.DISCORD: discord_configured()}
-    return [str(Platform(platform).label) for platform, on in configured.items() if not on]
+    return [str(Platform(platform).label) for platform in Platform.values if not platform_configured(platform)]

@@ -251,15 +251,27 @@ def test_verify_email_landing_confirms_on_post_only(client):
     assert "message-error" in again.content.decode()
 
 
-def test_profile_shows_channel_states_from_channels_sync(browser):
+@pytest.fixture
+def telegram_on(settings):
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_CHANNEL_ID = "123:abc", "-100123"
+    settings.TELEGRAM_BOT_USERNAME = "calmnessfi_bot"
+
+
+def test_profile_shows_channel_states_from_channels_sync(browser, telegram_on):
     html = browser.get("/espace/profil/").content.decode()
 
     assert 'data-platform="telegram" data-state="not_linked"' in html
     assert "Liez votre compte Telegram" in html
+    assert 'data-platform="discord"' not in html  # no Discord bot on this server: not shown at all
 
 
-def test_telegram_link_button_redirects_to_the_bot_deep_link(browser, settings):
-    settings.TELEGRAM_BOT_USERNAME = "calmnessfi_bot"
+def test_profile_shows_no_channel_block_when_no_platform_is_configured(browser):
+    html = browser.get("/espace/profil/").content.decode()
+
+    assert 'id="comptes"' not in html and "non configurée" not in html
+
+
+def test_telegram_link_button_redirects_to_the_bot_deep_link(browser, telegram_on):
 
     assert 'action="/espace/profil/telegram/"' in browser.get("/espace/profil/").content.decode()
     response = browser.post("/espace/profil/telegram/")
