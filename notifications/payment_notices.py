@@ -47,7 +47,7 @@ def payment_confirmed_notice_create(*, payment, subscription) -> UserNotificatio
         title=_("Paiement confirmé"),
         message=_(
             "Votre paiement de %(amount)s (code %(code)s) est confirmé : votre formule %(plan)s court jusqu'au "
-            "%(end_date)s. Vos accès Telegram et Discord s'ouvrent dans quelques instants."
+            "%(end_date)s. Vos accès aux canaux privés s'ouvrent dans quelques instants."
         )
         % {
             "amount": format_money(payment.amount, payment.currency),
