@@ -49,7 +49,9 @@ def _register_and_verify(page) -> None:
     page.fill("#id_last_name", "Martin")
     page.click("button[type=submit]")
     [message] = [m for m in mail.outbox if m.to == [EMAIL]]
-    token = re.search(r"verifier-email/\?token=([^\s\"&<]+)", message.body).group(1)
+    found = re.search(r"verifier-email/\?token=([^\s\"&<]+)", str(message.body))
+    assert found, message.body
+    token = found.group(1)
     page.goto(f"/espace/verifier-email/?token={token}")
     page.click("text=Confirmer mon adresse e-mail")
     assert User.objects.get(email=EMAIL).is_verified
@@ -62,7 +64,9 @@ def _link_telegram(page, live_server, fake_telegram) -> None:
     page.goto("/espace/profil/")
     with page.expect_request("https://t.me/**") as deep_link:
         page.click("text=Relier mon compte Telegram")
-    token = re.search(r"start=([\w-]+)", deep_link.value.url).group(1)
+    found = re.search(r"start=([\w-]+)", deep_link.value.url)
+    assert found, deep_link.value.url
+    token = found.group(1)
     update = fake_telegram.start_update(user_id=TELEGRAM_ID, text=f"/start {token}")
     answer = httpx.post(
         f"{live_server.url}/api/telegram/webhook/",
