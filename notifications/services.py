@@ -267,7 +267,7 @@ def _create_on_postgresql(
     """One statement for the batch. The reminders travel as three integer arrays (member, subscription, text),
     which unnest() turns back into rows in id order (the same order on every host, so two hosts never wait on
     each other's rows in opposite orders), and the texts as three short arrays. A VALUES list instead costs the
-    driver and the server one placeholder per value to parse (24,000 a batch of 1,000 with its deliveries: the
+    driver and the server one placeholder per value to parse (25,000 a batch of 1,000 with its deliveries: the
     largest cost of the run). The rows inserted (RETURNING) get one delivery per channel from a cross join, in the
     same statement."""
     quote = connection.ops.quote_name
