@@ -195,6 +195,7 @@ class PaymentProofApi(APIView):
             200: PaymentSerializer,
             409: OpenApiResponse(RefusalSerializer, description="Le paiement n'est plus en attente."),
             415: OpenApiResponse(RefusalSerializer, description="Corps autre que multipart/form-data."),
+            429: OpenApiResponse(description="Trop d'envois de preuves (THROTTLE_PAYMENT_PROOF par membre)"),
         },
         summary="Joindre la preuve de mon paiement",
         description="Champ `file` : image PNG ou JPEG, ou PDF, 5 Mo au maximum ; le type est lu dans le contenu. "

@@ -271,6 +271,8 @@ def test_hostile_values_in_generated_requests_are_refused_without_error(method, 
     expected, date_parameter = "", None
     if (method, url) in BODY_FIELDS:
         expected = _poison_body(data, case, BODY_FIELDS[(method, url)])
+        # Only the body is hostile here: a generated Idempotency-Key with control characters would be refused first.
+        case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "idempotency-key"}
     else:
         name = data.draw(st.sampled_from(QUERY_PARAMETERS[(method, url)]), label="parameter")
         is_date = (url, name) in DATE_PARAMETERS

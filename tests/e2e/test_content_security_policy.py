@@ -125,6 +125,9 @@ def test_the_channel_link_forms_may_still_send_the_member_to_telegram_and_discor
     # browser would stay on the profile page.
     settings.TELEGRAM_BOT_USERNAME = "calmnessfi_test_bot"
     settings.DISCORD_CLIENT_ID = "123456789012345678"
+    # Both platforms driven by this server (a platform without its bot is not shown to members).
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_CHANNEL_ID = "123:abc", "-100123"
+    settings.DISCORD_BOT_TOKEN, settings.DISCORD_GUILD_ID, settings.DISCORD_ROLE_ID = "bot", "1", "2"
     page = watched_page
     page.route("https://t.me/**", lambda route: route.fulfill(body="<p>Telegram</p>", content_type="text/html"))
     page.route("https://discord.com/**", lambda route: route.fulfill(body="<p>Discord</p>", content_type="text/html"))
