@@ -73,7 +73,10 @@ def payment_method_details_clean(*, kind: str, details: Any) -> dict[str, str]:
         raise ValidationError({"details": _("Les coordonnées doivent être un objet JSON.")})
     unknown = sorted(set(details) - {field.key for field in fields})
     if unknown:
-        raise ValidationError({"details": _("Champ(s) inconnu(s) pour ce type : %s.") % ", ".join(unknown)})
+        message = (
+            _("Champ inconnu pour ce type : %s.") if len(unknown) == 1 else _("Champs inconnus pour ce type : %s.")
+        )
+        raise ValidationError({"details": message % ", ".join(unknown)})
     cleaned, errors = {}, {}
     for field in fields:
         try:

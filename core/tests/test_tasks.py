@@ -184,5 +184,5 @@ def test_the_backlog_shows_the_tasks_waiting_for_a_worker_and_fails_a_check_when
 
     assert summary == (
         "File de tâches : 0 à exécuter maintenant, 1 en attente d'un nouvel essai, 0 en cours, 0 en échec,"
-        " 1 terminée(s).\n"
+        " 1 terminée.\n"
     )

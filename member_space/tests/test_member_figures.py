@@ -216,7 +216,7 @@ def test_the_rebuild_command_repairs_drifted_totals_and_says_how_many():
     out = StringIO()
     call_command("rebuild_member_figures", stdout=out)
     assert_kept(right, wrong)
-    assert "Totaux recomptés pour 2 membre(s) ; 1 membre(s) avaient des totaux différents." in out.getvalue()
+    assert "Totaux recomptés pour 2 membres ; 1 membre avait des totaux différents." in out.getvalue()
 
 
 @pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])

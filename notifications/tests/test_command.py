@@ -229,7 +229,7 @@ def test_second_run_the_same_day_creates_and_sends_nothing_more():
     assert UserNotification.objects.count() == 1
     assert NotificationDelivery.objects.count() == 2
     assert len(mail.outbox) == 1
-    assert "Bilan : 0 créée(s), 0 envoi(s)" in output
+    assert "Bilan : 0 créée, 0 envoi" in output
 
 
 def test_small_batches_create_exactly_what_one_batch_would_at_the_edges_of_each_batch():
@@ -250,7 +250,7 @@ def test_small_batches_create_exactly_what_one_batch_would_at_the_edges_of_each_
     assert types_of(due_in_a_week) == ["renewal_recommended"]
     assert types_of(caught_up) == ["renewal_recommended"]
     assert caught_up.notifications.get().message.startswith("Votre abonnement expire dans 5 jours, le samedi 14")
-    assert "Bilan : 3 créée(s), 6 envoi(s)" in output
+    assert "Bilan : 3 créées, 6 envois" in output
 
 
 def test_each_reminder_names_its_own_plan_end_date_and_days_left_within_one_batch():
@@ -319,7 +319,7 @@ def test_dry_run_writes_and_sends_nothing_and_says_what_it_would_do():
     assert "expired : 1" in output
     assert "in_app : 2" in output and "email : 2" in output
     assert "créerait renewal_recommended pour l'abonnement" in output
-    assert "Bilan (simulation) : 2 notification(s) à créer, 4 envoi(s) à tenter." in output
+    assert "Bilan (simulation) : 2 notifications à créer, 4 envois à tenter." in output
 
 
 def test_date_option_runs_the_calendar_as_of_that_day():
@@ -350,7 +350,7 @@ def test_email_reminders_off_gets_in_app_only_and_email_delivery_skipped():
     assert (email.status, email.last_error) == ("skipped", "rappels par e-mail désactivés")
     assert notification.deliveries.get(channel="in_app").status == NotificationDelivery.Status.SENT
     assert len(mail.outbox) == 0
-    assert "1 ignoré(s)" in output
+    assert "1 ignoré." in output
 
 
 def test_summary_counts_created_per_type_and_delivered_per_channel():
@@ -361,7 +361,7 @@ def test_summary_counts_created_per_type_and_delivered_per_channel():
     assert "renewal_recommended : 2" in output
     assert "expires_in_3_days : 1" in output
     assert "email : 3, in_app : 3" in output
-    assert "Bilan : 3 créée(s), 6 envoi(s), 0 échec(s)" in output
+    assert "Bilan : 3 créées, 6 envois, 0 échec" in output
 
 
 def test_no_progress_bar_when_stdout_is_not_a_terminal():

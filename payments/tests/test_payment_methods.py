@@ -61,7 +61,7 @@ def test_details_are_normalised():
         (PaymentKind.CRYPTO, {"network": "SOL", "address": TRON}, "network", "Réseau inconnu"),
         (PaymentKind.MOBILE_MONEY, {"operator": "Wave", "number": "0707"}, "number", "Numéro invalide"),
         (PaymentKind.CASH, {}, "place", "obligatoire"),
-        (PaymentKind.CARD, {"iban": "x"}, "details", "Champ(s) inconnu(s) pour ce type : iban."),
+        (PaymentKind.CARD, {"iban": "x"}, "details", "Champ inconnu pour ce type : iban."),
         (PaymentKind.PAYPAL, ["a@example.com"], "details", "objet JSON"),
     ],
 )  # fmt: skip
@@ -228,8 +228,8 @@ def test_the_demo_command_creates_the_methods_once(settings):
     call_command("create_demo_payment_methods", stdout=first)
     call_command("create_demo_payment_methods", stdout=second)
 
-    assert "2 moyen(s) de paiement de démonstration créé(s), 0 déjà présent(s)." in first.getvalue()
-    assert "0 moyen(s) de paiement de démonstration créé(s), 2 déjà présent(s)." in second.getvalue()
+    assert "Moyens de paiement de démonstration : 2 créés, 0 déjà présent." in first.getvalue()
+    assert "Moyens de paiement de démonstration : 0 créé, 2 déjà présents." in second.getvalue()
     assert PaymentMethod.objects.count() == 2
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from core import clock
+from core.plurals import fr_count
 from core.tasks import TaskResultStatus, tasks_backlog
 
 Status = TaskResultStatus
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             + (f" (la plus ancienne attend depuis {waited:.0f} min)" if backlog.due else "")
             + f", {counts[Status.READY] - backlog.due} en attente d'un nouvel essai"
             f", {counts[Status.RUNNING]} en cours, {counts[Status.FAILED]} en échec"
-            f", {counts[Status.SUCCESSFUL]} terminée(s)."
+            f", {fr_count(counts[Status.SUCCESSFUL], 'terminée', 'terminées')}."
         )
         if max_wait_minutes is not None and backlog.due and waited > max_wait_minutes:
             raise CommandError(

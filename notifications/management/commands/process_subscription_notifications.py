@@ -5,6 +5,7 @@ from datetime import date
 
 from core import clock
 from core.management.base import CronCommand
+from core.plurals import fr_count
 from notifications.models import NotificationDelivery
 from notifications.services import CREATION_BATCH_SIZE, deliveries_send_pending, notifications_create_due
 from subscriptions.models import Subscription
@@ -131,12 +132,15 @@ class Command(CronCommand):
             )
         if summary["dry_run"]:
             line = (
-                f"Bilan (simulation) : {sum(summary['created'].values())} notification(s) à créer, "
-                f"{sum(summary['would_send'].values())} envoi(s) à tenter."
+                f"Bilan (simulation) : {fr_count(sum(summary['created'].values()), 'notification', 'notifications')} "
+                f"à créer, {fr_count(sum(summary['would_send'].values()), 'envoi', 'envois')} à tenter."
             )
         else:
             line = (
-                f"Bilan : {sum(summary['created'].values())} créée(s), {sum(summary['delivered'].values())} envoi(s), "
-                f"{summary['failed']} échec(s) dont {summary['given_up']} abandonné(s), {summary['skipped']} ignoré(s)."
+                f"Bilan : {fr_count(sum(summary['created'].values()), 'créée', 'créées')}, "
+                f"{fr_count(sum(summary['delivered'].values()), 'envoi', 'envois')}, "
+                f"{fr_count(summary['failed'], 'échec', 'échecs')} dont "
+                f"{fr_count(summary['given_up'], 'abandonné', 'abandonnés')}, "
+                f"{fr_count(summary['skipped'], 'ignoré', 'ignorés')}."
             )
         self.stdout.write(self.style.ERROR(line) if summary["failed"] else self.style.SUCCESS(line))

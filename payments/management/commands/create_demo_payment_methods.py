@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from core.plurals import fr_count
 from payments.services import payment_methods_seed_demo
 
 
@@ -28,7 +29,8 @@ class Command(BaseCommand):
         created_count = sum(created for _method, created in results)
         self.stdout.write(
             self.style.SUCCESS(
-                f"{created_count} moyen(s) de paiement de démonstration créé(s), "
-                f"{len(results) - created_count} déjà présent(s)."
+                "Moyens de paiement de démonstration : "
+                f"{fr_count(created_count, 'créé', 'créés')}, "
+                f"{fr_count(len(results) - created_count, 'déjà présent', 'déjà présents')}."
             )
         )

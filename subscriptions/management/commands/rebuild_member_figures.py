@@ -3,6 +3,7 @@ from collections.abc import Mapping
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
+from core.plurals import fr_count
 from subscriptions import figures
 from subscriptions.models import MemberFigures
 
@@ -28,7 +29,8 @@ class Command(BaseCommand):
         drifted = sum(1 for user_id in before.keys() | after.keys() if before.get(user_id) != after.get(user_id))
         self.stdout.write(
             self.style.SUCCESS(
-                f"Totaux recomptés pour {len(after)} membre(s) ; {drifted} membre(s) avaient des totaux différents."
+                f"Totaux recomptés pour {fr_count(len(after), 'membre', 'membres')} ; "
+                f"{fr_count(drifted, 'membre avait', 'membres avaient')} des totaux différents."
             )
         )
 
