@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from core.templatetags.money import format_money
 from payments.validators import (
     clean_bic,
     clean_crypto_network,
@@ -270,4 +271,5 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.plan} – {self.amount} {self.currency} ({self.get_status_display()})"
+        amount = format_money(self.amount, self.currency)
+        return f"{self.code} – {self.user} – {self.plan} – {amount} ({self.get_status_display()})"
