@@ -4,6 +4,7 @@
     .venv/bin/python bench/load.py --duration 5 --members 2000 --concurrency 4
     .venv/bin/python bench/load.py --no-dashboard-cache   # gunicorn with DASHBOARD_CACHE_SECONDS=0: uncached reads
     .venv/bin/python bench/load.py --server-side-binding  # gunicorn with DATABASE_SERVER_SIDE_BINDING=1 (opt-in)
+    .venv/bin/python bench/load.py --rounds 5      # the phases take turns 5 times (a shared machine's load)
 
 Prerequisites (Debian): `apt-get install postgresql redis-server`, PostgreSQL listening on 127.0.0.1:5432 with a
 role allowed to create databases (BENCH_ADMIN_URL, default postgres://postgres:postgres@127.0.0.1:5432/postgres).
@@ -14,7 +15,9 @@ What it does:
    `VACUUM ANALYZE` (what autovacuum would do after such inserts, before the measure rather than during it);
 3. starts gunicorn (deploy/gunicorn.conf.py, 2 workers) with config.settings.production on 127.0.0.1;
 4. from a second process (an asyncio HTTP/1.1 client, one TCP connection per request as gunicorn's sync workers
-   close them), drives each endpoint in turn for a bounded time with a fixed number of concurrent clients;
+   close them), drives each endpoint in turn for a bounded time with a fixed number of concurrent clients (with
+   --rounds N, the endpoints take turns N times for 1/N of that time each, and each row sums its turns: a load
+   that comes and goes elsewhere on the machine then weighs on every endpoint alike);
 5. prints requests/s, p50, p99, errors and 5xx per endpoint, and the dashboard/health throughput ratio.
 
 Targets (exit code 1 when one is missed): zero errors; p99 < 50 ms on every endpoint except login (one Argon2id
@@ -151,7 +154,10 @@ def _summary(name: str, rows: list[tuple[int, float, str]], errors: list[str], e
     }
 
 
-async def _drive_mixed(spec: dict, seconds: float, concurrency: int) -> list[dict]:
+Measured = dict[str, tuple[list, list, float]]  # per row name: (responses, errors, seconds measured)
+
+
+async def _drive_mixed(spec: dict, seconds: float, concurrency: int, warmup: float, round_index: int) -> Measured:
     host, port = "127.0.0.1", spec["port"]
     counter = iter(range(10**9))
     rows: dict[str, list] = {}
@@ -165,8 +171,8 @@ async def _drive_mixed(spec: dict, seconds: float, concurrency: int) -> list[dic
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 errors.setdefault(kind, []).append(repr(exc))
 
-    rngs = [random.Random(1000 + n) for n in range(concurrency)]
-    warmup_end = time.perf_counter() + min(2.0, seconds / 5)
+    rngs = [random.Random(1000 + 100 * round_index + n) for n in range(concurrency)]  # other members each round
+    warmup_end = time.perf_counter() + warmup
     await asyncio.gather(*(client(warmup_end, rng) for rng in rngs))
     rows.clear()
     errors.clear()
@@ -174,41 +180,56 @@ async def _drive_mixed(spec: dict, seconds: float, concurrency: int) -> list[dic
     await asyncio.gather(*(client(started + seconds, rng) for rng in rngs))
     elapsed = time.perf_counter() - started
     kinds = ["dashboard", *MIXED_WRITES]
-    return [_summary(f"mixed:{kind}", rows.get(kind, []), errors.get(kind, []), elapsed) for kind in kinds]
+    return {f"mixed:{kind}": (rows.get(kind, []), errors.get(kind, []), elapsed) for kind in kinds}
 
 
-async def _drive(scenario: str, spec: dict, seconds: float, concurrency: int) -> dict:
+async def _drive(scenario: str, spec: dict, seconds: float, concurrency: int, warmup: float, fill: int = 0) -> Measured:
+    """`warmup` seconds, and at least `fill` requests, before the measure."""
     host, port = "127.0.0.1", spec["port"]
     counter = iter(range(10**9))
     results: list[tuple[int, float, str]] = []
     errors: list[str] = []
 
-    async def client(deadline: float) -> None:
-        while time.perf_counter() < deadline:
+    async def client(deadline: float, at_least: int = 0) -> None:
+        while time.perf_counter() < deadline or len(results) + len(errors) < at_least:
             try:
                 results.append(await _request(host, port, _requests_for(scenario, spec, next(counter))))
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 errors.append(repr(exc))
 
-    warmup_end = time.perf_counter() + min(2.0, seconds / 5)
-    await asyncio.gather(*(client(warmup_end) for _ in range(concurrency)))
+    warmup_end = time.perf_counter() + warmup
+    await asyncio.gather(*(client(warmup_end, fill) for _ in range(concurrency)))
     results.clear()
     errors.clear()
     started = time.perf_counter()
     await asyncio.gather(*(client(started + seconds) for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    return _summary(scenario, results, errors, elapsed)
+    return {scenario: (results, errors, elapsed)}
 
 
 def drive_main(spec_path: str) -> None:
+    """Each phase in turn; with --rounds N, the phases take turns N times for a 1/N share of their time each, so a
+    load that comes and goes on a shared machine weighs on every phase alike (the sums make the figures)."""
     spec = json.loads(Path(spec_path).read_text())
-    out = []
-    for scenario in spec["scenarios"]:
-        if scenario == "mixed":
-            out += asyncio.run(_drive_mixed(spec, spec["seconds"], spec["concurrency"]))
-        else:
-            out.append(asyncio.run(_drive(scenario, spec, spec["seconds"], spec["concurrency"])))
-    print(json.dumps(out))
+    rounds = spec.get("rounds", 1)
+    seconds = spec["seconds"] / rounds
+    measured: dict[str, tuple[list, list, float]] = {}
+    for round_index in range(rounds):
+        # Not measured: the first turn's first seconds fill the caches and connections, a later turn's first moment
+        # lets the server settle on the endpoint.
+        warmup = min(2.0, spec["seconds"] / 5) if round_index == 0 else min(0.5, seconds / 5)
+        for scenario in spec["scenarios"]:
+            if scenario == "mixed":
+                got = asyncio.run(_drive_mixed(spec, seconds, spec["concurrency"], warmup, round_index))
+            else:
+                # Each dashboard turn reads every member once before the measure: their entries are cached (an
+                # entry lives DASHBOARD_CACHE_SECONDS, less than a run in rounds).
+                fill = len(spec["members"]) if scenario == "dashboard" else 0
+                got = asyncio.run(_drive(scenario, spec, seconds, spec["concurrency"], warmup, fill))
+            for name, (rows, errors, elapsed) in got.items():
+                total_rows, total_errors, total_elapsed = measured.get(name, ([], [], 0.0))
+                measured[name] = (total_rows + rows, total_errors + errors, total_elapsed + elapsed)
+    print(json.dumps([_summary(name, *values) for name, values in measured.items()]))
 
 
 # Orchestration (the first process)
@@ -398,6 +419,12 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="the phases take turns this many times, each for 1/rounds of --duration (a shared machine's load)",
+    )
+    parser.add_argument(
         "--endpoints",
         default="health,dashboard,mixed,notifications,profile,login",
         help="comma-separated, in order (also: eligibility, the cheapest authenticated read)",
@@ -478,13 +505,15 @@ def main() -> int:
                 "mixed_members": mixed_pool,
                 "seconds": args.duration,
                 "concurrency": args.concurrency,
+                "rounds": args.rounds,
                 "scenarios": args.endpoints.split(","),
             }
             spec_path = Path(tmp) / "spec.json"
             spec_path.write_text(json.dumps(spec))
             print(
-                f"==> driving {', '.join(spec['scenarios'])} for {args.duration:g} s each, "
-                f"{args.concurrency} concurrent clients; dashboard cache "
+                f"==> driving {', '.join(spec['scenarios'])} for {args.duration:g} s each"
+                + (f" in {args.rounds} rounds, " if args.rounds > 1 else ", ")
+                + f"{args.concurrency} concurrent clients; dashboard cache "
                 + ("OFF (DASHBOARD_CACHE_SECONDS=0)" if args.no_dashboard_cache else "on (default settings)")
                 + "; server-side binding "
                 + ("on (DATABASE_SERVER_SIDE_BINDING=1)" if args.server_side_binding else "off (default)"),
