@@ -89,9 +89,11 @@ class FakeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 status, payload, extra = fake.dispatch(self.command, self.path, raw, dict(self.headers))
-                data = b"" if payload is None else json.dumps(payload).encode()
+                # bytes are a page (HTML) sent as is, its Content-Type in `extra`; anything else is JSON
+                raw_page = isinstance(payload, bytes)
+                data = payload if raw_page else b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
-                if payload is not None:
+                if payload is not None and not raw_page:
                     self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in (extra or {}).items():

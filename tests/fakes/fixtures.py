@@ -1,10 +1,11 @@
-"""Fixtures: fake Telegram and Discord servers on 127.0.0.1, with the settings pointing the real libraries at them.
+"""Fixtures: fake Telegram, Discord and Stripe servers on 127.0.0.1, the settings pointing the real libraries at them.
 
 Shared by channels_sync/tests and tests/ (imported by their conftest or test module)."""
 
 import pytest
 
 from tests.fakes.fake_discord import FakeDiscord
+from tests.fakes.fake_stripe import FakeStripe
 from tests.fakes.fake_telegram import BOT_USERNAME, FakeTelegram
 
 WEBHOOK_SECRET = "secret-de-test"
@@ -35,5 +36,16 @@ def fake_discord(settings):
     settings.DISCORD_REDIRECT_URI = "http://testserver/api/auth/discord/callback/"
     settings.DISCORD_LINK_REDIRECT_URL = "http://front.test/espace/profil/"
     settings.DISCORD_MAX_REQUESTS_PER_SECOND = 0
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_stripe(settings):
+    """A fake Stripe API; the project builds a `stripe.StripeClient` from these settings (nothing global set)."""
+    fake = FakeStripe().start()
+    settings.STRIPE_SECRET_KEY = fake.secret_key
+    settings.STRIPE_API_BASE = fake.url
+    settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
     yield fake
     fake.stop()
