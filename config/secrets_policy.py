@@ -63,6 +63,14 @@ def require_webhook_secret(value: str) -> str:
     return value
 
 
+def require_stripe_webhook_secret(*, secret_key: str, webhook_secret: str) -> None:
+    """Stripe on (a secret key) needs the webhook's signing secret: without it no payment would ever be confirmed."""
+    if secret_key and not webhook_secret:
+        raise missing(
+            "STRIPE_WEBHOOK_SECRET", "STRIPE_SECRET_KEY est donnée : sans lui aucun paiement par carte n'est confirmé"
+        )
+
+
 def require_fernet_key(value: str) -> str:
     fix = f"générez-en une avec {GENERATE_FERNET_KEY}"
     if is_known_secret(value):

@@ -19,6 +19,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("payments.urls")),
     path("", include("notifications.urls")),
     path("", include("channels_sync.urls")),
+    path("", include("billing.urls")),
     path("", include("formations.urls")),
     path("", include("trading_signals.urls")),
     path("", include("member_space.api_urls")),  # the member's cross-app reads (dashboard, subscriptions)

@@ -109,6 +109,10 @@ MISSING_OR_UNSAFE = {
         "DISCORD_LINK_REDIRECT_URL",
         {"DISCORD_LINK_REDIRECT_URL": "http://127.0.0.1:8000/espace/profil/"},
     ),
+    "Stripe key without its webhook secret": (
+        "STRIPE_WEBHOOK_SECRET",
+        {"STRIPE_SECRET_KEY": "sk_test_" + "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6", "STRIPE_WEBHOOK_SECRET": ""},
+    ),
 }
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "subscriptions",
     "payments",
+    "billing",  # Stripe (above payments: it imports payments, never the reverse)
     "notifications",
     "channels_sync",
     "formations",
@@ -284,6 +285,10 @@ DISCORD_API_BASE_URL = env("DISCORD_API_BASE_URL", default="https://discord.com/
 DISCORD_REMOVAL_MODE = env("DISCORD_REMOVAL_MODE", default="role")  # "role" or "kick"
 DISCORD_LINK_REDIRECT_URL = env("DISCORD_LINK_REDIRECT_URL", default="http://localhost:8000/espace/profil/")
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+# Stripe (billing/, docs/architecture/stripe.md): an empty secret key turns card payments off.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 CHANNEL_GRACE_HOURS = env.int("CHANNEL_GRACE_HOURS", default=0)
 # Access kept after the coverage ends while a payment declared before the end waits for an admin.
 PENDING_PAYMENT_GRACE_HOURS = env.int("PENDING_PAYMENT_GRACE_HOURS", default=72)

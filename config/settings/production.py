@@ -14,6 +14,8 @@ from .base import (
     FRONTEND_URL,
     REDIS_URL,
     SIMPLE_JWT,
+    STRIPE_SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET,
     TELEGRAM_WEBHOOK_SECRET,
     env,
 )
@@ -28,6 +30,7 @@ if TELEGRAM_WEBHOOK_SECRET:
     policy.require_webhook_secret(TELEGRAM_WEBHOOK_SECRET)
 if FIELD_ENCRYPTION_KEY:
     policy.require_fernet_key(FIELD_ENCRYPTION_KEY)
+policy.require_stripe_webhook_secret(secret_key=STRIPE_SECRET_KEY, webhook_secret=STRIPE_WEBHOOK_SECRET)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 # What base.py defaults to for a developer would fail members silently here: reset links printed to stderr and

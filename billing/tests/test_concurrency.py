@@ -1,0 +1,61 @@
+"""Concurrency proofs on PostgreSQL: two deliveries of one event at the same instant, real threads and connections."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from billing.models import StripeEvent
+from billing.services import stripe_event_process, stripe_event_record
+from billing.tests.stripe_signing import checkout_session, deliver, stripe_event
+from payments.tests.factories import PaymentFactory
+from subscriptions.models import Subscription
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _run_together(*targets):
+    barrier = threading.Barrier(len(targets))
+    results: list = [None] * len(targets)
+
+    def run(index, target):
+        try:
+            barrier.wait()
+            results[index] = target()
+        except Exception as exc:  # reported to the test, never swallowed
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.mark.usefixtures("stripe_on", "database_tasks")
+def test_two_concurrent_deliveries_of_one_event_store_one_row_and_one_task():
+    event = stripe_event("checkout.session.completed", checkout_session(payment_id=1))
+
+    results = _run_together(lambda: deliver(event).status_code, lambda: deliver(event).status_code)
+
+    assert results == [200, 200]
+    assert StripeEvent.objects.count() == 1
+    assert DBTaskResult.objects.filter(task_path="billing.tasks.stripe_event_process").count() == 1
+
+
+@pytest.mark.usefixtures("stripe_on")
+def test_two_workers_processing_one_event_confirm_once():
+    payment = PaymentFactory()
+    event = stripe_event("checkout.session.completed", checkout_session(payment_id=payment.pk))
+    stripe_event_record(event=event)
+
+    results = _run_together(
+        lambda: stripe_event_process(event_id=event["id"]), lambda: stripe_event_process(event_id=event["id"])
+    )
+
+    assert results == [StripeEvent.Outcome.PROCESSED, StripeEvent.Outcome.PROCESSED]
+    assert Subscription.objects.filter(payment=payment).count() == 1
