@@ -333,3 +333,27 @@ def test_deliver_posts_signed_events_twice_and_out_of_order(client, fake_stripe,
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_expired_session_cannot_be_paid(client, fake_stripe, monthly_price):
+    session = client.v1.checkout.sessions.create({"mode": "subscription", "line_items": [{"price": monthly_price.id}]})
+    fake_stripe.expire_checkout(session.id)
+    assert fake_stripe.complete_checkout(session.id)["status"] == "expired"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(session.url, data=b"card=4242424242424242", method="POST"))
+    assert refused.value.code == 409
+    assert [e["type"] for e in fake_stripe.events_of()] == ["checkout.session.expired"]
+
+
+def test_the_library_retries_a_500_with_its_idempotency_key(fake_stripe, settings, monkeypatch):
+    monkeypatch.setattr(stripe._http_client.HTTPClient, "_sleep_time_seconds", lambda self, n, response=None: 0)
+    # a StripeClient built without max_network_retries does not retry at all (measured): the project must set it
+    retrying = stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY, base_addresses={"api": fake_stripe.url}, max_network_retries=2
+    )
+    fake_stripe.fail("customers.create", 500)
+    customer = retrying.v1.customers.create({"email": "a@example.com"})
+    calls = fake_stripe.calls("customers.create")
+    assert [c.status for c in calls] == [500, 200] and list(fake_stripe.objects["customers"]) == [customer.id]
+    keys = {c.headers.get("Idempotency-Key") for c in calls}
+    assert len(keys) == 1 and None not in keys
