@@ -1,7 +1,7 @@
 """Stripe's webhook: the signature over the raw body is the authentication; the event is stored, then processed by
 the durable queue, so Stripe gets its 2xx quickly (docs/architecture/stripe.md)."""
 
-import json
+import io
 import logging
 
 import stripe
@@ -9,12 +9,14 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.client import stripe_enabled
 from billing.services import stripe_event_record
+from core.parsers import JSONParser
 
 logger = logging.getLogger("calmnessfi.billing")
 TAG = "Stripe"
@@ -75,9 +77,10 @@ class StripeWebhookView(APIView):
         except ValueError:  # not UTF-8
             return Response({"detail": _("Événement Stripe illisible.")}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            event = json.loads(body)
-        except (ValueError, RecursionError):  # signed, yet not JSON (or nested past the parser's limit)
-            event = None
+            # Only now, and with the API's hardened parser: malformed, too deep or lone surrogates are a French 400.
+            event = JSONParser().parse(io.BytesIO(body))
+        except ParseError as exc:
+            return Response({"detail": exc.detail}, status=status.HTTP_400_BAD_REQUEST)
         if not _is_event(event):
             return Response({"detail": _("Événement Stripe illisible.")}, status=status.HTTP_400_BAD_REQUEST)
         stored = stripe_event_record(event=event)
@@ -86,6 +89,7 @@ class StripeWebhookView(APIView):
 
 
 def _is_event(event) -> bool:
+    """The fields the webhook reads, of the right types, and nothing the database cannot store."""
     return (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
@@ -96,4 +100,22 @@ def _is_event(event) -> bool:
         and 0 <= event["created"] <= LATEST_TIMESTAMP
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
+        and not _has_nul(event)
     )
+
+
+def _has_nul(document) -> bool:
+    """Whether a string of the document (keys included) holds a NUL, which PostgreSQL's jsonb refuses. Iterative:
+    the document may nest as deep as the parser allows."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False

@@ -82,23 +82,36 @@ def test_with_stripe_off_even_a_well_signed_event_is_refused(settings, off):
     assert StripeEvent.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"pas du json",
-        b"[1, 2]",
-        json.dumps({"id": "evt_1", "type": "x", "created": "hier", "data": {"object": {}}}).encode(),
-        json.dumps({"id": "evt_1", "type": "x", "created": 10**20, "data": {"object": {}}}).encode(),
-        json.dumps({"id": "", "type": "x", "created": 1, "data": {"object": {}}}).encode(),
-        json.dumps({"id": "evt_1", "type": "x", "created": 1, "data": {}}).encode(),
-        b"[" * 100_000 + b"]" * 100_000,
-    ],
-    ids=["not json", "a list", "created not a number", "created out of range", "empty id", "no object", "deep"],
-)
-def test_a_signed_body_that_is_not_an_event_is_a_french_400(body):
+NOT_AN_EVENT = "Événement Stripe illisible."
+UNREADABLE = {
+    "not json": (b"pas du json", "Requête invalide : le corps n'est pas un JSON valide."),
+    "a list": (b"[1, 2]", NOT_AN_EVENT),
+    "created not a number": (b'{"id": "evt_1", "type": "x", "created": "hier", "data": {"object": {}}}', NOT_AN_EVENT),
+    "created out of range": (b'{"id": "evt_1", "type": "x", "created": 1e30, "data": {"object": {}}}', NOT_AN_EVENT),
+    "created far away": (
+        b'{"id": "evt_1", "type": "x", "created": 99999999999999, "data": {"object": {}}}',
+        NOT_AN_EVENT,
+    ),
+    "empty id": (b'{"id": "", "type": "x", "created": 1, "data": {"object": {}}}', NOT_AN_EVENT),
+    "no object": (b'{"id": "evt_1", "type": "x", "created": 1, "data": {}}', NOT_AN_EVENT),
+    "a NUL character": (
+        b'{"id": "evt_1", "type": "x", "created": 1, "data": {"object": {"a": ["\\u0000"]}}}',
+        NOT_AN_EVENT,
+    ),
+    "a lone surrogate": (
+        b'{"id": "evt_1", "type": "x", "created": 1, "data": {"object": {"a": "\\ud800"}}}',
+        "Requête invalide : le JSON contient un caractère Unicode isolé (substitut UTF-16 sans paire).",
+    ),
+    "deep": (b"[" * 100_000 + b"]" * 100_000, "Requête invalide : le JSON est imbriqué trop profondément."),
+    "not UTF-8": (b'{"id": "\xff"}', NOT_AN_EVENT),
+}
+
+
+@pytest.mark.parametrize(("body", "message"), UNREADABLE.values(), ids=UNREADABLE.keys())
+def test_a_signed_body_that_is_not_an_event_is_a_french_400(body, message):
     response = deliver(body)
 
-    assert (response.status_code, response.json()) == (400, {"detail": "Événement Stripe illisible."})
+    assert (response.status_code, response.json()) == (400, {"detail": message})
     assert StripeEvent.objects.count() == 0
 
 
