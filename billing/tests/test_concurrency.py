@@ -1,11 +1,13 @@
 """Concurrency proofs on PostgreSQL: two deliveries of one event at the same instant, real threads and connections."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
+from billing import services
 from billing.models import StripeEvent
 from billing.services import stripe_event_process, stripe_event_record
 from billing.tests.stripe_signing import checkout_session, deliver, stripe_event
@@ -15,6 +17,15 @@ from subscriptions.models import Subscription
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+def _slow_reads(execute, sql, params, many, context):
+    # Widen the race window: every read of an event pauses after it returns, so that a check-then-insert without
+    # the unique constraint deciding, or processing without the row lock, would let both threads act.
+    result = execute(sql, params, many, context)
+    if sql.lstrip().upper().startswith("SELECT") and "billing_stripeevent" in sql:
+        time.sleep(0.2)
+    return result
+
+
 def _run_together(*targets):
     barrier = threading.Barrier(len(targets))
     results: list = [None] * len(targets)
@@ -22,7 +33,8 @@ def _run_together(*targets):
     def run(index, target):
         try:
             barrier.wait()
-            results[index] = target()
+            with connection.execute_wrapper(_slow_reads):
+                results[index] = target()
         except Exception as exc:  # reported to the test, never swallowed
             results[index] = exc
         finally:
@@ -47,7 +59,7 @@ def test_two_concurrent_deliveries_of_one_event_store_one_row_and_one_task():
     assert DBTaskResult.objects.filter(task_path="billing.tasks.stripe_event_process").count() == 1
 
 
-@pytest.mark.usefixtures("stripe_on")
+@pytest.mark.usefixtures("stripe_on", "database_tasks")  # the task waits in the queue: the two workers run it
 def test_two_workers_processing_one_event_confirm_once():
     payment = PaymentFactory()
     event = stripe_event("checkout.session.completed", checkout_session(payment_id=payment.pk))
@@ -59,3 +71,20 @@ def test_two_workers_processing_one_event_confirm_once():
 
     assert results == [StripeEvent.Outcome.PROCESSED, StripeEvent.Outcome.PROCESSED]
     assert Subscription.objects.filter(payment=payment).count() == 1
+
+
+@pytest.mark.usefixtures("database_tasks")
+def test_two_workers_run_an_events_handler_once(monkeypatch):
+    # The handlers to come (a renewal creates a payment) are not all idempotent by themselves: the event's row lock
+    # and outcome must keep a second worker out. A registered handler that counts its calls shows it.
+    calls: list[str] = []
+    monkeypatch.setitem(services.HANDLERS, "test.counted", lambda data_object: calls.append(data_object["id"]) or "")
+    event = stripe_event("test.counted", {"id": "obj_counted"})
+    stripe_event_record(event=event)
+
+    results = _run_together(
+        lambda: stripe_event_process(event_id=event["id"]), lambda: stripe_event_process(event_id=event["id"])
+    )
+
+    assert results == [StripeEvent.Outcome.PROCESSED, StripeEvent.Outcome.PROCESSED]
+    assert calls == ["obj_counted"]
