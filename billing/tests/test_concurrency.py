@@ -1,10 +1,6 @@
 """Concurrency proofs on PostgreSQL: two deliveries of one event at the same instant, real threads and connections."""
 
-import threading
-import time
-
 import pytest
-from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from billing import services
@@ -13,39 +9,13 @@ from billing.services import stripe_event_process, stripe_event_record
 from billing.tests.stripe_signing import checkout_session, deliver, stripe_event
 from payments.tests.factories import PaymentFactory
 from subscriptions.models import Subscription
+from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _slow_reads(execute, sql, params, many, context):
-    # Widen the race window: every read of an event pauses after it returns, so that a check-then-insert without
-    # the unique constraint deciding, or processing without the row lock, would let both threads act.
-    result = execute(sql, params, many, context)
-    if sql.lstrip().upper().startswith("SELECT") and "billing_stripeevent" in sql:
-        time.sleep(0.2)
-    return result
-
-
 def _run_together(*targets):
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-
-    def run(index, target):
-        try:
-            barrier.wait()
-            with connection.execute_wrapper(_slow_reads):
-                results[index] = target()
-        except Exception as exc:  # reported to the test, never swallowed
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    return run_together(*targets, slowed_tables=("billing_stripeevent",))
 
 
 @pytest.mark.usefixtures("stripe_on", "database_tasks")

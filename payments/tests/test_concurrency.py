@@ -1,10 +1,6 @@
 """Concurrency proofs on PostgreSQL: real threads, real row locks."""
 
-import threading
-import time
-
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from conftest import client_for
@@ -13,40 +9,13 @@ from payments.services import PaymentError, payment_cancel, payment_confirm, pay
 from payments.tests.factories import PaymentFactory, PaymentMethodFactory
 from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory
+from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _slow_reads(execute, sql, params, many, context):
-    # Widen the race window: every read of a payment or a subscription pauses after it returns, so
-    # without row locks both threads would act on the same stale state.
-    result = execute(sql, params, many, context)
-    if sql.lstrip().upper().startswith("SELECT") and ("payments_payment" in sql or "subscriptions_subscription" in sql):
-        time.sleep(0.2)
-    return result
-
-
 def _run_together(*targets):
-    """Start every target at the same instant in its own thread (own DB connection); return results/errors."""
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-
-    def run(index, target):
-        try:
-            barrier.wait()
-            with connection.execute_wrapper(_slow_reads):
-                results[index] = target()
-        except Exception as exc:  # reported to the test, never swallowed
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    return run_together(*targets, slowed_tables=("payments_payment", "subscriptions_subscription"))
 
 
 def test_two_admins_confirming_the_same_payment_make_one_subscription():
