@@ -27,13 +27,6 @@ PAGES = [
 ]
 
 
-@pytest.fixture
-def browser(member) -> Client:
-    client = Client()
-    client.force_login(member)
-    return client
-
-
 @pytest.mark.parametrize("url", PAGES)
 def test_every_page_requires_login(client, url):
     response = client.get(url)

@@ -46,13 +46,6 @@ def private_media(settings, tmp_path):
 
 
 @pytest.fixture
-def browser(member) -> Client:
-    client = Client()
-    client.force_login(member)
-    return client
-
-
-@pytest.fixture
 def monthly():
     return PlanFactory(name="Mensuel", slug="mensuel", price="49.00", duration_days=30)
 

@@ -5,7 +5,6 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from django.test import Client
 
 from core import clock
 from formations.tests.factories import CourseFactory
@@ -63,13 +62,6 @@ def cards(response) -> dict[str, dict]:
         card["text"] = SPACES.sub(" ", card["text"]).strip()  # keeps the non-breaking spaces, which matter here
         card["button"] = SPACES.sub(" ", card["button"]).strip()
     return parser.cards
-
-
-@pytest.fixture
-def browser(member) -> Client:
-    client = Client()
-    client.force_login(member)
-    return client
 
 
 @pytest.fixture

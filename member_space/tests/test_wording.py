@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
-from django.test import Client
 
 from core.plurals import fr_plural
 from core.templatetags.money import money
@@ -17,13 +16,6 @@ from subscriptions.tests.factories import PlanFactory, SubscriptionFactory
 pytestmark = pytest.mark.django_db
 
 NBSP = "\xa0"
-
-
-@pytest.fixture
-def browser(member) -> Client:
-    client = Client()
-    client.force_login(member)
-    return client
 
 
 # --- plurals -----------------------------------------------------------------------------------------------
