@@ -17,7 +17,8 @@ What it does:
 4. from a second process (an asyncio HTTP/1.1 client, one TCP connection per request as gunicorn's sync workers
    close them), drives each endpoint in turn for a bounded time with a fixed number of concurrent clients (with
    --rounds N, the endpoints take turns N times for 1/N of that time each, and each row sums its turns: a load
-   that comes and goes elsewhere on the machine then weighs on every endpoint alike);
+   that comes and goes elsewhere on the machine then weighs on every endpoint alike; a run then lasts longer than
+   an entry of the dashboard cache, so a few cached reads are misses: compare cached runs with the same --rounds);
 5. prints requests/s, p50, p99, errors and 5xx per endpoint, and the dashboard/health throughput ratio.
 
 Targets (exit code 1 when one is missed): zero errors; p99 < 50 ms on every endpoint except login (one Argon2id
@@ -222,8 +223,8 @@ def drive_main(spec_path: str) -> None:
             if scenario == "mixed":
                 got = asyncio.run(_drive_mixed(spec, seconds, spec["concurrency"], warmup, round_index))
             else:
-                # Each dashboard turn reads every member once before the measure: their entries are cached (an
-                # entry lives DASHBOARD_CACHE_SECONDS, less than a run in rounds).
+                # Each dashboard turn reads every member once before the measure: entries missing are cached (an
+                # entry lives DASHBOARD_CACHE_SECONDS, less than a run in rounds: some expire during a turn).
                 fill = len(spec["members"]) if scenario == "dashboard" else 0
                 got = asyncio.run(_drive(scenario, spec, seconds, spec["concurrency"], warmup, fill))
             for name, (rows, errors, elapsed) in got.items():
