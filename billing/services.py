@@ -8,17 +8,12 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing import checkout, refunds, renewals
 from billing.models import StripeEvent
 from core import clock
 from core.tasks import task_enqueue
-from payments.models import Payment
-from payments.services import payment_confirm
 
 logger = logging.getLogger("calmnessfi.billing")
-
-
-class StripeEventError(Exception):
-    """An event that cannot be applied (unknown payment…): the event is marked failed and the queue retries."""
 
 
 @transaction.atomic
@@ -51,7 +46,7 @@ def stripe_event_process(*, event_id: str) -> str:
             if event.outcome in {StripeEvent.Outcome.PROCESSED, StripeEvent.Outcome.IGNORED}:
                 return event.outcome
             handler = HANDLERS.get(event.type)
-            note = handler(event.payload["data"]["object"]) if handler else _("type non traité pour l'instant")
+            note = handler(event.payload["data"]["object"], event) if handler else _("type non traité pour l'instant")
             event.outcome = StripeEvent.Outcome.IGNORED if note else StripeEvent.Outcome.PROCESSED
             event.detail = note
             event.processed_at = clock.now()
@@ -66,21 +61,10 @@ def stripe_event_process(*, event_id: str) -> str:
         raise
 
 
-def _checkout_session_completed(session: dict[str, Any]) -> str:
-    """A paid Checkout Session confirms the payment named by its `client_reference_id`, through the admin's own
-    confirmation service (idempotent): same coverage, e-mails, in-app notice and channel access."""
-    if session.get("payment_status") != "paid":
-        return _("session non payée (statut %(status)s)") % {"status": session.get("payment_status")}
-    reference = session.get("client_reference_id")
-    try:
-        payment = Payment.objects.get(pk=int(str(reference)))
-    except (ValueError, Payment.DoesNotExist):
-        raise StripeEventError(_("Paiement introuvable : client_reference_id=%(ref)r") % {"ref": reference}) from None
-    payment_confirm(payment=payment, by=None)
-    return ""
-
-
-# Each handler returns "" when it applied the event, or why it had nothing to do (the event is then "ignored").
-HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "checkout.session.completed": _checkout_session_completed,
+# One handler per event type, in the module of its topic. Each takes the event's object and the stored event (its
+# `created` orders late events), and returns "" when it applied the event, or why it had nothing to do ("ignored").
+HANDLERS: dict[str, Callable[[dict[str, Any], StripeEvent], str]] = {
+    **checkout.HANDLERS,
+    **renewals.HANDLERS,
+    **refunds.HANDLERS,
 }

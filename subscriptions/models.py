@@ -19,6 +19,11 @@ class Plan(models.Model):
     is_active = models.BooleanField(_("actif"), default=True)
     grants_telegram = models.BooleanField(_("accès Telegram"), default=True)
     grants_discord = models.BooleanField(_("accès Discord"), default=True)
+    is_recurring = models.BooleanField(
+        _("renouvellement automatique"),
+        default=False,
+        help_text=_("Payée par carte, la formule se renouvelle d'elle-même à chaque échéance (abonnement Stripe)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,6 +67,10 @@ class Subscription(models.Model):
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     telegram_added = models.BooleanField(_("ajouté sur Telegram"), default=False)
     discord_added = models.BooleanField(_("ajouté sur Discord"), default=False)
+    # Paid through a Stripe subscription: whether it renews by itself, and when the card is charged next (billing
+    # keeps both in step with Stripe on every row the Stripe subscription paid for; the reminders read them).
+    auto_renew = models.BooleanField(_("renouvellement automatique"), default=False)
+    next_charge_at = models.DateTimeField(_("prochain prélèvement"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -48,7 +48,9 @@ def test_two_workers_run_an_events_handler_once(monkeypatch):
     # The handlers to come (a renewal creates a payment) are not all idempotent by themselves: the event's row lock
     # and outcome must keep a second worker out. A registered handler that counts its calls shows it.
     calls: list[str] = []
-    monkeypatch.setitem(services.HANDLERS, "test.counted", lambda data_object: calls.append(data_object["id"]) or "")
+    monkeypatch.setitem(
+        services.HANDLERS, "test.counted", lambda data_object, event: calls.append(data_object["id"]) or ""
+    )
     event = stripe_event("test.counted", {"id": "obj_counted"})
     stripe_event_record(event=event)
 

@@ -3,8 +3,9 @@
 import pytest
 from django_tasks_db.models import DBTaskResult
 
+from billing.errors import StripeEventError
 from billing.models import StripeEvent
-from billing.services import StripeEventError, stripe_event_process, stripe_event_record
+from billing.services import stripe_event_process, stripe_event_record
 from billing.tests.stripe_signing import checkout_session, deliver, stripe_event
 from core.tests.queue import run_worker
 from notifications.models import NotificationType, UserNotification
