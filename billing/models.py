@@ -90,6 +90,8 @@ class StripeCheckout(models.Model):
     session_id = models.CharField(_("session Stripe"), max_length=255, unique=True)
     url = models.URLField(_("adresse de paiement"), max_length=2000)
     mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices)
+    # Set when a one-off session is paid: a refund names the payment intent it refunds.
+    payment_intent_id = models.CharField(_("paiement Stripe"), max_length=255, blank=True, db_index=True)
     expires_at = models.DateTimeField(_("expire le"), null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
 
@@ -158,6 +160,8 @@ class StripeInvoice(models.Model):
         "payments.Payment", on_delete=models.PROTECT, related_name="stripe_invoice", verbose_name=_("paiement")
     )
     billing_reason = models.CharField(_("motif"), max_length=50, blank=True)
+    # The payment intent that paid it (invoice.payments): a refund names it.
+    payment_intent_id = models.CharField(_("paiement Stripe"), max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)
 
     class Meta:
