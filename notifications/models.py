@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class NotificationType(models.TextChoices):
     """The calendar's types (offsets, titles and messages in notifications/calendar.py), then the notices about a
-    payment (notifications/payment_notices.py)."""
+    payment (notifications/payment_notices.py) and about a card renewal (notifications/renewal_notices.py)."""
 
     RENEWAL_RECOMMENDED = "renewal_recommended", _("Renouvellement recommandé")
     EXPIRES_IN_3_DAYS = "expires_in_3_days", _("Expiration dans 3 jours")
@@ -16,6 +16,7 @@ class NotificationType(models.TextChoices):
     FINAL_REMINDER = "final_reminder", _("Dernière notification")
     PAYMENT_CONFIRMED = "payment_confirmed", _("Paiement confirmé")
     PAYMENT_REJECTED = "payment_rejected", _("Paiement refusé")
+    RENEWAL_FAILED = "renewal_failed", _("Renouvellement par carte refusé")
 
 
 class UserNotification(models.Model):
