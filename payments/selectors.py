@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.formats import number_format
 
 from core.templatetags.money import currency_symbol
-from payments.models import DETAIL_FIELDS, Payment, PaymentMethod
+from payments.models import DETAIL_FIELDS, Payment, PaymentKind, PaymentMethod
 from payments.proofs import proof_storage
 from payments.validators import PLACEHOLDER_RE, CryptoNetwork
 
@@ -25,8 +25,9 @@ def payment_pending_for(*, user) -> Payment | None:
 
 
 def payment_methods_offered() -> QuerySet[PaymentMethod]:
-    """The methods members may pay with, in the admin's order."""
-    return PaymentMethod.objects.filter(is_active=True).order_by("position", "id")
+    """The methods members may declare a payment with, in the admin's order. Never a card method: a card is paid
+    through the online checkout (billing.checkout), offered only when Stripe is configured."""
+    return PaymentMethod.objects.filter(is_active=True).exclude(kind=PaymentKind.CARD).order_by("position", "id")
 
 
 def payment_instructions(*, payment: Payment) -> str:

@@ -61,9 +61,26 @@ class PaymentPendingExists(PaymentStateError):
         )
 
 
+class CardNotDeclarable(PaymentError):
+    """A card payment is made through the online checkout (billing.checkout), never declared by hand."""
+
+    def __init__(self, *, field: str):
+        super().__init__(
+            _("Le paiement par carte se fait en ligne : choisissez « Payer par carte » pour être redirigé."),
+            field=field,
+        )
+
+
+CARD_METHOD_LABEL = "Carte bancaire"
+
+
 def _method_for_declaration(*, payment_method: PaymentMethod | None, kind: str) -> PaymentMethod:
     """The active method the member pays with: the one chosen, or the only active one of the kind named (the
-    `method` of clients written before methods existed)."""
+    `method` of clients written before methods existed). Never the card: the checkout is its only way."""
+    if kind == PaymentKind.CARD and (payment_method is None or payment_method.kind == PaymentKind.CARD):
+        raise CardNotDeclarable(field="method")
+    if payment_method is not None and payment_method.kind == PaymentKind.CARD:
+        raise CardNotDeclarable(field="payment_method")
     if payment_method is not None:
         if not payment_method.is_active:
             raise PaymentError(_("Ce moyen de paiement n'est plus proposé."), field="payment_method")
@@ -85,6 +102,21 @@ def _method_for_declaration(*, payment_method: PaymentMethod | None, kind: str) 
 def _lock_member(user_id: int) -> None:
     User = get_user_model()
     list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
+
+
+def payment_member_lock(*, user) -> None:
+    """Lock the member's row until the caller's transaction ends: what serialises a member's payments (declare,
+    checkout, confirm, cancel all take it first, so one lock order everywhere)."""
+    _lock_member(user.pk)
+
+
+def payment_allowed_check(*, user, plan: Plan) -> None:
+    """Why the member may not start paying for `plan`, raised: an incomplete profile (PaymentNotAllowed) or a plan
+    no longer offered (PaymentError)."""
+    if not user.can_make_payment:
+        raise PaymentNotAllowed(user.missing_profile_fields())
+    if not plan.is_active:
+        raise PaymentError(_("Cette formule n'est plus proposée."), field="plan")
 
 
 def _payment_insert(**fields) -> Payment:
@@ -126,10 +158,7 @@ def payment_declare(
             existing = Payment.objects.filter(user=user, idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing, False
-        if not user.can_make_payment:
-            raise PaymentNotAllowed(user.missing_profile_fields())
-        if not plan.is_active:
-            raise PaymentError(_("Cette formule n'est plus proposée."), field="plan")
+        payment_allowed_check(user=user, plan=plan)
         chosen = _method_for_declaration(payment_method=payment_method, kind=method)
         reference = reference.strip()
         if chosen.kind == PaymentKind.CRYPTO and not reference:
@@ -152,6 +181,35 @@ def payment_declare(
     return payment, True
 
 
+def payment_method_card() -> PaymentMethod:
+    """The method card payments are recorded with (kind card, "Carte bancaire"), created on the first checkout.
+
+    It holds no details nor instructions: Stripe's page shows what to pay. It is never offered for a declaration
+    (payment_methods_offered leaves card methods out). Two first checkouts at once may create two such rows; both
+    are equivalent and the oldest is used."""
+    method = PaymentMethod.objects.filter(kind=PaymentKind.CARD, is_active=True).order_by("id").first()
+    if method is None:
+        method = PaymentMethod.objects.create(kind=PaymentKind.CARD, label=CARD_METHOD_LABEL, details={})
+    return method
+
+
+def payment_card_create(*, user, plan: Plan) -> Payment:
+    """A pending card payment for `plan` (amount and currency from the plan), paid through Stripe Checkout.
+
+    For billing.checkout, inside its transaction: the caller holds the member's lock (payment_member_lock), has run
+    payment_allowed_check and dealt with any pending payment; the one-pending-payment constraint holds anyway. No
+    instructions e-mail: the member is sent straight to the payment page."""
+    method = payment_method_card()
+    return _payment_insert(
+        user=user,
+        plan=plan,
+        payment_method=method,
+        method=method.kind,
+        amount=plan.price,
+        currency=plan.currency,
+    )
+
+
 def _lock_member_and_payment(payment: Payment) -> Payment:
     # Always the member row first, then the payment: one lock order everywhere, so no deadlock, and
     # two confirmations for one member are serialised (each sees the other's subscription).
@@ -169,7 +227,7 @@ def payment_confirm(*, payment: Payment, by, notify: bool = True) -> Subscriptio
     in-app notice, the channel access task) and the e-mail's task; the worker sends and syncs after the commit.
     """
     payment = _lock_member_and_payment(payment)
-    if payment.status == Payment.Status.CONFIRMED:
+    if payment.status in (Payment.Status.CONFIRMED, Payment.Status.REFUNDED):  # confirmed once (then refunded)
         return Subscription.objects.get(payment=payment)
     if payment.status == Payment.Status.REJECTED:
         raise PaymentError(_("Ce paiement a été rejeté : il ne peut pas être confirmé."))
@@ -201,6 +259,8 @@ def payment_reject(*, payment: Payment, by, reason: str) -> Payment:
         return payment
     if payment.status == Payment.Status.CONFIRMED:
         raise PaymentError(_("Ce paiement est déjà confirmé : il ne peut pas être rejeté."))
+    if payment.status == Payment.Status.REFUNDED:
+        raise PaymentError(_("Ce paiement a été remboursé : il ne peut pas être rejeté."))
     if payment.status == Payment.Status.CANCELLED:
         raise PaymentError(_("Ce paiement a été annulé par le membre : il ne peut pas être rejeté."))
     payment.status = Payment.Status.REJECTED
@@ -217,6 +277,7 @@ NOT_PENDING = {
     Payment.Status.CONFIRMED: gettext_lazy("Ce paiement est déjà confirmé."),
     Payment.Status.REJECTED: gettext_lazy("Ce paiement a été rejeté."),
     Payment.Status.CANCELLED: gettext_lazy("Ce paiement est déjà annulé."),
+    Payment.Status.REFUNDED: gettext_lazy("Ce paiement a été remboursé."),
 }
 
 
