@@ -1,7 +1,8 @@
 """The reminder calendar, defined once: the command, the e-mails, the admin and the API read it from here.
 
 Offsets count calendar days in settings.TIME_ZONE from the local day on which the subscription that ends
-the member's coverage ends: −7 is seven days before that day, +1 the day after.
+the member's coverage ends: −7 is seven days before that day, +1 the day after. A subscription that renews by
+itself (`Subscription.auto_renew`, paid through a Stripe subscription) follows AUTO_RENEW_CALENDAR instead.
 """
 
 from dataclasses import dataclass
@@ -105,24 +106,54 @@ CALENDAR: tuple[CalendarEntry, ...] = (
     ),
 )
 
+# While a subscription renews by itself the card is charged at its end: J-7 says when, with nothing to do (no
+# "renouvelez"), and J-3, J-2, J-1 are not sent. Its rows keep the types of the calendar's rows of the same day, so
+# "a later row was created" reads the same whichever calendar created it (auto-renew switched off after J-7: J-3
+# follows the normal calendar; switched on after J-3: nothing more).
+AUTO_RENEW_CALENDAR: tuple[CalendarEntry, ...] = (
+    CalendarEntry(
+        -7,
+        NotificationType.RENEWAL_RECOMMENDED,
+        _("Renouvellement automatique"),
+        _(
+            "Votre abonnement sera renouvelé automatiquement le {end_date}. Votre formule {plan} continue sans "
+            "interruption : vous n'avez rien à faire. Pour changer de carte ou arrêter le renouvellement, rendez-vous "
+            "sur la page Paiements de votre espace membre."
+        ),
+    ),
+)
+# After its end day an auto-renewing subscription gets nothing: the renewal is under way (Stripe charges at the
+# period end and the paid invoice adds the next subscription, which then ends the coverage). Post-expiry reminders
+# come only once the renewal failed or was cancelled, which turns `auto_renew` off: the normal calendar then applies.
+# notifications.selectors.subscriptions_ending_coverage leaves such subscriptions out of the run's query.
+AUTO_RENEW_LAST_OFFSET = 0
+
 FIRST_OFFSET = CALENDAR[0].offset_days
 LAST_OFFSET = CALENDAR[-1].offset_days
 BY_TYPE: dict[str, CalendarEntry] = {entry.type.value: entry for entry in CALENDAR}
 _POSITION: dict[str, int] = {entry.type.value: index for index, entry in enumerate(CALENDAR)}
 
 
-def entry_due(offset_days: int) -> CalendarEntry | None:
-    """The most recent row whose offset is <= `offset_days`, or None outside [first row, last row].
+def entry_due(offset_days: int, *, auto_renew: bool = False) -> CalendarEntry | None:
+    """The most recent row whose offset is <= `offset_days`, or None outside [first row, last row] (for a
+    subscription that renews by itself: the rows of AUTO_RENEW_CALENDAR, up to AUTO_RENEW_LAST_OFFSET).
 
     After days without a run this is the only row worth sending: the older ones are stale.
     """
-    if offset_days < FIRST_OFFSET or offset_days > LAST_OFFSET:
+    last = AUTO_RENEW_LAST_OFFSET if auto_renew else LAST_OFFSET
+    if offset_days < FIRST_OFFSET or offset_days > last:
         return None
     due = None
-    for entry in CALENDAR:
+    for entry in AUTO_RENEW_CALENDAR if auto_renew else CALENDAR:
         if entry.offset_days <= offset_days:
             due = entry
     return due
+
+
+def reminder_renews_by_itself(title: str) -> bool:
+    """A reminder created from AUTO_RENEW_CALENDAR (told by its title, stored with it): its e-mail offers to manage
+    the subscription, not to renew it."""
+    return title in {str(entry.title) for entry in AUTO_RENEW_CALENDAR}
 
 
 def already_covered(entry: CalendarEntry, existing_types: set[str]) -> bool:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core import clock
-from notifications.calendar import FIRST_OFFSET, LAST_OFFSET
+from notifications.calendar import AUTO_RENEW_LAST_OFFSET, FIRST_OFFSET, LAST_OFFSET
 from notifications.models import NotificationDelivery, UserNotification
 from subscriptions.models import Subscription
 
@@ -38,14 +38,18 @@ def subscriptions_renewing(*, user, ends_at, pk) -> QuerySet[Subscription]:
 def subscriptions_ending_coverage(*, as_of: date) -> QuerySet[Subscription]:
     """Non-cancelled subscriptions whose local end day is within the calendar's window around `as_of`
     and that end their member's coverage: no other non-cancelled subscription of the member ends later
-    (ties broken by id), so a member who renewed gets no reminder for the old end.
+    (ties broken by id), so a member who renewed gets no reminder for the old end. A subscription that renews by
+    itself is left out after its end day (notifications.calendar.AUTO_RENEW_LAST_OFFSET): it is being renewed, not
+    expired.
     """
     window_start = clock.start_of_local_day(clock.add_days(as_of, -LAST_OFFSET))
     window_end = clock.start_of_local_day(clock.add_days(as_of, -FIRST_OFFSET + 1))
+    renewing_until = clock.start_of_local_day(clock.add_days(as_of, -AUTO_RENEW_LAST_OFFSET))
     ends_later = subscriptions_renewing(user=OuterRef("user"), ends_at=OuterRef("ends_at"), pk=OuterRef("pk"))
     return (
         Subscription.objects.exclude(status=Subscription.Status.CANCELLED)
         .filter(ends_at__gte=window_start, ends_at__lt=window_end)
+        .exclude(auto_renew=True, ends_at__lt=renewing_until)
         .filter(~Exists(ends_later))
     )
 

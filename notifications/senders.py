@@ -15,6 +15,7 @@ from typing import Protocol
 from django.core.mail import EmailMultiAlternatives, get_connection
 
 from core.emails import email_message
+from notifications.calendar import reminder_renews_by_itself
 from notifications.models import NotificationDelivery
 
 logger = logging.getLogger("calmnessfi.notifications")
@@ -122,7 +123,12 @@ class EmailSender:
             template="notifications/reminder",
             to=user.email,
             subject=f"CalmnessFi – {notification.title}",
-            context={"first_name": user.first_name, "title": notification.title, "message": notification.message},
+            context={
+                "first_name": user.first_name,
+                "title": notification.title,
+                "message": notification.message,
+                "renews_by_itself": reminder_renews_by_itself(notification.title),
+            },
             connection=connection,
         )
 

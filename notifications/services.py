@@ -115,6 +115,7 @@ class _EndDay:
     starts: datetime
     entry: CalendarEntry | None
     days_left: int
+    auto_renew_entry: CalendarEntry | None  # the row due instead for a subscription that renews by itself
 
 
 class _Texts:
@@ -123,16 +124,27 @@ class _Texts:
 
     def __init__(self, as_of: date) -> None:
         self.end_days = [
-            _EndDay(clock.start_of_local_day(clock.add_days(as_of, -offset)), entry_due(offset), -offset)
+            _EndDay(
+                clock.start_of_local_day(clock.add_days(as_of, -offset)),
+                entry_due(offset),
+                -offset,
+                entry_due(offset, auto_renew=True),
+            )
             for offset in range(LAST_OFFSET, FIRST_OFFSET - 1, -1)  # earliest end first
         ]
         self.rows: list[tuple[str, str, str]] = []
-        self._index: dict[tuple[int, str, bool], int] = {}
+        self._index: dict[tuple[int, str, bool, bool], int] = {}
 
-    def index(self, day: int, plan_name: str, entry: CalendarEntry, payment_pending: bool) -> int:
-        key = (day, plan_name, payment_pending)
+    def entry(self, day: int, *, auto_renew: bool) -> CalendarEntry | None:
+        end = self.end_days[day]
+        return end.auto_renew_entry if auto_renew else end.entry
+
+    def index(self, day: int, plan_name: str, *, auto_renew: bool, payment_pending: bool) -> int:
+        key = (day, plan_name, auto_renew, payment_pending)
         if key not in self._index:
             end = self.end_days[day]
+            entry = self.entry(day, auto_renew=auto_renew)
+            assert entry is not None  # asked only for a due row
             message = entry.render_message(
                 plan_name=plan_name, ends_at=end.starts, days_left=end.days_left, payment_pending=payment_pending
             )
@@ -177,13 +189,15 @@ def _due_in_batch(first_id: int, last_id: int, *, as_of: date, texts: _Texts) ->
     rows = (
         batch.annotate(end_day=end_day, payment_pending=payment_pending_before_end())
         .order_by("pk")
-        .values_list("pk", "user_id", "end_day", "plan__name", "payment_pending")
+        .values_list("pk", "user_id", "end_day", "plan__name", "payment_pending", "auto_renew")
     )
-    for subscription_id, user_id, day, plan_name, pending in rows:
-        entry = end_days[day].entry
+    for subscription_id, user_id, day, plan_name, pending, auto_renew in rows:
+        entry = texts.entry(day, auto_renew=auto_renew)
         if entry is None or (subscription_id in existing and already_covered(entry, existing[subscription_id])):
             continue
-        due.append(_Due(user_id, subscription_id, texts.index(day, plan_name, entry, pending)))
+        # A renewal the card pays needs no word about a declared payment being verified.
+        text = texts.index(day, plan_name, auto_renew=auto_renew, payment_pending=pending and not auto_renew)
+        due.append(_Due(user_id, subscription_id, text))
     return due
 
 
