@@ -13,12 +13,15 @@ class ChannelsSyncConfig(AppConfig):
         # Links made before someone proved they own the address may be an intruder's: dropped (issue 12, #5).
         address_ownership_proven.connect(_drop_links, dispatch_uid="channels_sync.drop_links")
 
-        from payments.signals import payment_confirmed, payment_rejected
+        from payments.signals import payment_confirmed, payment_refunded, payment_rejected, refund_access_decided
 
         # A payment decided: the member's access follows within seconds, through the task worker (a task row written
         # in the deciding transaction); a rejection ends a pending-payment grace (channels_sync.selectors).
         payment_confirmed.connect(_sync_member_access, dispatch_uid="channels_sync.payment_confirmed")
         payment_rejected.connect(_sync_member_access, dispatch_uid="channels_sync.payment_rejected")
+        # A refund cancels the subscription it paid for (or lets it run to its end): access follows the same way.
+        payment_refunded.connect(_sync_member_access, dispatch_uid="channels_sync.payment_refunded")
+        refund_access_decided.connect(_sync_member_access, dispatch_uid="channels_sync.refund_access_decided")
 
         # Reminders by Telegram only when a bot is configured: otherwise no delivery row is created for it.
         if settings.TELEGRAM_BOT_TOKEN:

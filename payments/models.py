@@ -172,6 +172,7 @@ class Payment(models.Model):
         CONFIRMED = "confirmed", _("Confirmé")
         REJECTED = "rejected", _("Rejeté")
         CANCELLED = "cancelled", _("Annulé")
+        REFUNDED = "refunded", _("Remboursé")
 
     Method = PaymentKind
 
@@ -253,7 +254,7 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_amount_positive"),
             models.CheckConstraint(
-                condition=models.Q(status__in=["pending", "confirmed", "rejected", "cancelled"]),
+                condition=models.Q(status__in=["pending", "confirmed", "rejected", "cancelled", "refunded"]),
                 name="payments_status_valid",
             ),
             models.CheckConstraint(condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="payments_currency_iso"),
@@ -273,3 +274,62 @@ class Payment(models.Model):
     def __str__(self) -> str:
         amount = format_money(self.amount, self.currency)
         return f"{self.code} – {self.user} – {self.plan} – {amount} ({self.get_status_display()})"
+
+
+class Refund(models.Model):
+    """Money given back for a confirmed payment: by card in Stripe's dashboard (recorded from its webhook), or outside
+    (a bank transfer back, recorded by an admin). A payment is refunded once and in full; the record is never edited
+    nor deleted, only its access outcome can be chosen again, and who chose it last is kept."""
+
+    class AccessEnds(models.TextChoices):
+        NOW = "now", _("Maintenant")
+        PAID_END = "paid_end", _("À la fin de la période payée")
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund", verbose_name=_("paiement"))
+    amount = models.DecimalField(_("montant remboursé"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("devise"), max_length=3)
+    # Stripe's charge for a card refund; blank for a refund made outside Stripe.
+    external_id = models.CharField(_("référence Stripe"), max_length=255, blank=True)
+    access_ends = models.CharField(
+        _("fin de l'accès"), max_length=10, choices=AccessEnds.choices, default=AccessEnds.NOW
+    )
+    # None: recorded from Stripe's webhook. Staff who recorded or decided are kept (PROTECT): deactivate, not delete.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("enregistré par"),
+    )
+    recorded_at = models.DateTimeField(_("enregistré le"))
+    access_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accès décidé par"),
+    )
+    access_decided_at = models.DateTimeField(_("accès décidé le"))
+
+    class Meta:
+        verbose_name = _("remboursement")
+        verbose_name_plural = _("remboursements")
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_refund_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="payments_refund_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(access_ends__in=["now", "paid_end"]), name="payments_refund_access_ends_valid"
+            ),
+            # A Stripe charge is recorded once, whichever payment a confused event names.
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~models.Q(external_id=""), name="payments_refund_external_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment.code} – {format_money(self.amount, self.currency)}"

@@ -12,3 +12,7 @@ from django.dispatch import Signal
 payment_confirmed = Signal()
 # payment (rejected, with its reason).
 payment_rejected = Signal()
+# payment (refunded, its plan and user loaded), refund (its record, with the access outcome applied).
+payment_refunded = Signal()
+# payment, refund: an admin chose again when the refunded payment's access ends (now or at the paid end).
+refund_access_decided = Signal()
