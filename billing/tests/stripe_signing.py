@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 WEBHOOK_URL = "/api/stripe/webhook/"
 WEBHOOK_SECRET = "whsec_test_billing_0123456789abcdef"
+CUSTOMER_ID = "cus_test_1"  # the customer of hand-made sessions (billing.tests.factories gives it to a member)
 _ids = itertools.count(1)
 
 
@@ -40,7 +41,7 @@ def checkout_session(*, payment_id: Any, payment_status: str = "paid") -> dict[s
         "id": f"cs_test_{next(_ids):06d}",
         "object": "checkout.session",
         "client_reference_id": None if payment_id is None else str(payment_id),
-        "customer": "cus_test_1",
+        "customer": CUSTOMER_ID,
         "mode": "payment",
         "payment_status": payment_status,
         "status": "complete",

@@ -6,8 +6,8 @@ from django_tasks_db.models import DBTaskResult
 from billing import services
 from billing.models import StripeEvent
 from billing.services import stripe_event_process, stripe_event_record
+from billing.tests.factories import payment_with_customer
 from billing.tests.stripe_signing import checkout_session, deliver, stripe_event
-from payments.tests.factories import PaymentFactory
 from subscriptions.models import Subscription
 from tests.concurrency import run_together
 
@@ -31,7 +31,7 @@ def test_two_concurrent_deliveries_of_one_event_store_one_row_and_one_task():
 
 @pytest.mark.usefixtures("stripe_on", "database_tasks")  # the task waits in the queue: the two workers run it
 def test_two_workers_processing_one_event_confirm_once():
-    payment = PaymentFactory()
+    payment = payment_with_customer()
     event = stripe_event("checkout.session.completed", checkout_session(payment_id=payment.pk))
     stripe_event_record(event=event)
 

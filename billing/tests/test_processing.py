@@ -6,12 +6,12 @@ from django_tasks_db.models import DBTaskResult
 from billing.errors import StripeEventError
 from billing.models import StripeEvent
 from billing.services import stripe_event_process, stripe_event_record
+from billing.tests.factories import payment_with_customer
 from billing.tests.stripe_signing import checkout_session, deliver, stripe_event
 from core.tests.queue import run_worker
 from notifications.models import NotificationType, UserNotification
 from payments.models import Payment
 from payments.services import payment_confirm
-from payments.tests.factories import PaymentFactory
 from subscriptions.models import Subscription
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def outcome(event: dict) -> tuple[str, str]:
 
 
 def test_a_paid_checkout_confirms_its_pending_payment():
-    payment = PaymentFactory()
+    payment = payment_with_customer()
     event = stored(stripe_event("checkout.session.completed", checkout_session(payment_id=payment.pk)))
 
     assert stripe_event_process(event_id=event["id"]) == StripeEvent.Outcome.PROCESSED
@@ -42,7 +42,7 @@ def test_a_paid_checkout_confirms_its_pending_payment():
 
 
 def test_processing_an_event_twice_confirms_once():
-    payment = PaymentFactory()
+    payment = payment_with_customer()
     event = stored(stripe_event("checkout.session.completed", checkout_session(payment_id=payment.pk)))
     stripe_event_process(event_id=event["id"])
     processed_at = StripeEvent.objects.get().processed_at
@@ -55,7 +55,7 @@ def test_processing_an_event_twice_confirms_once():
 
 def test_two_events_for_one_session_make_one_subscription():
     # Stripe may send the same session in two distinct events (e.g. a resend with a new id): one subscription.
-    payment = PaymentFactory()
+    payment = payment_with_customer()
     session = checkout_session(payment_id=payment.pk)
     for event in (
         stripe_event("checkout.session.completed", session),
@@ -67,7 +67,7 @@ def test_two_events_for_one_session_make_one_subscription():
 
 
 def test_a_paid_checkout_for_an_already_confirmed_payment_changes_nothing(admin_user):
-    payment = PaymentFactory()
+    payment = payment_with_customer()
     subscription = payment_confirm(payment=payment, by=admin_user)
     event = stored(stripe_event("checkout.session.completed", checkout_session(payment_id=payment.pk)))
 
@@ -79,7 +79,7 @@ def test_a_paid_checkout_for_an_already_confirmed_payment_changes_nothing(admin_
 
 
 def test_an_unpaid_checkout_is_ignored_and_confirms_nothing():
-    payment = PaymentFactory()
+    payment = payment_with_customer()
     event = stored(
         stripe_event("checkout.session.completed", checkout_session(payment_id=payment.pk, payment_status="unpaid"))
     )
@@ -105,7 +105,7 @@ def test_an_unknown_payment_fails_with_its_reason_and_raises_for_a_retry(referen
 
 
 def test_a_failed_event_succeeds_on_a_later_try():
-    payment = PaymentFactory()
+    payment = payment_with_customer()
     session = checkout_session(payment_id=payment.pk)
     event = stored(stripe_event("checkout.session.completed", session))
     Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.REJECTED)
@@ -132,7 +132,7 @@ def test_other_types_are_ignored_for_now(event_type):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("stripe_on", "database_tasks")
 def test_end_to_end_a_delivered_paid_checkout_is_confirmed_by_the_worker():
-    payment = PaymentFactory()
+    payment = payment_with_customer()
     event = stripe_event("checkout.session.completed", checkout_session(payment_id=payment.pk))
 
     assert deliver(event).status_code == 200

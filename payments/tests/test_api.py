@@ -31,7 +31,7 @@ def test_declare_returns_201_with_amount_from_the_plan(auth_client, member):
 
 def test_member_who_cannot_pay_gets_403_with_missing_fields():
     client = client_for(UnverifiedUserFactory())
-    response = _declare(client, {"plan": PlanFactory().pk, "method": "card"})
+    response = _declare(client, {"plan": PlanFactory().pk, "method": "paypal"})
     assert response.status_code == 403
     body = response.json()
     assert body["detail"]
@@ -41,8 +41,8 @@ def test_member_who_cannot_pay_gets_403_with_missing_fields():
 
 def test_idempotency_key_retry_returns_200_with_the_first_payment(auth_client):
     plan = PlanFactory()
-    first = _declare(auth_client, {"plan": plan.pk, "method": "card"}, HTTP_IDEMPOTENCY_KEY="abc-123")
-    retry = _declare(auth_client, {"plan": plan.pk, "method": "card"}, HTTP_IDEMPOTENCY_KEY="abc-123")
+    first = _declare(auth_client, {"plan": plan.pk, "method": "paypal"}, HTTP_IDEMPOTENCY_KEY="abc-123")
+    retry = _declare(auth_client, {"plan": plan.pk, "method": "paypal"}, HTTP_IDEMPOTENCY_KEY="abc-123")
     assert (first.status_code, retry.status_code) == (201, 200)
     assert retry.json()["id"] == first.json()["id"]
     assert Payment.objects.count() == 1
@@ -50,7 +50,7 @@ def test_idempotency_key_retry_returns_200_with_the_first_payment(auth_client):
 
 def test_a_second_declaration_while_one_is_pending_is_409_with_the_pending_one(auth_client):
     plan = PlanFactory()
-    first = _declare(auth_client, {"plan": plan.pk, "method": "card"})
+    first = _declare(auth_client, {"plan": plan.pk, "method": "paypal"})
 
     second = _declare(auth_client, {"plan": plan.pk, "method": "bank_transfer"})
 
@@ -64,20 +64,20 @@ def test_a_second_declaration_while_one_is_pending_is_409_with_the_pending_one(a
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"plan": 999999, "method": "card"}, "plan"),
-        ({"plan": "mensuel", "method": "card"}, "plan"),
-        ({"plan": None, "method": "card"}, "plan"),
-        ({"method": "card"}, "plan"),
+        ({"plan": 999999, "method": "paypal"}, "plan"),
+        ({"plan": "mensuel", "method": "paypal"}, "plan"),
+        ({"plan": None, "method": "paypal"}, "plan"),
+        ({"method": "paypal"}, "plan"),
         ({"plan": "__PLAN__", "method": "cheque"}, "method"),
         ({"plan": "__PLAN__", "method": ["card"]}, "method"),
-        ({"plan": "__PLAN__", "method": "card", "reference": "x" * 10_000}, "reference"),
-        ({"plan": "__PLAN__", "method": "card", "reference": {"a": 1}}, "reference"),
-        ({"plan": "__PLAN__", "method": "card", "note": "x" * 10_000}, "note"),
-        ({"plan": 1.5, "method": "card"}, "plan"),
-        ({"plan": True, "method": "card"}, "plan"),
-        ({"plan": "__PLAN_AS_TEXT__", "method": "card"}, "plan"),
-        ({"plan": "__PLAN__", "method": "card", "reference": 123}, "reference"),
-        ({"plan": "__PLAN__", "method": "card", "note": 4.5}, "note"),
+        ({"plan": "__PLAN__", "method": "paypal", "reference": "x" * 10_000}, "reference"),
+        ({"plan": "__PLAN__", "method": "paypal", "reference": {"a": 1}}, "reference"),
+        ({"plan": "__PLAN__", "method": "paypal", "note": "x" * 10_000}, "note"),
+        ({"plan": 1.5, "method": "paypal"}, "plan"),
+        ({"plan": True, "method": "paypal"}, "plan"),
+        ({"plan": "__PLAN_AS_TEXT__", "method": "paypal"}, "plan"),
+        ({"plan": "__PLAN__", "method": "paypal", "reference": 123}, "reference"),
+        ({"plan": "__PLAN__", "method": "paypal", "note": 4.5}, "note"),
     ],
 )
 def test_bad_declaration_fields_are_400_naming_the_field(auth_client, body, field):
@@ -91,7 +91,7 @@ def test_bad_declaration_fields_are_400_naming_the_field(auth_client, body, fiel
 
 
 def test_inactive_plan_is_400(auth_client):
-    response = _declare(auth_client, {"plan": PlanFactory(is_active=False).pk, "method": "card"})
+    response = _declare(auth_client, {"plan": PlanFactory(is_active=False).pk, "method": "paypal"})
     assert response.status_code == 400
     assert "plan" in response.json()
 
@@ -105,7 +105,7 @@ def test_malformed_or_non_object_body_is_400_json(auth_client, raw):
 
 
 def test_oversized_idempotency_key_is_400(auth_client):
-    response = _declare(auth_client, {"plan": PlanFactory().pk, "method": "card"}, HTTP_IDEMPOTENCY_KEY="k" * 101)
+    response = _declare(auth_client, {"plan": PlanFactory().pk, "method": "paypal"}, HTTP_IDEMPOTENCY_KEY="k" * 101)
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["detail"]
 
@@ -169,7 +169,7 @@ def test_each_declaration_gets_its_own_code(offered_methods):
     codes = set()
     for _ in range(20):
         member = UserFactory()
-        response = _declare(client_for(member), {"plan": plan.pk, "method": "card"})
+        response = _declare(client_for(member), {"plan": plan.pk, "method": "paypal"})
         codes.add(response.json()["code"])
     assert len(codes) == 20 and all(CODE.match(code) for code in codes)
 
@@ -179,7 +179,7 @@ def test_a_code_already_taken_is_drawn_again(auth_client, monkeypatch):
     draws = iter(taken.code[4:] + "XYZ234")  # the first six characters repeat the taken code
     monkeypatch.setattr("payments.models.secrets.choice", lambda alphabet: next(draws))
 
-    response = _declare(auth_client, {"plan": PlanFactory().pk, "method": "card"})
+    response = _declare(auth_client, {"plan": PlanFactory().pk, "method": "paypal"})
 
     assert response.status_code == 201
     assert response.json()["code"] == "CFI-XYZ234"
@@ -217,7 +217,7 @@ def test_a_method_that_cannot_be_chosen_is_a_french_400(auth_client, offered_met
         "inactive": {"payment_method": PaymentMethodFactory(is_active=False).pk},
         "unknown": {"payment_method": 999_999},
         "as_text": {"payment_method": str(transfer.pk)},
-        "other_kind": {"payment_method": transfer.pk, "method": "card"},
+        "other_kind": {"payment_method": transfer.pk, "method": "paypal"},
     }[choice]
 
     response = _declare(auth_client, {"plan": PlanFactory().pk, **body})
@@ -247,10 +247,10 @@ def test_the_reference_stays_optional_for_other_methods(auth_client):
 
 def test_an_idempotent_retry_gets_its_payment_with_200_not_a_409(auth_client):
     plan = PlanFactory()
-    first = _declare(auth_client, {"plan": plan.pk, "method": "card"}, HTTP_IDEMPOTENCY_KEY="k-15")
+    first = _declare(auth_client, {"plan": plan.pk, "method": "paypal"}, HTTP_IDEMPOTENCY_KEY="k-15")
 
-    retry = _declare(auth_client, {"plan": plan.pk, "method": "card"}, HTTP_IDEMPOTENCY_KEY="k-15")
-    other_key = _declare(auth_client, {"plan": plan.pk, "method": "card"}, HTTP_IDEMPOTENCY_KEY="k-16")
+    retry = _declare(auth_client, {"plan": plan.pk, "method": "paypal"}, HTTP_IDEMPOTENCY_KEY="k-15")
+    other_key = _declare(auth_client, {"plan": plan.pk, "method": "paypal"}, HTTP_IDEMPOTENCY_KEY="k-16")
 
     assert (retry.status_code, retry.json()["id"]) == (200, first.json()["id"])
     assert other_key.status_code == 409 and other_key.json()["payment"]["id"] == first.json()["id"]
@@ -258,10 +258,10 @@ def test_an_idempotent_retry_gets_its_payment_with_200_not_a_409(auth_client):
 
 def test_after_cancelling_the_member_can_declare_again(auth_client):
     plan = PlanFactory()
-    first = _declare(auth_client, {"plan": plan.pk, "method": "card"}).json()
+    first = _declare(auth_client, {"plan": plan.pk, "method": "paypal"}).json()
 
     cancelled = auth_client.post(f"{URL}{first['id']}/cancel/")
-    again = _declare(auth_client, {"plan": plan.pk, "method": "card"})
+    again = _declare(auth_client, {"plan": plan.pk, "method": "paypal"})
 
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled" and cancelled.json()["cancelled_at"]
@@ -350,9 +350,9 @@ def test_the_instructions_email_leaves_after_commit_with_everything_needed_to_pa
 def test_no_instructions_email_for_a_retry_or_a_refused_declaration(auth_client, django_capture_on_commit_callbacks):
     plan = PlanFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        _declare(auth_client, {"plan": plan.pk, "method": "card"}, HTTP_IDEMPOTENCY_KEY="once")
-        _declare(auth_client, {"plan": plan.pk, "method": "card"}, HTTP_IDEMPOTENCY_KEY="once")
-        _declare(auth_client, {"plan": plan.pk, "method": "card"})
+        _declare(auth_client, {"plan": plan.pk, "method": "paypal"}, HTTP_IDEMPOTENCY_KEY="once")
+        _declare(auth_client, {"plan": plan.pk, "method": "paypal"}, HTTP_IDEMPOTENCY_KEY="once")
+        _declare(auth_client, {"plan": plan.pk, "method": "paypal"})
 
     assert len(mail.outbox) == 1
 

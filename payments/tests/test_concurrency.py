@@ -52,13 +52,13 @@ def test_a_member_cancelling_while_an_admin_confirms_gets_one_outcome():
 def test_two_concurrent_declarations_by_one_member_give_one_pending_payment_and_one_409():
     member = UserFactory()
     plan = PlanFactory()
-    PaymentMethodFactory(kind=PaymentKind.CARD)
+    PaymentMethodFactory(kind=PaymentKind.PAYPAL)
 
     def declare(key):
         def post():
             response = client_for(member).post(
                 "/api/auth/user/payments/",
-                {"plan": plan.pk, "method": "card"},
+                {"plan": plan.pk, "method": "paypal"},
                 format="json",
                 HTTP_IDEMPOTENCY_KEY=key,
             )
@@ -78,11 +78,11 @@ def test_two_concurrent_declarations_by_one_member_give_one_pending_payment_and_
 def test_concurrent_retries_with_one_idempotency_key_make_one_payment():
     member = UserFactory()
     plan = PlanFactory()
-    PaymentMethodFactory(kind=PaymentKind.CARD)
+    PaymentMethodFactory(kind=PaymentKind.PAYPAL)
 
     def declare():
         payment, _created = payment_declare(
-            user=member, plan=plan, method="card", reference="R", note="", idempotency_key="retry-key"
+            user=member, plan=plan, method="paypal", reference="R", note="", idempotency_key="retry-key"
         )
         return payment.pk
 

@@ -21,7 +21,7 @@ def three_an_hour(settings):
 
 
 def _declare(client, plan):
-    return client.post(URL, data=json.dumps({"plan": plan.pk, "method": "card"}), content_type="application/json")
+    return client.post(URL, data=json.dumps({"plan": plan.pk, "method": "paypal"}), content_type="application/json")
 
 
 def test_a_member_past_the_declaration_limit_gets_429_and_declares_nothing(three_an_hour, member):
@@ -48,7 +48,7 @@ def test_the_page_spends_the_same_budget_and_says_so_in_french(three_an_hour, me
     page = Client()
     page.force_login(member)
 
-    answer = page.post("/espace/paiements/", {"plan": plan.pk, "method": "card", "idempotency_key": "page-1"})
+    answer = page.post("/espace/paiements/", {"plan": plan.pk, "method": "paypal", "idempotency_key": "page-1"})
 
     assert answer.status_code == 429  # as every member page past its limit (docs/architecture/throttling.md)
     assert "Trop de tentatives" in answer.content.decode()
@@ -60,7 +60,7 @@ def test_an_idempotency_key_with_control_characters_is_a_french_400(member, key)
     plan = PlanFactory()
     answer = client_for(member).post(
         URL,
-        data=json.dumps({"plan": plan.pk, "method": "card"}),
+        data=json.dumps({"plan": plan.pk, "method": "paypal"}),
         content_type="application/json",
         HTTP_IDEMPOTENCY_KEY=key,
     )

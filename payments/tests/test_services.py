@@ -36,7 +36,7 @@ def test_declared_payment_takes_amount_and_currency_from_the_plan(member):
 def test_incomplete_profile_cannot_declare_and_gets_missing_fields():
     user = UnverifiedUserFactory()
     with pytest.raises(PaymentNotAllowed) as excinfo:
-        payment_declare(user=user, plan=PlanFactory(), method="card", reference="", note="", idempotency_key=None)
+        payment_declare(user=user, plan=PlanFactory(), method="paypal", reference="", note="", idempotency_key=None)
     assert set(excinfo.value.missing_fields) == {"first_name", "last_name", "email_verified", "telegram_or_discord"}
     assert not Payment.objects.exists()
 
@@ -44,17 +44,17 @@ def test_incomplete_profile_cannot_declare_and_gets_missing_fields():
 def test_inactive_plan_cannot_be_paid(member):
     with pytest.raises(PaymentError):
         payment_declare(
-            user=member, plan=PlanFactory(is_active=False), method="card", reference="", note="", idempotency_key=None
+            user=member, plan=PlanFactory(is_active=False), method="paypal", reference="", note="", idempotency_key=None
         )
 
 
 def test_retry_with_same_idempotency_key_returns_the_first_payment(member):
     plan = PlanFactory()
     first, created_first = payment_declare(
-        user=member, plan=plan, method="card", reference="A", note="", idempotency_key="k-1"
+        user=member, plan=plan, method="paypal", reference="A", note="", idempotency_key="k-1"
     )
     again, created_again = payment_declare(
-        user=member, plan=plan, method="card", reference="B", note="", idempotency_key="k-1"
+        user=member, plan=plan, method="paypal", reference="B", note="", idempotency_key="k-1"
     )
     assert (created_first, created_again) == (True, False)
     assert again.pk == first.pk
@@ -63,8 +63,8 @@ def test_retry_with_same_idempotency_key_returns_the_first_payment(member):
 
 def test_same_idempotency_key_for_two_members_makes_two_payments(member):
     plan = PlanFactory()
-    a, _ = payment_declare(user=member, plan=plan, method="card", reference="", note="", idempotency_key="k")
-    b, _ = payment_declare(user=UserFactory(), plan=plan, method="card", reference="", note="", idempotency_key="k")
+    a, _ = payment_declare(user=member, plan=plan, method="paypal", reference="", note="", idempotency_key="k")
+    b, _ = payment_declare(user=UserFactory(), plan=plan, method="paypal", reference="", note="", idempotency_key="k")
     assert a.pk != b.pk
 
 
@@ -170,7 +170,7 @@ def test_only_a_pending_payment_can_be_cancelled(member, admin_user):
 
 def test_the_service_refuses_a_second_pending_payment_with_the_first(member):
     plan = PlanFactory()
-    first, _ = payment_declare(user=member, plan=plan, method="card")
+    first, _ = payment_declare(user=member, plan=plan, method="paypal")
 
     with pytest.raises(PaymentPendingExists) as excinfo:
         payment_declare(user=member, plan=plan, method="bank_transfer")
