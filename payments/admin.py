@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -24,12 +25,14 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from core import clock
 from core.templatetags.money import format_money
-from payments.models import DETAIL_FIELDS, Payment, PaymentKind, PaymentMethod, ProofType
+from payments.models import DETAIL_FIELDS, Payment, PaymentKind, PaymentMethod, ProofType, Refund
 from payments.proofs import proof_response
+from payments.refunds import payment_refund_record, refund_access_decide
 from payments.selectors import payment_proof_file
 from payments.serializers import PAYMENT_FIELDS
 from payments.services import PaymentError, payment_confirm, payment_reject
 from payments.validators import PLACEHOLDERS, CryptoNetwork
+from subscriptions.models import Subscription
 
 
 def _detail_form_field(key: str) -> forms.Field:
@@ -123,6 +126,33 @@ class RejectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         max_length=2000,
     )
+
+
+class RefundForm(forms.Form):
+    """A refund made outside Stripe (a bank transfer back...): how much was given back and when access ends."""
+
+    amount = forms.DecimalField(label=gettext_lazy("Montant remboursé"), max_digits=10, decimal_places=2)
+    access_ends = forms.ChoiceField(
+        label=gettext_lazy("Fin de l'accès"),
+        choices=Refund.AccessEnds.choices,
+        initial=Refund.AccessEnds.NOW,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, payment: Payment, **kwargs):
+        super().__init__(*args, **kwargs)
+        amount = self.fields["amount"]
+        amount.initial = payment.amount
+        amount.validators += [MinValueValidator(Decimal("0.01")), MaxValueValidator(payment.amount)]
+        amount.widget.attrs.update({"min": "0.01", "max": str(payment.amount), "step": "0.01"})
+        amount.help_text = _("Au plus le montant du paiement (%(amount)s), en %(currency)s.") % {
+            "amount": format_money(payment.amount, payment.currency),
+            "currency": payment.currency,
+        }
+
+
+class RefundAccessForm(forms.Form):
+    access_ends = forms.ChoiceField(choices=Refund.AccessEnds.choices)
 
 
 # Pending payments first (they need an admin), the oldest of them first (waiting longest); then the others, newest
@@ -324,6 +354,10 @@ class PaymentAdmin(admin.ModelAdmin):
             "amount_money": amount,
             "proof_url": reverse("admin:payments_payment_proof", args=[payment.pk]) if payment.proof_name else None,
             "proof_is_image": payment.proof_type in (ProofType.PNG, ProofType.JPEG),
+            "refund": Refund.objects.filter(payment=payment)
+            .select_related("recorded_by", "access_decided_by", "payment__subscription")
+            .first(),
+            "access_choices": Refund.AccessEnds.choices,
         }
 
     # -- list actions -------------------------------------------------------------------------
@@ -407,6 +441,12 @@ class PaymentAdmin(admin.ModelAdmin):
             path("<int:pk>/confirm/", self.admin_site.admin_view(self.confirm_view), name="payments_payment_confirm"),
             path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name="payments_payment_reject"),
             path("<int:pk>/proof/", self.admin_site.admin_view(self.proof_view), name="payments_payment_proof"),
+            path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view), name="payments_payment_refund"),
+            path(
+                "<int:pk>/refund-access/",
+                self.admin_site.admin_view(self.refund_access_view),
+                name="payments_payment_refund_access",
+            ),
         ]
         return custom + super().get_urls()
 
@@ -480,3 +520,104 @@ class PaymentAdmin(admin.ModelAdmin):
         if proof is None:
             raise Http404(_("Aucune preuve pour ce paiement."))
         return proof_response(payment=payment, proof=proof)
+
+    def refund_view(self, request, pk: int):
+        """Record a refund made outside Stripe (card payments are refunded in Stripe's dashboard; its webhook records
+        them): a confirmation page with the amount given back and when access ends (now by default)."""
+        payment = self._payment_for_change(request, pk)
+        if payment.status != Payment.Status.CONFIRMED:
+            self.message_user(request, _("Seul un paiement confirmé peut être remboursé."), messages.ERROR)
+            return HttpResponseRedirect(self._change_url(payment))
+        form = RefundForm(request.POST or None, payment=payment)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund, created = payment_refund_record(
+                    payment=payment,
+                    by=request.user,
+                    amount=form.cleaned_data["amount"],
+                    access_ends=form.cleaned_data["access_ends"],
+                )
+            except PaymentError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                if created:
+                    message = _("Remboursement de %(amount)s enregistré ; l'accès se termine : %(access)s.") % {
+                        "amount": format_money(refund.amount, refund.currency),
+                        "access": refund.get_access_ends_display().lower(),
+                    }
+                    self.message_user(request, message, messages.SUCCESS)
+                else:
+                    self.message_user(request, _("Ce remboursement était déjà enregistré."), messages.WARNING)
+            return HttpResponseRedirect(self._change_url(payment))
+        subscription = Subscription.objects.filter(payment=payment).first()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Rembourser le paiement %(code)s") % {"code": payment.code},
+            "opts": self.model._meta,
+            "original": payment,
+            "payment": payment,
+            "subscription": subscription,
+            "amount_money": format_money(payment.amount, payment.currency),
+            "is_card": payment.method == PaymentKind.CARD,
+            "form": form,
+            "cancel_url": self._change_url(payment),
+        }
+        return TemplateResponse(request, "admin/payments/payment/refund.html", context)
+
+    def refund_access_view(self, request, pk: int):
+        """The admin chooses again when a refunded payment's access ends (now or at the paid end)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        payment = self._payment_for_change(request, pk)
+        refund = get_object_or_404(Refund, payment=payment)
+        form = RefundAccessForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, _("Choisissez quand l'accès se termine."), messages.ERROR)
+        else:
+            before = refund.access_ends
+            refund = refund_access_decide(refund=refund, by=request.user, access_ends=form.cleaned_data["access_ends"])
+            if refund.access_ends != before:
+                message = _("Fin de l'accès enregistrée : %(access)s.") % {
+                    "access": refund.get_access_ends_display().lower()
+                }
+                self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(self._change_url(payment))
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    """Refunds are records: listed and read here, recorded from the payment's page or by Stripe's webhook."""
+
+    list_display = ("payment", "amount_display", "access_ends", "recorded_by_display", "recorded_at")
+    list_filter = ("access_ends",)
+    list_select_related = ("payment__user", "payment__plan", "recorded_by")
+    search_fields = ("payment__code", "payment__user__email", "external_id")
+    date_hierarchy = "recorded_at"
+    fields = (
+        "payment",
+        "amount_display",
+        "external_id",
+        "access_ends",
+        "recorded_by_display",
+        "recorded_at",
+        "access_decided_by",
+        "access_decided_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("montant remboursé"), ordering="amount")
+    def amount_display(self, refund: Refund) -> str:
+        return format_money(refund.amount, refund.currency)
+
+    @admin.display(description=gettext_lazy("enregistré par"))
+    def recorded_by_display(self, refund: Refund) -> str:
+        return str(refund.recorded_by) if refund.recorded_by else _("Stripe (webhook)")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
