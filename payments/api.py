@@ -47,6 +47,14 @@ RefusalSerializer = inline_serializer("PaymentRefusal", {"detail": serializers.C
 PaymentPageSerializer = page_schema("PaymentPage", PaymentSerializer)
 
 
+def payment_refusal_response(exc: PaymentError | PaymentNotAllowed) -> Response:
+    """A refused payment request, as every endpoint that starts a payment answers it (declaration, card checkout):
+    403 with `missing_fields` for an incomplete profile, else as _error_response."""
+    if isinstance(exc, PaymentNotAllowed):
+        return Response({"detail": str(exc), "missing_fields": exc.missing_fields}, status=status.HTTP_403_FORBIDDEN)
+    return _error_response(exc)
+
+
 def _error_response(exc: PaymentError) -> Response:
     """A refused request: 409 for the payment's state (with the pending payment when that is the reason), else 400
     naming the field at fault when there is one."""
@@ -131,12 +139,8 @@ class PaymentListDeclareApi(APIView):
             payment, created = payment_declare(
                 user=request.user, idempotency_key=idempotency_key, **serializer.validated_data
             )
-        except PaymentNotAllowed as exc:
-            return Response(
-                {"detail": str(exc), "missing_fields": exc.missing_fields}, status=status.HTTP_403_FORBIDDEN
-            )
-        except PaymentError as exc:
-            return _error_response(exc)
+        except (PaymentNotAllowed, PaymentError) as exc:
+            return payment_refusal_response(exc)
         return Response(
             PaymentSerializer(payment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
