@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, models
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from channels_sync.selectors import channel_statuses_for, grace_next_change
 from core import clock
 from member_space.channels import access_entries
 from notifications.selectors import notifications_for_member
-from payments.models import Payment
+from payments.models import Payment, PaymentKind
 from payments.selectors import payment_pending_for, payments_for_member
 from subscriptions import figures as figures_sql
 from subscriptions.models import MemberFigures, PlansVersion, Subscription
@@ -80,7 +82,8 @@ def dashboard_for_member(*, user, at: datetime | None = None, figures: MemberFig
     at = at or clock.now()
     if figures is None:
         figures, _ = member_figures(user=user)
-    active = list(subscriptions_active_list_for(user=user.pk, at=at))
+    # How each one was paid, in the same query (a join on its payment's primary key): subscription_renewal reads it.
+    active = list(subscriptions_active_list_for(user=user.pk, at=at).annotate(paid_with=F("payment__method")))
     stats = {
         # Same filter as the list above, at the same instant: its length is the count.
         "active_subscriptions": len(active),
@@ -124,7 +127,32 @@ def dashboard_next_change(dashboard: Dashboard) -> datetime | None:
     return min((instant for instant in candidates if instant is not None), default=None)
 
 
+class Renewal(models.TextChoices):
+    """What happens at the end of a subscription paid through a Stripe subscription (the dashboard's sentence)."""
+
+    AUTOMATIC = "automatic", _("Renouvellement automatique")  # the card is charged at next_charge_at
+    DISABLED = "disabled", _("Renouvellement désactivé")  # cancelled by the member, or Stripe gave up charging
+
+
+def subscription_renewal(subscription: Subscription) -> str | None:
+    """Renewal.AUTOMATIC while it renews by itself; Renewal.DISABLED for a plan that renews by itself, paid by card
+    (so through a Stripe subscription), whose renewal is off; None for everything else (paid once, by transfer…),
+    which simply ends. `paid_with` is the payment's method, annotated by dashboard_for_member."""
+    if subscription.auto_renew:
+        return Renewal.AUTOMATIC
+    if subscription.plan.is_recurring and getattr(subscription, "paid_with", None) == PaymentKind.CARD:
+        return Renewal.DISABLED
+    return None
+
+
 def countdown_for(*, subscription: Subscription, at: datetime) -> dict:
     remaining = time_remaining(ends_at=subscription.ends_at, at=at)
     remaining.pop("is_expired")
-    return {"subscription_id": subscription.pk, "ends_at": subscription.ends_at, **remaining}
+    return {
+        "subscription_id": subscription.pk,
+        "ends_at": subscription.ends_at,
+        **remaining,
+        "auto_renew": subscription.auto_renew,
+        "next_charge_at": subscription.next_charge_at,
+        "renewal": subscription_renewal(subscription),
+    }

@@ -1,7 +1,7 @@
 """The per-member cache of the dashboard body: the one place that reads and writes it
 (docs/architecture/dashboard.md).
 
-Key: `dashboard:v2:<user id>:<language>:<member version>:<plans version>`. The versions are kept by the database,
+Key: `dashboard:v3:<user id>:<language>:<member version>:<plans version>`. The versions are kept by the database,
 not by the application: triggers raise the member's `MemberFigures.version` on every insert, update and delete of
 their subscriptions, payments, notifications (subscriptions/figures.py), channel memberships and account links
 (`VERSIONED_TABLES`, this app's migration 0001), and `PlansVersion.version` on every write to plans; whatever
@@ -40,7 +40,9 @@ from member_space.dashboard import Dashboard, dashboard_next_change
 from subscriptions.models import MemberFigures
 from subscriptions.selectors import time_remaining
 
-KEY = "dashboard:v2"
+# v3: the countdown and the active subscriptions carry auto_renew and next_charge_at (issue 16); a new shape takes a
+# new key, so a body cached by the previous release is never served.
+KEY = "dashboard:v3"
 
 # Tables whose writes change what a member's dashboard shows without changing their figures: the figures'
 # triggers (subscriptions.figures.install_statements), version only, installed by migration 0001 of this app.

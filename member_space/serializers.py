@@ -13,6 +13,7 @@ from rest_framework import serializers
 from accounts.serializers import ProfileSerializer, profile_body
 from channels_sync.models import ChannelMembership, Platform
 from channels_sync.serializers import MemberChannelsSerializer
+from member_space.dashboard import Renewal
 from payments.serializers import PaymentSerializer
 from subscriptions.models import Subscription
 from subscriptions.selectors import subscription_effective_status, time_remaining
@@ -42,6 +43,15 @@ class SubscriptionSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField(read_only=True, label=_label("starts_at"))
     ends_at = serializers.DateTimeField(read_only=True, label=_label("ends_at"))
     time_remaining = serializers.SerializerMethodField()
+    auto_renew = serializers.BooleanField(
+        read_only=True, label=_label("auto_renew"), help_text="Payé par un abonnement Stripe qui se renouvelle seul."
+    )
+    next_charge_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        label=_label("next_charge_at"),
+        help_text="Date du prochain prélèvement par carte (null sans renouvellement automatique).",
+    )
     telegram_added = serializers.BooleanField(read_only=True, label=_label("telegram_added"))
     discord_added = serializers.BooleanField(read_only=True, label=_label("discord_added"))
     channels = serializers.SerializerMethodField()
@@ -90,6 +100,21 @@ class AccessEntrySerializer(serializers.Serializer):
     next_step = serializers.CharField(help_text="La prochaine étape, en une phrase.")
 
 
+class DashboardCountdownSerializer(CountdownSerializer):
+    """The countdown of the subscription ending last, and what happens at its end."""
+
+    auto_renew = serializers.BooleanField()
+    next_charge_at = serializers.DateTimeField(allow_null=True)
+    renewal = serializers.ChoiceField(
+        choices=Renewal.choices,
+        allow_null=True,
+        help_text=(
+            "automatic : renouvelé par carte le next_charge_at ; disabled : payé par un abonnement Stripe dont le "
+            "renouvellement est arrêté (se termine à ends_at) ; null : se termine à ends_at (paiement unique)."
+        ),
+    )
+
+
 class DashboardStatsSerializer(serializers.Serializer):
     active_subscriptions = serializers.IntegerField()
     total_subscriptions = serializers.IntegerField()
@@ -105,7 +130,7 @@ class DashboardStatsSerializer(serializers.Serializer):
 # per instance): 0.5 of the body's 0.7 ms (docs/benchmarks.md). The active subscriptions need the request's
 # context (the instant, the channel block): theirs is the one serializer built per body.
 _stats = DashboardStatsSerializer()
-_countdown = CountdownSerializer()
+_countdown = DashboardCountdownSerializer()
 _notifications = DashboardNotificationSerializer(many=True)
 
 
@@ -131,7 +156,7 @@ class DashboardSerializer(serializers.Serializer):
     def get_stats(self, obj) -> dict:
         return _stats.to_representation(obj.stats)
 
-    @extend_schema_field(CountdownSerializer(allow_null=True))
+    @extend_schema_field(DashboardCountdownSerializer(allow_null=True))
     def get_countdown(self, obj) -> dict | None:
         return None if obj.countdown is None else _countdown.to_representation(obj.countdown)
 

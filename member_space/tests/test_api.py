@@ -135,6 +135,10 @@ def test_dashboard_countdown_is_for_the_subscription_ending_last(member):
         "minutes": 0,
         "seconds": 0,
         "total_seconds": 120 * 86400,
+        # Paid once (no Stripe subscription): it simply ends.
+        "auto_renew": False,
+        "next_charge_at": None,
+        "renewal": None,
     }
     assert [row["id"] for row in body["active_subscriptions"]] == [queued.pk, current.pk]
     assert body["stats"]["active_subscriptions"] == 2

@@ -148,8 +148,9 @@ def test_each_method_shows_its_details_before_declaring(browser, monthly):
 
     html = text(browser.get(f"{URL}?formule=mensuel"))
 
-    assert html.count('type="radio" name="payment_method"') == len(PaymentKind)
-    assert "Ancien moyen" not in html
+    # Every kind but the card, which is paid online (the "Payer par carte" option), never declared.
+    assert html.count('type="radio" name="payment_method"') == len(PaymentKind) - 1
+    assert "Moyen card" not in html and "Ancien moyen" not in html
     assert "FR76 3000 6000 0112 3456 7890 189" in html and f'data-copy="{IBAN}"' in html
     assert "DEMOFRPPXXX" in html and "Titulaire du compte" in html
     assert "TRON (TRC20)" in html and f'data-copy="{WALLET}"' in html
