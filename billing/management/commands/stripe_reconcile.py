@@ -1,7 +1,7 @@
 """Daily reconciliation with Stripe: applies the events the webhook missed (billing/reconcile.py)."""
 
 import argparse
-from datetime import datetime
+from datetime import UTC, datetime
 
 import stripe
 from django.core.management.base import CommandError
@@ -51,7 +51,7 @@ class Command(CronCommand):
             since = oldest
         if options["dry_run"]:
             self.stdout.write(self.style.WARNING("Simulation (--dry-run) : rien ne sera enregistré ni appliqué."))
-        self.stdout.write(f"Événements Stripe depuis le {since:%Y-%m-%d %H:%M} UTC…")
+        self.stdout.write(f"Événements Stripe depuis le {since.astimezone(UTC):%Y-%m-%d %H:%M} UTC…")
         progress = self.stdout.write if options["verbosity"] >= 1 else None
         try:
             report = stripe_events_reconcile(since=since, dry_run=options["dry_run"], progress=progress)
