@@ -56,7 +56,7 @@ def payments_of(member) -> list[Payment]:
 
 
 def subjects(prefix: str) -> list[str]:
-    return [message.subject for message in mail.outbox if message.subject.startswith(prefix)]
+    return [str(message.subject) for message in mail.outbox if message.subject.startswith(prefix)]
 
 
 def renewal_state(member) -> tuple[bool, datetime | None]:
