@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import stripe
@@ -71,7 +72,7 @@ def _price_terms(plan: Plan) -> dict[str, Any]:
     """What a Stripe price of the plan is for: the amount in cents, the currency, and for a recurring plan a period
     of its duration in days (Stripe's period then equals our coverage)."""
     return {
-        "unit_amount": int(plan.price * 100),  # two decimal places in the database: exact
+        "unit_amount": int(Decimal(str(plan.price)) * 100),  # two decimal places in the database: exact
         "currency": plan.currency.lower(),
         "recurring": plan.is_recurring,
         "interval_days": plan.duration_days if plan.is_recurring else 0,

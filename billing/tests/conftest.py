@@ -1,6 +1,7 @@
 import pytest
 
 from billing.tests.stripe_signing import WEBHOOK_SECRET
+from tests.fakes.fixtures import fake_stripe  # noqa: F401  (the fake Stripe API: checkout, renewals, refunds)
 
 
 @pytest.fixture
