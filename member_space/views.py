@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -20,8 +20,9 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services as account_services
 from accounts.api import EmailInputSerializer, RegisterView
@@ -30,6 +31,11 @@ from accounts.models import User
 from accounts.selectors import user_payment_eligibility
 from accounts.serializers import PROFILE_WRITABLE_FIELDS, ProfileUpdateSerializer
 from accounts.throttles import throttle_message
+from billing import checkout as card_checkout
+from billing.api import CARD_THROTTLE_SCOPE
+from billing.client import stripe_enabled
+from billing.errors import BillingError
+from billing.models import StripeCustomer
 from channels_sync import linking as channel_linking
 from channels_sync.api import DISCORD_BROWSER_COOKIE, set_discord_browser_cookie
 from core.plurals import fr_plural
@@ -516,10 +522,18 @@ def _payments_page(request, *, posted=None, errors=None, proof_errors=None, stat
         "proof_errors": proof_errors or [],
         "nav": "payments",
     }
+    card = stripe_enabled()
+    context["card"] = card
+    # The Stripe portal (card, automatic renewal) exists for members who paid by card once.
+    context["card_portal"] = card and StripeCustomer.objects.filter(user=user).exists()
     if pending is not None:
         if errors:
             # A form posted from a page older than this payment (another tab): its errors matter less than this.
             messages.info(request, _pending_exists_message(pending))
+        if pending.method == PaymentKind.CARD:
+            # Back from Stripe's page (its success URL): paid, the webhook confirms it in a moment; the page polls.
+            context["card_returned"] = request.GET.get("paiement") == CARD_RETURN_VALUE
+            return render(request, "member_space/payments.html", context, status=status)
         context.update(
             {
                 "pending_details": _detail_rows(pending.payment_method),
@@ -558,6 +572,11 @@ def _payments_page(request, *, posted=None, errors=None, proof_errors=None, stat
         }
     )
     return render(request, "member_space/payments.html", context, status=status)
+
+
+# billing.checkout's success URL ends with ?paiement=retour: the member paid on Stripe's page.
+CARD_RETURN_VALUE = card_checkout.SUCCESS_QUERY.partition("=")[2]
+CARD_PLAN_MISSING = _lazy("Cette formule n'existe pas ou n'est plus proposée : choisissez-en une autre.")
 
 
 def _pending_exists_message(payment: Payment) -> str:
@@ -610,6 +629,71 @@ def payments(request):
         if "\x00" in posted[field]:
             errors[DECLARE_ERROR_PLACE.get(field, field)] = [str(NUL_REFUSED)]
     return _payments_page(request, posted=posted, errors=errors, status=400)
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    """303: the browser follows a POST's answer with a GET (Stripe's pages are GET)."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+@login_required
+@require_POST
+def card_checkout_start(request):
+    """The "Payer par carte" and "Reprendre le paiement par carte" buttons: the member's pending card payment and
+    Stripe's page for it (the same page again while its session is open), refused like a declaration."""
+    back = reverse("member_space:payments")
+    if message := throttle_message(request=request, scope=CARD_THROTTLE_SCOPE, per_member=True):
+        messages.error(request, message)
+        return redirect(back)
+    plan_id = request.POST.get("plan", "")
+    is_id = plan_id.isascii() and plan_id.isdigit() and len(plan_id) < 19  # a bigint; anything else names no plan
+    plan = plans_offered().filter(pk=int(plan_id)).first() if is_id else None
+    if plan is None:
+        messages.error(request, str(CARD_PLAN_MISSING))
+        return redirect(back)
+    try:
+        _payment, url, _created = card_checkout.checkout_start(user=request.user, plan=plan)
+    except payment_services.PaymentNotAllowed:
+        messages.error(request, _("Complétez votre profil avant de payer : il manque les informations ci-dessous."))
+        return redirect(back)
+    except payment_services.PaymentPendingExists as exc:
+        messages.info(request, _pending_exists_message(exc.payment))
+        return redirect(back)
+    except payment_services.PaymentError as exc:  # plan no longer offered, Stripe off or not answering
+        messages.error(request, str(exc))
+        return redirect(f"{back}?{urlencode({'formule': plan.slug})}")
+    return _see_other(url)
+
+
+@login_required
+@require_POST
+def card_portal(request):
+    """The "Gérer ma carte / mon abonnement" button: Stripe's customer portal, which brings the member back to the
+    payments page."""
+    if message := throttle_message(request=request, scope=CARD_THROTTLE_SCOPE, per_member=True):
+        messages.error(request, message)
+        return redirect("member_space:payments")
+    try:
+        url = card_checkout.billing_portal_url(user=request.user, return_url=card_checkout.payments_page_url())
+    except BillingError as exc:  # no card payment yet, Stripe off or not answering
+        messages.error(request, str(exc))
+        return redirect("member_space:payments")
+    return _see_other(url)
+
+
+@never_cache
+@login_required
+@require_GET
+def payment_state(request, pk: int):
+    """The state of one of the member's payments, for the payments page's polling while a card payment is being
+    confirmed (payments.js): where to go once it is no longer pending (the dashboard with its countdown and access
+    when confirmed, this page otherwise)."""
+    payment = _own_payment(request, pk)
+    pending = payment.status == Payment.Status.PENDING
+    done = reverse("member_space:dashboard" if payment.status == Payment.Status.CONFIRMED else "member_space:payments")
+    return JsonResponse({"status": payment.status, "next": None if pending else done})
 
 
 def _own_payment(request, pk: int) -> Payment:

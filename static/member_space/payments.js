@@ -1,6 +1,8 @@
 /* Copy buttons of the payments page (the code, the amount, the IBAN, the wallet address...). The buttons are rendered
    hidden and shown here: without JavaScript the page shows no dead button, and every value stays selectable text.
-   The radio cards of the checkout are also marked when chosen (browsers without :has()). */
+   The radio cards of the checkout are also marked when chosen (browsers without :has()). While a card payment is
+   pending, the page asks its state (a small JSON answer) every few seconds and, once Stripe's webhook has settled it,
+   goes where the answer says: the dashboard with its countdown and access when confirmed. */
 (function () {
   "use strict";
   var status = document.getElementById("copy-status");
@@ -71,4 +73,26 @@
     });
   }
   cards.forEach(function (card) { card.addEventListener("change", markChosen); });
+
+  var pendingCard = document.querySelector("[data-state-url]");
+  var FIRST_POLL_MS = 2000;
+  var LONGEST_POLL_MS = 10000;
+  var GIVE_UP_MS = 30 * 60 * 1000; // a tab left open does not ask forever: "Actualiser la page" is there
+  if (pendingCard) {
+    var stateUrl = pendingCard.dataset.stateUrl;
+    var delay = FIRST_POLL_MS;
+    var started = Date.now();
+    var again = function () {
+      if (Date.now() - started < GIVE_UP_MS) { setTimeout(poll, delay); }
+      delay = Math.min(Math.round(delay * 1.5), LONGEST_POLL_MS);
+    };
+    var poll = function () {
+      fetch(stateUrl, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (state) {
+          if (state && state.next) { window.location.assign(state.next); } else { again(); }
+        }, again);
+    };
+    again();
+  }
 })();
