@@ -22,13 +22,10 @@ from billing.errors import StripeEventError
 from billing.models import StripeEvent, StripeInvoice, StripeSubscription
 from core import clock
 from notifications.renewal_notices import renewal_failed_notice_create
-from payments.models import Payment, PaymentKind
-from payments.services import payment_confirm, payment_member_lock, payment_method_card
-from payments.signals import payment_confirmed
-from payments.tasks import payment_confirmed_email, payment_email_enqueue
+from payments.models import Payment
+from payments.services import payment_confirm, payment_member_lock, payment_method_card, payment_record_confirmed
 from subscriptions.models import Plan, Subscription
 from subscriptions.selectors import coverage_end
-from subscriptions.services import subscription_create_for_payment
 
 # Stripe's statuses under which the card is charged again at the period's end (past_due: the last charge failed).
 RENEWING_STATUSES = frozenset({"active", "trialing"})
@@ -161,28 +158,17 @@ def _first_payment(row: StripeSubscription) -> Payment:
 
 
 def _renewal_payment_record(*, row: StripeSubscription, invoice: dict[str, Any]) -> Payment:
-    """The payment of a renewal Stripe charged: written confirmed at once, so that a payment the member declared
-    and an admin has not checked yet (one pending payment per member) cannot stand in its way. Then what
-    payment_confirm does for a payment it confirms: the subscription stacked on the current coverage, the signal (the
-    in-app notice, the channel access task) and the confirmation e-mail. The caller holds the member's lock."""
-    amount = (Decimal(int(invoice["amount_paid"])) / 100).quantize(Decimal("0.01"))
-    # The code is drawn by the model's default; the rare collision fails the event, which the queue tries again.
-    payment = Payment.objects.create(
-        user_id=row.user_id,
+    """The payment of a renewal Stripe charged, confirmed with its subscription, notices and e-mail
+    (payments.services.payment_record_confirmed: never pending, so a declared payment cannot stand in its way)."""
+    return payment_record_confirmed(
+        user=row.user,
         plan=row.plan,
         payment_method=payment_method_card(),
-        method=PaymentKind.CARD,
-        amount=amount,
+        amount=(Decimal(int(invoice["amount_paid"])) / 100).quantize(Decimal("0.01")),
         currency=str(invoice["currency"]).upper(),
         reference=str(invoice["id"])[:100],
         note=_("Renouvellement automatique par carte (Stripe)."),
-        status=Payment.Status.CONFIRMED,
-        confirmed_at=clock.now(),
     )
-    subscription = subscription_create_for_payment(payment=payment)
-    payment_confirmed.send(sender=Payment, payment=payment, subscription=subscription)
-    payment_email_enqueue(payment_confirmed_email, payment=payment)
-    return payment
 
 
 def _invoice_paid(invoice: dict[str, Any], event: StripeEvent) -> str:

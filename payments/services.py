@@ -233,16 +233,47 @@ def payment_confirm(*, payment: Payment, by, notify: bool = True) -> Subscriptio
         raise PaymentError(_("Ce paiement a été rejeté : il ne peut pas être confirmé."))
     if payment.status == Payment.Status.CANCELLED:
         raise PaymentError(_("Ce paiement a été annulé par le membre : il ne peut pas être confirmé."))
+    return _confirmation_apply(payment, by=by, notify=notify)
+
+
+def _confirmation_apply(payment: Payment, *, by, notify: bool) -> Subscription:
+    """What confirming does, the member's lock held: the subscription (stacked on the coverage), the status, and in
+    this transaction the member's in-app notice and the channel access task (payment_confirmed's receivers in
+    notifications and channels_sync) and the e-mail's task."""
     subscription = subscription_create_for_payment(payment=payment)
     payment.status = Payment.Status.CONFIRMED
     payment.confirmed_at = clock.now()
     payment.confirmed_by = by
     payment.save(update_fields=["status", "confirmed_at", "confirmed_by"])
-    # In this transaction: the member's in-app notice and the channel access task (notifications, channels_sync).
     payment_confirmed.send(sender=Payment, payment=payment, subscription=subscription)
     if notify:
         payment_email_enqueue(payment_confirmed_email, payment=payment)
     return subscription
+
+
+@transaction.atomic
+def payment_record_confirmed(
+    *, user, plan: Plan, payment_method: PaymentMethod, amount, currency: str, reference: str = "", note: str = ""
+) -> Payment:
+    """Record a payment settled elsewhere (a card renewal Stripe charged, billing.renewals), confirmed at once.
+
+    Written confirmed, never pending: a payment the member declared and an admin has not checked yet (one pending
+    payment per member) must not stand in its way. Then exactly what payment_confirm does, under the same member
+    lock: the subscription stacked on the coverage, the in-app notice, the channel access and the e-mail."""
+    _lock_member(user.pk)
+    payment = _payment_insert(
+        user=user,
+        plan=plan,
+        payment_method=payment_method,
+        method=payment_method.kind,
+        amount=amount,
+        currency=currency,
+        reference=reference,
+        note=note,
+        status=Payment.Status.CONFIRMED,
+    )
+    _confirmation_apply(payment, by=None, notify=True)
+    return payment
 
 
 @transaction.atomic
