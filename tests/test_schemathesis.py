@@ -63,6 +63,7 @@ VALID_ONLY_WITH_WHAT_THE_SCHEMA_CANNOT_SAY = {
     "POST /api/auth/password-reset/confirm/": "an e-mailed token",
     "POST /api/auth/logout/": "a real refresh token",
     "POST /api/auth/user/payments/": "an offered plan's id",
+    "POST /api/auth/user/checkout/": "an offered plan's id",
     "POST /api/stripe/webhook/": "a Stripe-Signature computed over the raw body with STRIPE_WEBHOOK_SECRET",
     "PATCH /api/auth/user/profile/": "a WhatsApp number valid in its country's numbering plan",
     "GET /api/auth/user/signals/": "date_from <= date_to (a rule across two parameters)",
@@ -89,13 +90,15 @@ def _keep_the_test_connection():
 
 @pytest.fixture(autouse=True)
 def _platforms_configured(settings):
-    """Linking configured (its endpoints answer 503 otherwise); the platforms' APIs point nowhere."""
+    """Linking and Stripe configured (their endpoints answer 503 otherwise); the platforms' APIs point nowhere."""
     settings.TELEGRAM_BOT_USERNAME = "calmnessfi_test_bot"
     settings.TELEGRAM_WEBHOOK_SECRET = "webhook-secret-for-the-fuzzer"
     settings.DISCORD_CLIENT_ID = "123456789012345678"
     settings.DISCORD_CLIENT_SECRET = "client-secret"
     settings.DISCORD_API_BASE_URL = "http://127.0.0.1:9/api/v10"
     settings.TELEGRAM_API_BASE_URL = "http://127.0.0.1:9/bot"
+    settings.STRIPE_SECRET_KEY = "sk_test_fuzzer"
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
 
 
 @pytest.fixture
