@@ -44,6 +44,10 @@ class StripeRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        # Every field shown as text: no form field is built for a page that never saves.
+        return [field.name for field in self.model._meta.fields]
+
     def changelist_view(self, request, extra_context=None):
         warning = reconcile_overdue_message()
         if warning:
