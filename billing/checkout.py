@@ -169,13 +169,19 @@ def _checkout_open(checkout: StripeCheckout) -> bool:
     return checkout.expires_at is None or checkout.expires_at > clock.now()
 
 
+def _session_paid(checkout: StripeCheckout) -> bool:
+    """Whether Stripe says the session was completed: a late webhook must find its payment still pending."""
+    return stripe_client().v1.checkout.sessions.retrieve(checkout.session_id).status == "complete"
+
+
 def checkout_start(*, user, plan: Plan) -> tuple[Payment, str, bool]:
     """Start paying `plan` by card: (the pending card payment, the Stripe Checkout URL to send the member to,
     whether this call created them).
 
     Refused like a declaration: incomplete profile (PaymentNotAllowed), plan no longer offered (PaymentError),
     another pending payment (PaymentPendingExists); Stripe off raises StripeOff. A double click gets the same open
-    session back; a pending card payment whose session expired is cancelled and a new one started.
+    session back; a pending card payment whose session expired unpaid is cancelled and a new one started (one paid
+    just before it expired, whose webhook has not come yet, stays pending: PaymentPendingExists).
 
     Everything happens in one transaction holding the member's lock (the lock order of payments.services): two
     clicks at once are served one after the other, the second getting the first's session. The Stripe calls are
@@ -196,6 +202,8 @@ def checkout_start(*, user, plan: Plan) -> tuple[Payment, str, bool]:
                     raise PaymentPendingExists(pending)
                 if _checkout_open(checkout):
                     return pending, checkout.url, False
+                if _session_paid(checkout):
+                    raise PaymentPendingExists(pending)  # paid just before it expired: its webhook is on its way
                 payment_cancel(payment=pending, by=None)  # unpaid, and its page can no longer be paid
             payment = payment_card_create(user=user, plan=plan)
             checkout = _session_create(payment=payment, user=user, plan=plan)

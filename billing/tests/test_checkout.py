@@ -18,7 +18,7 @@ from conftest import client_for
 from core import clock
 from core.tests.queue import run_worker
 from payments.models import Payment, PaymentKind
-from payments.services import payment_cancel
+from payments.services import PaymentPendingExists, payment_cancel
 from payments.tests.factories import PaymentFactory, PaymentMethodFactory
 from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory
@@ -200,6 +200,21 @@ def test_a_pending_card_payment_whose_session_expired_is_cancelled_and_a_new_one
     old = Payment.objects.get(pk=first["payment_id"])
     assert (old.status, old.cancelled_by) == (Payment.Status.CANCELLED, None)
     assert Payment.objects.get(pk=again.json()["payment_id"]).status == Payment.Status.PENDING
+
+
+def test_a_session_paid_just_before_it_expired_keeps_its_payment_pending_for_the_webhook(member, fake_stripe, one_off):
+    payment, _url, _created = checkout_start(user=member, plan=one_off)
+    fake_stripe.complete_checkout(payment.stripe_checkout.session_id)  # its webhook is late
+
+    with time_machine.travel(clock.now() + timedelta(hours=25)), pytest.raises(PaymentPendingExists):
+        checkout_start(user=member, plan=one_off)
+    (event,) = fake_stripe.events_of("checkout.session.completed")
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+    assert process(event) == StripeEvent.Outcome.PROCESSED
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CONFIRMED
 
 
 def test_an_open_card_session_for_another_plan_is_a_409_with_it(auth_client, fake_stripe, one_off, recurring):
