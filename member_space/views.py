@@ -523,14 +523,16 @@ def _payments_page(request, *, posted=None, errors=None, proof_errors=None, stat
         "nav": "payments",
     }
     card = stripe_enabled()
+    card_pending = pending is not None and pending.method == PaymentKind.CARD
     context["card"] = card
-    # The Stripe portal (card, automatic renewal) exists for members who paid by card once.
-    context["card_portal"] = card and StripeCustomer.objects.filter(user=user).exists()
+    # The Stripe portal (card, automatic renewal) exists for members who paid by card once; not offered while a card
+    # payment is under way (that payment is what the page is about).
+    context["card_portal"] = card and not card_pending and StripeCustomer.objects.filter(user=user).exists()
     if pending is not None:
         if errors:
             # A form posted from a page older than this payment (another tab): its errors matter less than this.
             messages.info(request, _pending_exists_message(pending))
-        if pending.method == PaymentKind.CARD:
+        if card_pending:
             # Back from Stripe's page (its success URL): paid, the webhook confirms it in a moment; the page polls.
             context["card_returned"] = request.GET.get("paiement") == CARD_RETURN_VALUE
             return render(request, "member_space/payments.html", context, status=status)

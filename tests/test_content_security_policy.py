@@ -67,8 +67,16 @@ def test_content_security_policy_is_sent_on_every_rendered_page(who, url, status
     assert response.status_code == status
     directives = policy(response)
     assert {name: directives.get(name) for name in EXPECTED_POLICY} == EXPECTED_POLICY
-    # Forms post to us; the channel-linking forms redirect to Telegram's and Discord's authorisation pages.
-    assert directives["form-action"].split() == ["'self'", "https://t.me", "https://discord.com"]
+    # Forms post to us; the channel-linking forms redirect to Telegram's and Discord's authorisation pages, the card
+    # forms to Stripe's Checkout page and customer portal.
+    assert directives["form-action"].split() == [
+        "'self'",
+        "https://t.me",
+        "https://discord.com",
+        "https://checkout.stripe.com",
+        "https://billing.stripe.com",
+        "https://api.stripe.com",
+    ]
     assert "unsafe" not in response["Content-Security-Policy"]
 
 

@@ -301,6 +301,10 @@ DISCORD_MAX_REQUESTS_PER_SECOND = env.float("DISCORD_MAX_REQUESTS_PER_SECOND", d
 # Content-Security-Policy (django-csp) on every response: scripts and styles only from our static files (no inline
 # code, so an injected <script> or style="…" does nothing), nothing framed, no plugins.
 _DISCORD_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(DISCORD_API_BASE_URL))
+# The card forms (member_space: "Payer par carte", "Gérer ma carte") answer with a redirect to Stripe's hosted Checkout
+# page and customer portal; a fake Stripe (STRIPE_API_BASE, in tests) serves both itself.
+_STRIPE_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(STRIPE_API_BASE))
+_STRIPE_PAGES = ["https://checkout.stripe.com", "https://billing.stripe.com", _STRIPE_ORIGIN]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -311,8 +315,9 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "frame-ancestors": [NONE],
         # The Telegram and Discord link forms answer with a redirect to t.me (channels_sync.services) and to
-        # Discord's OAuth page: browsers check those redirects against form-action too.
-        "form-action": [SELF, "https://t.me", _DISCORD_ORIGIN],
+        # Discord's OAuth page, the card forms with one to Stripe's pages: browsers check those redirects against
+        # form-action too.
+        "form-action": [SELF, "https://t.me", _DISCORD_ORIGIN, *_STRIPE_PAGES],
     }
 }
 

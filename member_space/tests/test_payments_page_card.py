@@ -286,6 +286,7 @@ def test_back_from_stripe_the_page_says_en_cours_de_confirmation_and_polls(brows
     assert f'data-state-url="/espace/paiements/{payment.pk}/etat/"' in html
     assert '<script src="/static/member_space/payments.js" defer></script>' in html
     assert f'action="/espace/paiements/{payment.pk}/annuler/"' not in html  # it was paid: no cancel button
+    assert "Gérer ma carte" not in html  # the customer exists, but the page is about this payment for now
 
 
 def test_the_state_says_pending_then_where_to_go_once_confirmed(browser, member, fake_stripe, monthly):
@@ -345,6 +346,7 @@ def test_a_member_who_paid_by_card_gets_the_portal_button_which_goes_to_stripe_w
     response = browser.post(PORTAL_URL)
 
     assert "Gérer ma carte / mon abonnement" in html and 'action="/espace/paiements/carte/gerer/"' in html
+    assert html.index('id="carte"') < html.index('id="payer-par-carte"')  # first thing a member in force finds
     assert response.status_code == 303 and response["Location"].startswith(f"{fake_stripe.url}/portal/bps_")
     [portal] = fake_stripe.objects["billing_portal/sessions"].values()
     customer = StripeCustomer.objects.get(user=member)
