@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core import mail
+from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.factories import UserFactory
 from billing.client import stripe_client
@@ -102,6 +103,9 @@ def test_first_payment_and_three_renewals_stack_coverage_exactly(story, plan, me
     assert (
         UserNotification.objects.filter(user=member, notification_type=NotificationType.PAYMENT_CONFIRMED).count() == 4
     )
+    # Each paid period asked the worker for the member's channel access, as an admin's confirmation does.
+    access_syncs = DBTaskResult.objects.filter(task_path="channels_sync.tasks.member_access_sync")
+    assert access_syncs.filter(status="SUCCESSFUL").count() == 4
     assert set(StripeEvent.objects.values_list("outcome", flat=True)) == {StripeEvent.Outcome.PROCESSED}
     row = StripeSubscription.objects.get()
     assert (row.subscription_id, row.user, row.plan, row.first_payment, row.status) == (
