@@ -18,6 +18,7 @@ from billing.client import stripe_client, stripe_enabled
 from billing.errors import BillingError, StripeEventError, StripeOff, StripeUnavailable
 from billing.models import StripeCheckout, StripeCustomer, StripeEvent, StripePrice
 from core import clock
+from core.tasks import task_enqueue
 from payments.models import Payment
 from payments.selectors import payment_pending_for
 from payments.services import (
@@ -232,6 +233,30 @@ def billing_portal_url(*, user, return_url: str) -> str:
         logger.warning("stripe portal failed", extra={"user_id": user.pk, "error": type(exc).__name__})
         raise StripeUnavailable() from exc
     return portal.url
+
+
+def checkout_close_enqueue(*, payment: Payment) -> None:
+    """A cancelled card payment's Stripe page must stop taking money: its session is expired by the worker (a task
+    written in the cancelling transaction, so that it happens once the cancellation is committed, and is retried
+    if Stripe cannot be reached). No session (not a card payment): nothing to do."""
+    from billing.tasks import stripe_checkout_expire  # the task module imports this one
+
+    session_id = StripeCheckout.objects.filter(payment=payment).values_list("session_id", flat=True).first()
+    if session_id is not None:
+        task_enqueue(stripe_checkout_expire, session_id=session_id)
+
+
+def checkout_close(*, session_id: str) -> str:
+    """Expire the session at Stripe; returns its status afterwards. A session that is no longer open (paid in the
+    meantime, or already expired) is left as it is: its own event tells the rest (a paid one is then an event that
+    needs an admin, see `_checkout_session_completed`)."""
+    client = stripe_client()
+    try:
+        return client.v1.checkout.sessions.expire(session_id).status or ""
+    except stripe.InvalidRequestError:
+        status = client.v1.checkout.sessions.retrieve(session_id).status or ""
+        logger.info("stripe session not expired", extra={"session_id": session_id, "status": status})
+        return status
 
 
 # Events

@@ -1,9 +1,14 @@
 """Billing's durable tasks (core/tasks.py): JSON arguments, idempotent."""
 
-from billing import services
+from billing import checkout, services
 from core.tasks import task
 
 
 @task()
 def stripe_event_process(*, event_id: str) -> str:
     return services.stripe_event_process(event_id=event_id)
+
+
+@task()
+def stripe_checkout_expire(*, session_id: str) -> str:
+    return checkout.checkout_close(session_id=session_id)

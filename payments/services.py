@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from core import clock
 from payments.models import Payment, PaymentKind, PaymentMethod, payment_code_generate
 from payments.proofs import MAX_PROOF_BYTES, proof_name_new, proof_storage, proof_type_detect
-from payments.signals import payment_confirmed, payment_rejected
+from payments.signals import payment_cancelled, payment_confirmed, payment_rejected
 from payments.tasks import (
     payment_confirmed_email,
     payment_email_enqueue,
@@ -329,6 +329,8 @@ def payment_cancel(*, payment: Payment, by) -> Payment:
     payment.cancelled_at = clock.now()
     payment.cancelled_by = by
     payment.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+    # In this transaction: a card payment's Stripe page is closed (billing), so that it can no longer be paid.
+    payment_cancelled.send(sender=Payment, payment=payment)
     return payment
 
 

@@ -12,6 +12,8 @@ from django.dispatch import Signal
 payment_confirmed = Signal()
 # payment (rejected, with its reason).
 payment_rejected = Signal()
+# payment (cancelled by the member, an admin, or because its card session expired).
+payment_cancelled = Signal()
 # payment (refunded, its plan and user loaded), refund (its record, with the access outcome applied).
 payment_refunded = Signal()
 # payment, refund: an admin chose again when the refunded payment's access ends (now or at the paid end).

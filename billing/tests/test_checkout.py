@@ -6,11 +6,12 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+import stripe
 import time_machine
 from django.core.management import CommandError, call_command
 
 from accounts.tests.factories import UnverifiedUserFactory, UserFactory
-from billing.checkout import checkout_start, price_lookup_key
+from billing.checkout import checkout_close, checkout_start, price_lookup_key
 from billing.models import StripeCheckout, StripeCustomer, StripeEvent, StripePrice
 from billing.services import stripe_event_process, stripe_event_record
 from billing.tests.stripe_signing import deliver
@@ -496,6 +497,41 @@ def test_a_session_paid_after_its_payment_was_cancelled_fails_for_an_admin_to_se
 
     assert outcome(event)[0] == StripeEvent.Outcome.FAILED
     assert "annulé" in outcome(event)[1]
+
+
+def test_cancelling_a_card_payment_closes_its_stripe_page(
+    member, fake_stripe, one_off, django_capture_on_commit_callbacks
+):
+    payment, _url, _created = checkout_start(user=member, plan=one_off)
+    session_id = payment.stripe_checkout.session_id
+
+    with django_capture_on_commit_callbacks(execute=True):  # the task runs once the cancellation is committed
+        answer = client_for(member).post(f"/api/auth/user/payments/{payment.pk}/cancel/")
+
+    assert answer.status_code == 200
+    assert fake_stripe.objects["checkout/sessions"][session_id]["status"] == "expired"
+    assert fake_stripe.complete_checkout(session_id)["payment_status"] != "paid"  # the page takes no money now
+    (expired,) = fake_stripe.events_of("checkout.session.expired")
+    process(expired)
+    payment.refresh_from_db()
+    assert (payment.status, payment.cancelled_by) == (Payment.Status.CANCELLED, member)
+
+
+def test_a_page_paid_before_the_worker_closed_it_is_left_to_its_own_event(member, fake_stripe, one_off):
+    payment, _url, _created = checkout_start(user=member, plan=one_off)
+    fake_stripe.complete_checkout(payment.stripe_checkout.session_id)
+
+    assert checkout_close(session_id=payment.stripe_checkout.session_id) == "complete"
+    assert not fake_stripe.events_of("checkout.session.expired")
+
+
+def test_closing_a_page_while_stripe_is_down_raises_for_the_queue_to_retry(member, fake_stripe, one_off):
+    payment, _url, _created = checkout_start(user=member, plan=one_off)
+    fake_stripe.fail("checkout.sessions.expire", 500, times=5)
+
+    with pytest.raises(stripe.APIError):
+        checkout_close(session_id=payment.stripe_checkout.session_id)
+    assert fake_stripe.objects["checkout/sessions"][payment.stripe_checkout.session_id]["status"] == "open"
 
 
 # Concurrency (PostgreSQL)

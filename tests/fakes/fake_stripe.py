@@ -158,6 +158,8 @@ class FakeStripe(FakeServer):
         base = collection.replace("/", ".")
         if method == "DELETE":
             return f"{base}.cancel"
+        if len(rest) == 2 and method == "POST":  # an action on one object: POST /v1/checkout/sessions/<id>/expire
+            return f"{base}.{rest[1]}"
         if not rest:
             return f"{base}.create" if method == "POST" else f"{base}.list"
         return f"{base}.update" if method == "POST" else f"{base}.retrieve"
@@ -197,7 +199,8 @@ class FakeStripe(FakeServer):
             status, payload, extra = self.idempotent_answers[key]
             return status, payload, {**extra, "Idempotent-Replayed": "true"}
         name = self.name_of(method, path)
-        object_id = path.removeprefix("/v1/").strip("/").split("/")[-1]
+        parts = path.removeprefix("/v1/").strip("/").split("/")
+        object_id = parts[-2] if name.endswith(".expire") else parts[-1]
         params = nest(body)
         handler = getattr(self, "api_" + name.replace(".", "_"), None)
         if handler is None:
@@ -417,6 +420,19 @@ class FakeStripe(FakeServer):
 
     def api_checkout_sessions_retrieve(self, object_id, params):
         return self.get("checkout/sessions", object_id)
+
+    def api_checkout_sessions_expire(self, object_id, params):
+        session = self.get("checkout/sessions", object_id)
+        if session["status"] != "open":
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a '
+                f'status of "{session["status"]}".',
+            )
+        session["status"] = "expired"
+        self.record_event("checkout.session.expired", session)
+        return session
 
     def checkout_page(self, method: str, session_id: str, body: dict):
         """The hosted payment page: GET shows it, POST pays (card=declined refuses) and redirects like Checkout."""
