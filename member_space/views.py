@@ -581,6 +581,18 @@ CARD_RETURN_VALUE = card_checkout.SUCCESS_QUERY.partition("=")[2]
 CARD_PLAN_MISSING = _lazy("Cette formule n'existe pas ou n'est plus proposée : choisissez-en une autre.")
 
 
+def _card_payment_just_confirmed(request) -> Payment | None:
+    """The member's latest payment when it is a confirmed card payment (the one Stripe sent them back for)."""
+    latest = payments_for_member(user=request.user).first()
+    if latest is not None and latest.method == PaymentKind.CARD and latest.status == Payment.Status.CONFIRMED:
+        return latest
+    return None
+
+
+def _card_confirmed_message(payment: Payment) -> str:
+    return _("Paiement par carte confirmé : votre formule %(plan)s est active.") % {"plan": payment.plan.name}
+
+
 def _pending_exists_message(payment: Payment) -> str:
     return _("Vous avez déjà un paiement en attente (%(code)s) : le voici. Annulez-le pour en déclarer un autre.") % {
         "code": payment.code
@@ -597,6 +609,10 @@ def _payment_declared_message(payment: Payment) -> str:
 @login_required
 def payments(request):
     if request.method != "POST":
+        if request.GET.get("paiement") == CARD_RETURN_VALUE and (confirmed := _card_payment_just_confirmed(request)):
+            # Back from Stripe after the webhook already landed: straight to what the polling would have shown.
+            messages.success(request, _card_confirmed_message(confirmed))
+            return redirect("member_space:dashboard")
         return _payments_page(request)
     posted = {key: request.POST.get(key, "") for key in (*DECLARE_FIELDS, "idempotency_key")}
     if message := throttle_message(request=request, scope="payment_declare", per_member=True):

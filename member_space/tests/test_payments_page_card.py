@@ -289,6 +289,28 @@ def test_back_from_stripe_the_page_says_en_cours_de_confirmation_and_polls(brows
     assert "Gérer ma carte" not in html  # the customer exists, but the page is about this payment for now
 
 
+def test_back_from_stripe_after_the_webhook_goes_straight_to_the_dashboard(
+    browser, member, fake_stripe, monthly
+):
+    browser.post(CARD_URL, {"plan": monthly.pk})
+    payment_confirm(payment=Payment.objects.get(user=member), by=None)
+
+    response = browser.get(f"{URL}?paiement=retour", follow=True)
+
+    assert response.redirect_chain == [("/espace/", 302)]
+    html = text(response)
+    assert "Paiement par carte confirmé : votre formule Mensuel est active." in messages_of(html)
+    assert 'id="countdown"' in html
+
+
+def test_the_return_query_alone_changes_nothing_for_a_declared_payment(browser, member, monthly, transfer):
+    payment_confirm(payment=PaymentFactory(user=member, plan=monthly, payment_method=transfer), by=None)
+
+    response = browser.get(f"{URL}?paiement=retour")
+
+    assert response.status_code == 200 and "Déclarer un paiement" in text(response)
+
+
 def test_the_state_says_pending_then_where_to_go_once_confirmed(browser, member, fake_stripe, monthly):
     browser.post(CARD_URL, {"plan": monthly.pk})
     payment = Payment.objects.get(user=member)
