@@ -29,7 +29,7 @@ def _paid(member, *, kind: str, recurring: bool, auto_renew: bool = False) -> Su
         user=member, plan=plan, payment_method=PaymentMethodFactory(kind=kind), status=Payment.Status.CONFIRMED
     )
     ends_at = T0 + timedelta(days=20)
-    return SubscriptionFactory(
+    subscription: Subscription = SubscriptionFactory(
         user=member,
         plan=plan,
         payment=payment,
@@ -38,6 +38,7 @@ def _paid(member, *, kind: str, recurring: bool, auto_renew: bool = False) -> Su
         auto_renew=auto_renew,
         next_charge_at=ends_at if auto_renew else None,
     )
+    return subscription
 
 
 @pytest.mark.parametrize(

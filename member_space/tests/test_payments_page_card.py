@@ -289,9 +289,7 @@ def test_back_from_stripe_the_page_says_en_cours_de_confirmation_and_polls(brows
     assert "Gérer ma carte" not in html  # the customer exists, but the page is about this payment for now
 
 
-def test_back_from_stripe_after_the_webhook_goes_straight_to_the_dashboard(
-    browser, member, fake_stripe, monthly
-):
+def test_back_from_stripe_after_the_webhook_goes_straight_to_the_dashboard(browser, member, fake_stripe, monthly):
     browser.post(CARD_URL, {"plan": monthly.pk})
     payment_confirm(payment=Payment.objects.get(user=member), by=None)
 
