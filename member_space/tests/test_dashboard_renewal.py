@@ -23,13 +23,13 @@ DASHBOARD_QUERIES = 5  # as member_space/tests/test_api.py: the member with figu
 # channels
 
 
-def _paid(member, *, kind: str, recurring: bool, auto_renew: bool = False) -> Subscription:
+def _paid(member, *, kind: str, recurring: bool, auto_renew: bool = False):
     plan = PlanFactory(name="Mensuel", slug=f"mensuel-{kind}-{recurring}", is_recurring=recurring)
     payment = PaymentFactory(
         user=member, plan=plan, payment_method=PaymentMethodFactory(kind=kind), status=Payment.Status.CONFIRMED
     )
     ends_at = T0 + timedelta(days=20)
-    subscription: Subscription = SubscriptionFactory(
+    return SubscriptionFactory(
         user=member,
         plan=plan,
         payment=payment,
@@ -38,7 +38,6 @@ def _paid(member, *, kind: str, recurring: bool, auto_renew: bool = False) -> Su
         auto_renew=auto_renew,
         next_charge_at=ends_at if auto_renew else None,
     )
-    return subscription
 
 
 @pytest.mark.parametrize(
