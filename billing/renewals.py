@@ -41,12 +41,13 @@ def stripe_subscription_renews(stripe_subscription: StripeSubscription) -> bool:
 def stripe_subscription_sync(*, stripe_subscription: StripeSubscription) -> int:
     """Copy the Stripe subscription's state onto every Subscription it paid for (its first payment and its invoices'
     payments): `auto_renew` while Stripe will charge again, `next_charge_at` the end of the paid period then. Returns
-    how many rows were updated."""
+    how many rows were updated. A refunded payment's row is left as its refund set it (never renewing)."""
     renews = stripe_subscription_renews(stripe_subscription)
     paid_by_it = Q(payment__stripe_subscription=stripe_subscription) | Q(
         payment__stripe_invoice__stripe_subscription=stripe_subscription
     )
-    return Subscription.objects.filter(paid_by_it).update(
+    rows = Subscription.objects.filter(paid_by_it).exclude(payment__status=Payment.Status.REFUNDED)
+    return rows.update(
         auto_renew=renews,
         next_charge_at=stripe_subscription.current_period_end if renews else None,
         updated_at=clock.now(),
@@ -133,10 +134,12 @@ def _invoice_subscription(invoice: dict[str, Any]) -> tuple[str, dict[str, Any]]
     return subscription_id, details.get("metadata") or {}
 
 
-def _invoice_period_end(invoice: dict[str, Any]) -> datetime | None:
-    """The end of the service period the invoice pays (its lines'; the invoice's own period is the one before)."""
-    ends = [line.get("period", {}).get("end") for line in (invoice.get("lines") or {}).get("data") or []]
-    return _moment(max((end for end in ends if end), default=None))
+def _invoice_period(invoice: dict[str, Any], bound: str) -> datetime | None:
+    """The "start" or "end" of the service period the invoice pays (its lines'; the invoice's own period is the one
+    before it)."""
+    moments = [line.get("period", {}).get(bound) for line in (invoice.get("lines") or {}).get("data") or []]
+    moments = [moment for moment in moments if moment]
+    return _moment((min if bound == "start" else max)(moments, default=None))
 
 
 def _invoice_payment_intent(invoice: dict[str, Any]) -> str:
@@ -168,6 +171,8 @@ def _renewal_payment_record(*, row: StripeSubscription, invoice: dict[str, Any])
         currency=str(invoice["currency"]).upper(),
         reference=str(invoice["id"])[:100],
         note=_("Renouvellement automatique par carte (Stripe)."),
+        # Covered from the period Stripe charged for, however late its event reaches us (an outage, a retry).
+        paid_from=_invoice_period(invoice, "start"),
     )
 
 
@@ -201,7 +206,7 @@ def _invoice_paid(invoice: dict[str, Any], event: StripeEvent) -> str:
         StripeInvoice.objects.create(
             invoice_id=invoice_id, payment=_renewal_payment_record(row=row, invoice=invoice), **fields
         )
-    _state_apply(row, event=event, status="active", period_end=_invoice_period_end(invoice))
+    _state_apply(row, event=event, status="active", period_end=_invoice_period(invoice, "end"))
     stripe_subscription_sync(stripe_subscription=row)
     return ""
 

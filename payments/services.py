@@ -1,5 +1,7 @@
 """Writes about payments: a member declares, cancels or attaches a proof; an admin confirms or rejects."""
 
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -236,11 +238,11 @@ def payment_confirm(*, payment: Payment, by, notify: bool = True) -> Subscriptio
     return _confirmation_apply(payment, by=by, notify=notify)
 
 
-def _confirmation_apply(payment: Payment, *, by, notify: bool) -> Subscription:
+def _confirmation_apply(payment: Payment, *, by, notify: bool, paid_from: datetime | None = None) -> Subscription:
     """What confirming does, the member's lock held: the subscription (stacked on the coverage), the status, and in
     this transaction the member's in-app notice and the channel access task (payment_confirmed's receivers in
     notifications and channels_sync) and the e-mail's task."""
-    subscription = subscription_create_for_payment(payment=payment)
+    subscription = subscription_create_for_payment(payment=payment, paid_from=paid_from)
     payment.status = Payment.Status.CONFIRMED
     payment.confirmed_at = clock.now()
     payment.confirmed_by = by
@@ -253,9 +255,18 @@ def _confirmation_apply(payment: Payment, *, by, notify: bool) -> Subscription:
 
 @transaction.atomic
 def payment_record_confirmed(
-    *, user, plan: Plan, payment_method: PaymentMethod, amount, currency: str, reference: str = "", note: str = ""
+    *,
+    user,
+    plan: Plan,
+    payment_method: PaymentMethod,
+    amount,
+    currency: str,
+    reference: str = "",
+    note: str = "",
+    paid_from: datetime | None = None,
 ) -> Payment:
-    """Record a payment settled elsewhere (a card renewal Stripe charged, billing.renewals), confirmed at once.
+    """Record a payment settled elsewhere (a card renewal Stripe charged, billing.renewals), confirmed at once; its
+    coverage counts from `paid_from` when given (subscriptions.services.subscription_create_for_payment).
 
     Written confirmed, never pending: a payment the member declared and an admin has not checked yet (one pending
     payment per member) must not stand in its way. Then exactly what payment_confirm does, under the same member
@@ -272,7 +283,7 @@ def payment_record_confirmed(
         note=note,
         status=Payment.Status.CONFIRMED,
     )
-    _confirmation_apply(payment, by=None, notify=True)
+    _confirmation_apply(payment, by=None, notify=True, paid_from=paid_from)
     return payment
 
 

@@ -49,15 +49,18 @@ def plans_create_defaults() -> list[tuple[Plan, bool]]:
     return results
 
 
-def subscription_create_for_payment(*, payment) -> Subscription:
+def subscription_create_for_payment(*, payment, paid_from: datetime | None = None) -> Subscription:
     """Create the subscription a confirmed payment pays for.
 
-    A renewal starts when the member's current coverage ends, so no paid day is lost; otherwise it
-    starts now. The caller (payment_confirm) holds the locks that make this safe under concurrency.
+    A renewal starts when the member's coverage ends, so no paid day is lost; otherwise it starts now. `paid_from`
+    is when a period paid elsewhere began (a card renewal: Stripe's period start): the coverage is then counted
+    from that instant rather than from the moment we hear of it, so a late webhook leaves no gap. The caller
+    (payments' confirmation) holds the locks that make this safe under concurrency.
     """
     now = clock.now()
-    current_end = coverage_end(user=payment.user, at=now)
-    starts_at = current_end if current_end and current_end > now else now
+    start_from = min(paid_from, now) if paid_from is not None else now
+    current_end = coverage_end(user=payment.user, at=start_from)
+    starts_at = current_end if current_end and current_end > start_from else start_from
     return Subscription.objects.create(
         user_id=payment.user_id,
         plan_id=payment.plan_id,

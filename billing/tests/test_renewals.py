@@ -18,7 +18,8 @@ from billing.renewals import stripe_subscription_sync
 from billing.services import stripe_event_process, stripe_event_record
 from billing.tests.stripe_story import WEBHOOK_PATH, Story
 from notifications.models import NotificationType, UserNotification
-from payments.models import Payment, PaymentKind
+from payments.models import Payment, PaymentKind, Refund
+from payments.refunds import payment_refund_record
 from payments.tests.factories import PaymentFactory
 from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory, SubscriptionFactory
@@ -115,6 +116,23 @@ def test_first_payment_and_three_renewals_stack_coverage_exactly(story, plan, me
         first,
         "active",
     )
+
+
+def test_a_renewal_heard_of_days_late_covers_the_period_stripe_charged_for(story, plan, member):
+    # A webhook outage: the renewal's events reach us two days after Stripe charged (reconciliation, or a late
+    # delivery). The member paid for the period from the end of the first: no gap, no shift.
+    with time_machine.travel(START, tick=False) as traveller:
+        story.subscribe(user=member, plan=plan)
+        story.deliver_new()
+        traveller.move_to(story.period_end())
+        story.renew()
+        events = story.new_events()
+        traveller.shift(timedelta(days=2))
+        story.deliver(events)
+
+    first, renewal = subscriptions_of(member)
+    assert renewal.starts_at == first.ends_at == START + MONTH
+    assert renewal.ends_at == START + 2 * MONTH
 
 
 def test_a_refused_renewal_warns_once_keeps_access_and_a_later_payment_restores_everything(story, plan, member):
@@ -341,6 +359,21 @@ def test_sync_touches_only_the_rows_the_stripe_subscription_paid_for(plan, membe
     other.refresh_from_db()
     assert (own.auto_renew, own.next_charge_at) == (True, START)
     assert (other.auto_renew, other.next_charge_at) == (False, None)
+
+
+def test_sync_leaves_a_refunded_payments_row_not_renewing(plan, member):
+    paid = PaymentFactory(user=member, plan=plan, status=Payment.Status.CONFIRMED)
+    refunded = SubscriptionFactory(user=member, plan=plan, payment=paid)
+    row = StripeSubscription.objects.create(
+        subscription_id="sub_1", user=member, plan=plan, first_payment=paid, status="active", current_period_end=START
+    )
+    # Refunded with access to the paid end: the row stays active, and must not say it renews.
+    payment_refund_record(payment=paid, by=None, access_ends=Refund.AccessEnds.PAID_END)
+
+    assert stripe_subscription_sync(stripe_subscription=row) == 0
+
+    refunded.refresh_from_db()
+    assert (refunded.status, refunded.auto_renew, refunded.next_charge_at) == ("active", False, None)
 
 
 @pytest.mark.parametrize(
