@@ -47,6 +47,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "features",
             "grants_telegram",
             "grants_discord",
+            "is_recurring",
             "formations",
         ]
         read_only_fields = fields

@@ -33,6 +33,7 @@ def test_plans_are_public_and_only_active(api_client):
             "features": ["Signaux en temps réel", "Analyse hebdomadaire"],
             "grants_telegram": True,
             "grants_discord": False,
+            "is_recurring": False,
             "formations": [],
         }
     ]
