@@ -268,7 +268,9 @@ def outcomes(database: str) -> Counter:
 def failed_types(database: str) -> Counter:
     with psycopg.connect(database_url(database)) as db:
         rows = db.execute("SELECT type, detail FROM billing_stripeevent WHERE outcome = 'failed'").fetchall()
-        return Counter(f"{kind}: {detail[:80]}" for kind, detail in rows)
+        # By type, with the first reason met (the reasons name charges and payments, one each).
+        examples = {kind: detail[:100] for kind, detail in reversed(rows)}
+        return Counter(f"{kind} (e.g. {examples[kind]})" for kind, _detail in rows)
 
 
 def replay(database: str, deliveries: list[dict], label: str) -> dict:
