@@ -75,6 +75,25 @@ def page(chromium, live_server):
 
 
 @pytest.fixture
+def open_page(chromium, live_server):
+    """Opens pages of a given viewport (`open_page(PHONE)`), each in its own context, closed after the test; the
+    clipboard is allowed (headless Chromium may still refuse it: the copy buttons then select the value)."""
+    contexts = []
+
+    def _open(viewport):
+        context, page = _new_page(chromium, live_server, viewport=viewport)
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+        contexts.append(context)
+        page.js_errors = []
+        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def phone_page(chromium, live_server):
     context, page = _new_page(chromium, live_server, viewport={"width": 390, "height": 844})
     yield page

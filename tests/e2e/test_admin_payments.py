@@ -17,13 +17,11 @@ from payments.models import Payment, PaymentKind
 from payments.services import payment_proof_attach
 from payments.tests.factories import PaymentFactory, PaymentMethodFactory
 from subscriptions.tests.factories import PlanFactory, SubscriptionFactory
-from tests.e2e.helpers import screenshot
+from tests.e2e.helpers import DESKTOP, PHONE, admin_login, horizontal_overflow, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "chef@example.com", "Chef-Admin-2026"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -90,22 +88,10 @@ def three_pending(settings, tmp_path):
     return first, second, third
 
 
-def admin_login(page) -> None:
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("#id_username", ADMIN_EMAIL)
-    page.fill("#id_password", ADMIN_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
-
-
-def overflow(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-
-
 def test_the_admin_index_opens_on_the_payments_to_check_on_a_laptop(page, three_pending):
     first, second, third = three_pending
-    page.set_viewport_size(LAPTOP)
-    admin_login(page)
+    page.set_viewport_size(DESKTOP)
+    admin_login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
 
     panel = page.locator(".payment-review")
     rows = panel.locator("tbody tr")
@@ -120,7 +106,7 @@ def test_the_admin_index_opens_on_the_payments_to_check_on_a_laptop(page, three_
     buttons = panel.locator(".payment-button")
     assert buttons.count() == 6
     assert all(buttons.nth(i).bounding_box()["height"] >= 40 for i in range(6))
-    assert overflow(page) <= 0
+    assert horizontal_overflow(page) <= 0
     assert rows.first.locator(".payment-proof-thumb img").evaluate("img => img.naturalWidth") == 420
     assert page.js_errors == []
     screenshot(page, "admin-index")
@@ -135,8 +121,8 @@ def test_the_admin_index_opens_on_the_payments_to_check_on_a_laptop(page, three_
 
 def test_the_payment_page_shows_the_member_and_the_proof_with_the_decision_at_the_top(page, three_pending):
     first, _second, _third = three_pending
-    page.set_viewport_size(LAPTOP)
-    admin_login(page)
+    page.set_viewport_size(DESKTOP)
+    admin_login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
 
     page.goto(f"/admin/payments/payment/{first.pk}/change/")
 
@@ -147,14 +133,14 @@ def test_the_payment_page_shows_the_member_and_the_proof_with_the_decision_at_th
     assert page.locator(".payment-history li").count() == 1
     assert page.locator(".payment-proof-image img").evaluate("img => img.naturalWidth") == 420
     assert page.locator("input[name=_save]").count() == 0
-    assert overflow(page) <= 0
+    assert horizontal_overflow(page) <= 0
     assert "Mensuel, jusqu'au" in member
     assert page.js_errors == []
     screenshot(page, "admin-payment")
 
     page.goto("/admin/payments/payment/")
     assert page.locator("#result_list tbody tr").count() == 4
-    assert overflow(page) <= 0
+    assert horizontal_overflow(page) <= 0
     # Every column in view beside the menu and the filters: the results do not scroll sideways.
     assert page.locator(".results").evaluate("div => div.scrollWidth - div.clientWidth") <= 0
     screenshot(page, "admin-payments-list")
@@ -162,11 +148,11 @@ def test_the_payment_page_shows_the_member_and_the_proof_with_the_decision_at_th
 
 def test_the_payments_to_check_fit_a_phone(phone_page, three_pending):
     phone_page.set_viewport_size(PHONE)
-    admin_login(phone_page)
+    admin_login(phone_page, ADMIN_EMAIL, ADMIN_PASSWORD)
 
     rows = phone_page.locator(".payment-review tbody tr")
     assert rows.count() == 3
-    assert overflow(phone_page) <= 0
+    assert horizontal_overflow(phone_page) <= 0
     for i in range(3):
         for button in (".payment-button-confirm", ".payment-button-reject"):
             box = rows.nth(i).locator(button).bounding_box()
@@ -175,5 +161,5 @@ def test_the_payments_to_check_fit_a_phone(phone_page, three_pending):
 
     _first, second, _third = three_pending
     phone_page.goto(f"/admin/payments/payment/{second.pk}/change/")
-    assert overflow(phone_page) <= 0
+    assert horizontal_overflow(phone_page) <= 0
     screenshot(phone_page, "admin-payment-phone")

@@ -12,13 +12,11 @@ from payments.services import payment_confirm
 from payments.tests.factories import PaymentFactory, PaymentMethodFactory
 from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory
-from tests.e2e.helpers import screenshot
+from tests.e2e.helpers import DESKTOP, PHONE, admin_login, horizontal_overflow, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "chef@example.com", "Chef-Admin-2026"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -36,22 +34,10 @@ def confirmed_payment() -> Payment:
     return payment
 
 
-def admin_login(page) -> None:
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("#id_username", ADMIN_EMAIL)
-    page.fill("#id_password", ADMIN_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
-
-
-def overflow(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-
-
 def test_an_admin_records_a_refund_then_keeps_access_to_the_paid_end(page, confirmed_payment):
     payment = confirmed_payment
-    page.set_viewport_size(LAPTOP)
-    admin_login(page)
+    page.set_viewport_size(DESKTOP)
+    admin_login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto(f"/admin/payments/payment/{payment.pk}/change/")
 
     page.locator(".payment-head .payment-button-refund").click()
@@ -59,7 +45,7 @@ def test_an_admin_records_a_refund_then_keeps_access_to_the_paid_end(page, confi
     page.wait_for_url(f"**/admin/payments/payment/{payment.pk}/refund/")
     assert page.locator("#id_amount").input_value() == "49.00"
     assert page.locator("input[name=access_ends][value=now]").is_checked()
-    assert overflow(page) <= 0
+    assert horizontal_overflow(page) <= 0
     assert page.js_errors == []
     screenshot(page, "admin-refund")
 
@@ -71,7 +57,7 @@ def test_an_admin_records_a_refund_then_keeps_access_to_the_paid_end(page, confi
     refund_panel = page.locator(".payment-refund").inner_text()
     assert "Maintenant" in refund_panel and ADMIN_EMAIL in refund_panel
     assert Subscription.objects.get(payment=payment).status == Subscription.Status.CANCELLED
-    assert overflow(page) <= 0
+    assert horizontal_overflow(page) <= 0
     screenshot(page, "admin-payment-refunded")
 
     page.get_by_role("button", name="Laisser l'accès jusqu'à la fin de la période payée").click()
@@ -85,15 +71,15 @@ def test_an_admin_records_a_refund_then_keeps_access_to_the_paid_end(page, confi
 
 def test_the_refund_pages_fit_a_phone(phone_page, confirmed_payment):
     payment = confirmed_payment
-    admin_login(phone_page)
+    admin_login(phone_page, ADMIN_EMAIL, ADMIN_PASSWORD)
 
     phone_page.goto(f"/admin/payments/payment/{payment.pk}/refund/")
-    assert overflow(phone_page) <= 0
+    assert horizontal_overflow(phone_page) <= 0
     box = phone_page.locator(".payment-button-refund-submit").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] and box["height"] >= 40
     screenshot(phone_page, "admin-refund-phone")
 
     phone_page.locator(".payment-button-refund-submit").click()
     phone_page.wait_for_url(f"**/admin/payments/payment/{payment.pk}/change/")
-    assert overflow(phone_page) <= 0
+    assert horizontal_overflow(phone_page) <= 0
     screenshot(phone_page, "admin-payment-refunded-phone")

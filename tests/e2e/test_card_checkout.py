@@ -17,13 +17,11 @@ from billing.models import StripeCheckout
 from core.tests.queue import run_worker
 from payments.models import Payment, PaymentKind
 from subscriptions.models import Plan, Subscription
-from tests.e2e.helpers import login, screenshot
+from tests.e2e.helpers import DESKTOP, PHONE, horizontal_overflow, login, screenshot
 from tests.fakes.fixtures import fake_stripe  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 PASSWORD = "MotDePasse123!"
 DOCS_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 POLL_WAIT_MS = 30_000  # the page asks every 2 s at first, then at most every 10 s
@@ -44,30 +42,6 @@ def shop(transactional_db, fake_stripe, settings, live_server, database_tasks): 
     call_command("create_demo_payment_methods", "--force", verbosity=0)
     Plan.objects.filter(slug="mensuel").update(is_recurring=True)
     return fake_stripe
-
-
-@pytest.fixture
-def open_page(chromium, live_server):
-    contexts = []
-
-    def _open(viewport):
-        context = chromium.new_context(
-            base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.js_errors = []
-        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-        return page
-
-    yield _open
-    for context in contexts:
-        context.close()
-
-
-def _overflow(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
 def _keep(name: str) -> None:
@@ -120,12 +94,12 @@ def test_plan_payer_par_carte_stripe_back_confirmed_by_the_webhook_then_the_coun
     phone = open_page(PHONE)
     login(phone, member.email, PASSWORD)
     expect(phone.locator("#renewal")).to_contain_text("Renouvellement automatique le")
-    assert _overflow(phone) <= 0
+    assert horizontal_overflow(phone) <= 0
     screenshot(phone, "card-dashboard-phone")
     _keep("card-dashboard-phone")
     phone.goto("/espace/paiements/")
     expect(phone.get_by_role("button", name="Gérer ma carte / mon abonnement")).to_be_visible()
-    assert _overflow(phone) <= 0
+    assert horizontal_overflow(phone) <= 0
     screenshot(phone, "card-payments-phone")
     _keep("card-payments-phone")
     assert phone.js_errors == []
@@ -140,7 +114,7 @@ def test_on_a_phone_the_card_offer_and_the_confirmation_wait_fit_the_screen(open
     buttons = phone.locator("#payer-par-carte .card-pay-button")
     expect(buttons.first).to_have_text("Payer par carte")
     assert buttons.count() == Plan.objects.filter(is_active=True).count()
-    assert _overflow(phone) <= 0
+    assert horizontal_overflow(phone) <= 0
     box = buttons.first.bounding_box()
     assert box is not None and box["width"] > 0.7 * PHONE["width"]  # a full-width button under the thumb
     screenshot(phone, "card-checkout-phone")
@@ -152,7 +126,7 @@ def test_on_a_phone_the_card_offer_and_the_confirmation_wait_fit_the_screen(open
     phone.goto("/espace/paiements/")
     expect(phone.locator("#pending-title")).to_have_text("Paiement par carte non terminé")
     expect(phone.get_by_role("button", name="Reprendre le paiement par carte")).to_be_visible()
-    assert _overflow(phone) <= 0
+    assert horizontal_overflow(phone) <= 0
 
     phone.get_by_role("button", name="Reprendre le paiement par carte").click()
     phone.wait_for_url(f"{shop.url}/pay/cs_test_*")
@@ -160,7 +134,7 @@ def test_on_a_phone_the_card_offer_and_the_confirmation_wait_fit_the_screen(open
     phone.get_by_role("button", name="Payer").click()
     phone.wait_for_url("**/espace/paiements/?paiement=retour")
     expect(phone.locator("#card-confirming")).to_be_visible()
-    assert _overflow(phone) <= 0
+    assert horizontal_overflow(phone) <= 0
     screenshot(phone, "card-confirming-phone")
     _keep("card-confirming-phone")
 

@@ -8,42 +8,13 @@ import pytest
 from playwright.sync_api import expect
 
 from payments.models import Payment
-from tests.e2e.helpers import login, screenshot
+from tests.e2e.helpers import DESKTOP, PHONE, horizontal_overflow, login, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 BANK_TRANSFER = "Virement bancaire (démonstration)"
 DEMO_IBAN = "FR7630006000011234567890189"
 DEMO_IBAN_SHOWN = "FR76 3000 6000 0112 3456 7890 189"  # in groups of four; copied without the spaces
-
-
-@pytest.fixture
-def open_page(chromium, live_server):
-    """A browser page of the given viewport, in French and Paris time, with the clipboard allowed (headless Chromium
-    may still refuse it: the copy buttons then select the value, and say so)."""
-    contexts = []
-
-    def _open(viewport):
-        context = chromium.new_context(
-            base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport
-        )
-        context.set_default_timeout(10_000)
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-        contexts.append(context)
-        page = context.new_page()
-        page.js_errors = []
-        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-        return page
-
-    yield _open
-    for context in contexts:
-        context.close()
-
-
-def _overflow(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
 def _declare_with_the_bank_transfer(page) -> Payment:
@@ -108,14 +79,14 @@ def test_the_checkout_and_the_pending_payment_fit_a_phone(open_page, test_member
     login(page)
     page.goto("/espace/paiements/?formule=mensuel")
 
-    assert _overflow(page) <= 0
+    assert horizontal_overflow(page) <= 0
     submit = page.locator("#declare button[type=submit]").bounding_box()
     assert submit["x"] >= 0 and submit["x"] + submit["width"] <= PHONE["width"]
     screenshot(page, "checkout-phone")
 
     payment = _declare_with_the_bank_transfer(page)
 
-    assert _overflow(page) <= 0
+    assert horizontal_overflow(page) <= 0
     code = page.locator("#pending-code")
     assert code.inner_text() == payment.code
     box = code.bounding_box()

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from payments.models import Payment
-from tests.e2e.helpers import login, screenshot
+from tests.e2e.helpers import horizontal_overflow, login, screenshot
 from tests.fakes.fixtures import WEBHOOK_SECRET
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -125,5 +125,5 @@ def test_register_pay_get_confirmed_and_join(page, phone_page, chromium, live_se
 
     login(phone_page, EMAIL, PASSWORD)
     expect(phone_page.locator("#access [data-platform=telegram] a.button")).to_be_visible()
-    assert phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert horizontal_overflow(phone_page) <= 0
     shutil.copy(screenshot(phone_page, "journey-5-dashboard-phone"), DOCS_SCREENSHOTS / "journey-dashboard-phone.png")

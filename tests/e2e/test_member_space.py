@@ -5,7 +5,7 @@ import re
 import pytest
 
 from payments.models import Payment
-from tests.e2e.helpers import login, screenshot
+from tests.e2e.helpers import horizontal_overflow, login, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -170,7 +170,7 @@ def test_phone_width_has_no_horizontal_scroll(phone_page, test_member):
     login(phone_page)
     for url in ("/espace/", "/espace/signaux/", "/espace/profil/"):
         phone_page.goto(url)
-        overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        overflow = horizontal_overflow(phone_page)
         if overflow > 0:
             screenshot(phone_page, "phone-overflow")
         assert overflow <= 0, url

@@ -3,7 +3,7 @@
 import pytest
 
 from subscriptions.models import Plan
-from tests.e2e.helpers import SCREENSHOTS, login, screenshot
+from tests.e2e.helpers import SCREENSHOTS, horizontal_overflow, login, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -57,7 +57,7 @@ def test_phone_top_bar_is_compact_and_shows_the_whole_menu_on_every_page(phone_p
     login(phone_page)
     for url in MEMBER_PAGES:
         phone_page.goto(url)
-        overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        overflow = horizontal_overflow(phone_page)
         links = phone_page.locator(".sidebar nav a").evaluate_all(
             "links => links.map(a => { const r = a.getBoundingClientRect(); return [a.innerText, r.left, r.right]; })"
         )
@@ -81,4 +81,4 @@ def test_phone_top_bar_is_compact_and_shows_the_whole_menu_on_every_page(phone_p
 def test_public_pages_fit_a_phone(phone_page, live_server):
     for url in PUBLIC_PAGES:
         phone_page.goto(url)
-        assert phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, url
+        assert horizontal_overflow(phone_page) <= 0, url
