@@ -12,6 +12,7 @@ from django.utils.timezone import localtime
 from billing.models import StripeCheckout, StripeCustomer, StripeEvent, StripeInvoice, StripePrice, StripeSubscription
 from billing.reconcile import stripe_reconcile_overdue
 from billing.renewals import stripe_subscription_renews
+from core.admin import ReadOnlyModelAdmin
 from core.templatetags.money import format_money
 
 
@@ -32,17 +33,8 @@ def reconcile_overdue_message() -> str | None:
     )
 
 
-class StripeRecordAdmin(admin.ModelAdmin):
+class StripeRecordAdmin(ReadOnlyModelAdmin):
     """Read-only, and the reconciliation's warning on the list."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_readonly_fields(self, request, obj=None):
         # Every field shown as text: no form field is built for a page that never saves.

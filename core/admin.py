@@ -15,3 +15,17 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """Records to read only: listed and opened in the admin, never added, changed nor deleted there (the services
+    write them)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

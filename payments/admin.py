@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core import clock
+from core.admin import ReadOnlyModelAdmin
 from core.templatetags.money import format_money
 from payments.models import DETAIL_FIELDS, Payment, PaymentKind, PaymentMethod, ProofType, Refund
 from payments.proofs import proof_response
@@ -585,7 +586,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(ReadOnlyModelAdmin):
     """Refunds are records: listed and read here, recorded from the payment's page or by Stripe's webhook."""
 
     list_display = ("payment", "amount_display", "access_ends", "recorded_by_display", "recorded_at")
@@ -612,12 +613,3 @@ class RefundAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("enregistré par"))
     def recorded_by_display(self, refund: Refund) -> str:
         return str(refund.recorded_by) if refund.recorded_by else _("Stripe (webhook)")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
