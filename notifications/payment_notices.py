@@ -30,14 +30,20 @@ def _notice_create(*, payment, notification_type: NotificationType, title: str, 
             },
         )
         if created:
-            NotificationDelivery.objects.create(
-                notification=notice,
-                channel=NotificationDelivery.Channel.IN_APP,
-                status=NotificationDelivery.Status.SENT,
-                attempts=1,
-                sent_at=now,
-            )
+            in_app_delivery_record(notice=notice, at=now)
     return notice
+
+
+def in_app_delivery_record(*, notice: UserNotification, at) -> NotificationDelivery:
+    """A notice shown in the app at once: its in-app delivery is recorded as sent (the notices about a payment or a
+    renewal; the calendar's reminders are delivered by notifications/services.py)."""
+    return NotificationDelivery.objects.create(
+        notification=notice,
+        channel=NotificationDelivery.Channel.IN_APP,
+        status=NotificationDelivery.Status.SENT,
+        attempts=1,
+        sent_at=at,
+    )
 
 
 def payment_confirmed_notice_create(*, payment, subscription) -> UserNotification:

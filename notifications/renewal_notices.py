@@ -14,7 +14,8 @@ from core import clock
 from core.tasks import task_enqueue
 from core.templatetags.money import format_money
 from notifications.calendar import format_end_date
-from notifications.models import NotificationDelivery, NotificationType, UserNotification
+from notifications.models import NotificationType, UserNotification
+from notifications.payment_notices import in_app_delivery_record
 from notifications.tasks import renewal_failed_email
 
 
@@ -71,12 +72,6 @@ def renewal_failed_notice_create(
         scheduled_for=now,
         sent_at=now,
     )
-    NotificationDelivery.objects.create(
-        notification=notice,
-        channel=NotificationDelivery.Channel.IN_APP,
-        status=NotificationDelivery.Status.SENT,
-        attempts=1,
-        sent_at=now,
-    )
+    in_app_delivery_record(notice=notice, at=now)
     task_enqueue(renewal_failed_email, notification_id=notice.pk)
     return notice
