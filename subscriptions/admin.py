@@ -19,8 +19,9 @@ class PlanAdmin(admin.ModelAdmin):
         "is_active",
         "grants_telegram",
         "grants_discord",
+        "is_recurring",
     )
-    list_filter = ("is_active",)
+    list_filter = ("is_active", "is_recurring")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
@@ -51,13 +52,15 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "is_active_now",
         "telegram_added",
         "discord_added",
+        "auto_renew",
     )
-    list_filter = ("status", "plan", EndsWithinFilter, "telegram_added", "discord_added")
+    list_filter = ("status", "plan", EndsWithinFilter, "telegram_added", "discord_added", "auto_renew")
     search_fields = ("user__email",)
     list_select_related = ("user", "plan")
     date_hierarchy = "ends_at"
     raw_id_fields = ("user", "payment")
-    readonly_fields = ("created_at", "updated_at")
+    # Stripe's state, kept in step by billing (billing.renewals.stripe_subscription_sync): not edited by hand.
+    readonly_fields = ("auto_renew", "next_charge_at", "created_at", "updated_at")
 
     @admin.display(description=_("actif maintenant"), boolean=True)
     def is_active_now(self, obj: Subscription) -> bool:
