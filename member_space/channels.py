@@ -40,6 +40,11 @@ def link_available(platform: str) -> bool:
     return bool(settings.DISCORD_CLIENT_ID)
 
 
+def platforms_shown() -> list[str]:
+    """The platforms this server has a bot for, in the order every page shows them."""
+    return [platform for platform in (Platform.TELEGRAM, Platform.DISCORD) if platform_configured(platform)]
+
+
 def channel_states(*, user) -> list[ChannelState]:
     statuses = channel_status_for(user)
     usernames = {Platform.TELEGRAM: user.telegram_username, Platform.DISCORD: user.discord_username}
@@ -55,8 +60,7 @@ def channel_states(*, user) -> list[ChannelState]:
             invite_link=statuses[platform]["invite_link"],
             link_url_name=f"member_space:link_{platform}" if link_available(platform) else None,
         )
-        for platform in (Platform.TELEGRAM, Platform.DISCORD)
-        if platform_configured(platform)
+        for platform in platforms_shown()
     ]
 
 
@@ -67,9 +71,7 @@ def access_entries(*, statuses: dict, payment_pending: bool, covered: bool) -> l
     `statuses`: channels_sync's `channel_status_for`; `covered`: the member has a subscription not ended yet;
     `payment_pending`: a payment of theirs waits for an admin."""
     entries = []
-    for platform in (Platform.TELEGRAM, Platform.DISCORD):
-        if not platform_configured(platform):
-            continue
+    for platform in platforms_shown():
         status = statuses[platform]
         state, step = status["state"], str(status["next_step"])
         if payment_pending and not covered and state in (State.MEMBER, State.INVITED):
