@@ -244,6 +244,10 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # Accounts
 EMAIL_VERIFICATION_MAX_AGE_HOURS = env.int("EMAIL_VERIFICATION_MAX_AGE_HOURS", default=48)
 PASSWORD_RESET_MAX_AGE_HOURS = env.int("PASSWORD_RESET_MAX_AGE_HOURS", default=1)
+# The versions of the terms and of the privacy notice (templates/member_space/legal/) a registration consents to:
+# change one when its text changes, so each member's consent names the text they accepted.
+TERMS_VERSION = env("TERMS_VERSION", default="2026-11-28")
+PRIVACY_VERSION = env("PRIVACY_VERSION", default="2026-11-28")
 # Throttling: "N/period" per IP and per e-mail address, counted in the cache.
 THROTTLE_RATES = {
     "login": env("THROTTLE_LOGIN", default="10/min"),
