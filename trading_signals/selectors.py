@@ -82,7 +82,7 @@ def _sum_rows(rows, *, keys) -> dict:
     return total
 
 
-def signal_stats(*, user, filters: SignalFilters | None = None) -> dict:
+def signal_stats(*, user, filters: SignalFilters | None = None, with_results: bool | None = None) -> dict:
     """Count, win rate, total result (per unit: pips and % are never added together), per market, per month.
 
     Members who may not see signal results (trading_signals.policies) get the counts and the win rate, which the
@@ -91,9 +91,10 @@ def signal_stats(*, user, filters: SignalFilters | None = None) -> dict:
     whole history moves by exactly the result of the signal that has just closed.
 
     Two aggregate queries whatever the number of signals (the totals add up the per-market rows); months are
-    calendar months in TIME_ZONE.
+    calendar months in TIME_ZONE. `with_results` overrides the policy for staff reads (analytics' dashboard).
     """
-    with_results = policies.member_sees_signal_details(user=user)
+    if with_results is None:
+        with_results = policies.member_sees_signal_details(user=user)
     aggregates = _aggregates(with_results=with_results)
     queryset = signals_published(filters=filters).order_by()
     markets = {row["market"]: row for row in queryset.values("market").annotate(**aggregates)}

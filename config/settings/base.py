@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "channels_sync",
     "formations",
     "trading_signals",
+    "analytics",  # the admins' revenue dashboard: reads every app above, imported by none
     "member_space",
 ]
 
@@ -301,6 +302,10 @@ TELEGRAM_LINK_MINUTES = env.int("TELEGRAM_LINK_MINUTES", default=60)  # life of 
 # Client-side pacing, just under the APIs' limits (0 = no pacing); 429s are still waited for.
 TELEGRAM_MAX_REQUESTS_PER_SECOND = env.float("TELEGRAM_MAX_REQUESTS_PER_SECOND", default=29)
 DISCORD_MAX_REQUESTS_PER_SECOND = env.float("DISCORD_MAX_REQUESTS_PER_SECOND", default=45)
+
+# Analytics (analytics/, docs/architecture/analytics.md): a member whose coverage ended is counted as churned when no
+# renewal covers any of the next CHURN_AFTER_DAYS days.
+CHURN_AFTER_DAYS = env.int("CHURN_AFTER_DAYS", default=7)
 
 # Content-Security-Policy (django-csp) on every response: scripts and styles only from our static files (no inline
 # code, so an injected <script> or style="…" does nothing), nothing framed, no plugins.
