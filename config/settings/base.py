@@ -1,6 +1,7 @@
 """Settings shared by every environment. Every value comes from the environment (see .env.example)."""
 
 from datetime import timedelta
+from decimal import Decimal
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "channels_sync",
     "formations",
     "trading_signals",
+    "invoicing",  # invoices and credit notes, issued from payments' signals
     "analytics",  # the admins' revenue dashboard: reads every app above, imported by none
     "member_space",
 ]
@@ -294,6 +296,14 @@ FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+# The seller printed on invoices and credit notes (invoicing/, docs/architecture/invoicing.md), frozen on each.
+INVOICE_SELLER_NAME = env("INVOICE_SELLER_NAME", default="CalmnessFi")
+INVOICE_SELLER_ADDRESS = env.str("INVOICE_SELLER_ADDRESS", default="", multiline=True)
+INVOICE_SELLER_SIRET = env("INVOICE_SELLER_SIRET", default="")
+INVOICE_SELLER_VAT_NUMBER = env("INVOICE_SELLER_VAT_NUMBER", default="")
+# Percent, e.g. 20.0; 0 prints INVOICE_VAT_EXEMPTION instead of a VAT line (franchise en base de TVA).
+INVOICE_VAT_RATE = Decimal(env("INVOICE_VAT_RATE", default="0"))
+INVOICE_VAT_EXEMPTION = env("INVOICE_VAT_EXEMPTION", default="TVA non applicable, art. 293 B du CGI")
 CHANNEL_GRACE_HOURS = env.int("CHANNEL_GRACE_HOURS", default=0)
 # Access kept after the coverage ends while a payment declared before the end waits for an admin.
 PENDING_PAYMENT_GRACE_HOURS = env.int("PENDING_PAYMENT_GRACE_HOURS", default=72)
