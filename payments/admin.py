@@ -24,9 +24,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core import clock
-from core.admin import ReadOnlyModelAdmin
+from core.admin import ReadOnlyInline, ReadOnlyModelAdmin
 from core.templatetags.money import format_money
-from payments.models import DETAIL_FIELDS, Payment, PaymentKind, PaymentMethod, ProofType, Refund
+from payments.models import (
+    DETAIL_FIELDS,
+    Coupon,
+    CouponRedemption,
+    Payment,
+    PaymentKind,
+    PaymentMethod,
+    ProofType,
+    Refund,
+)
 from payments.proofs import proof_response
 from payments.refunds import payment_refund_record, refund_access_decide
 from payments.selectors import payment_proof_file
@@ -613,3 +622,39 @@ class RefundAdmin(ReadOnlyModelAdmin):
     @admin.display(description=gettext_lazy("enregistré par"))
     def recorded_by_display(self, refund: Refund) -> str:
         return str(refund.recorded_by) if refund.recorded_by else _("Stripe (webhook)")
+
+
+class CouponRedemptionInline(ReadOnlyInline):
+    model = CouponRedemption
+    fields = ("user", "payment", "created_at")
+    verbose_name = gettext_lazy("utilisation")
+    verbose_name_plural = gettext_lazy("utilisations (paiements annulés ou rejetés exclus)")
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    """Promotion codes and how many times each is used (a use given back by a cancelled or rejected payment no
+    longer counts). The code is stored upper-cased (Coupon.clean); a code already used is deactivated, not deleted
+    (PROTECT from its payments)."""
+
+    list_display = ("code", "kind", "value_display", "uses_display", "valid_from", "valid_until", "is_active")
+    list_filter = ("is_active", "kind")
+    search_fields = ("code",)
+    filter_horizontal = ("plans",)
+    inlines = (CouponRedemptionInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(uses=Count("redemptions"))
+
+    @admin.display(description=gettext_lazy("valeur"), ordering="value")
+    def value_display(self, coupon: Coupon) -> str:
+        if coupon.kind == Coupon.Kind.PERCENT:
+            return f"{coupon.value.normalize():f} %"
+        return format_money(coupon.value, coupon.currency)
+
+    @admin.display(description=gettext_lazy("utilisations"), ordering="uses")
+    def uses_display(self, coupon: Coupon) -> str:
+        uses = getattr(coupon, "uses", None)
+        if uses is None:
+            uses = coupon.redemptions.count()
+        return f"{uses} / {coupon.max_uses}" if coupon.max_uses is not None else str(uses)

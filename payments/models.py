@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -166,6 +167,84 @@ class ProofType(models.TextChoices):
     PDF = "application/pdf", "PDF"
 
 
+class CouponKind(models.TextChoices):
+    PERCENT = "percent", _("Pourcentage")
+    FIXED = "fixed", _("Montant fixe")
+
+
+class Coupon(models.Model):
+    """A promotion code a member gives when declaring a payment or at the card checkout: a percentage or a fixed
+    amount off the plan's price, for some plans (none chosen: every plan), between two dates, a limited number of
+    times overall and once per member. The discount is computed by the server (payments.coupons).
+
+    Never 100 % off: a payment is at least 0.01 (free access is a trial, subscriptions.trials)."""
+
+    Kind = CouponKind
+
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        help_text=_("Saisi par le membre, sans distinction de casse ; enregistré en majuscules."),
+    )
+    kind = models.CharField(_("type"), max_length=10, choices=CouponKind.choices)
+    value = models.DecimalField(
+        _("valeur"),
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("Pourcentage (1 à 99) ou montant retiré du prix, dans la devise indiquée."),
+    )
+    currency = models.CharField(
+        _("devise"), max_length=3, default="EUR", help_text=_("Pour un montant fixe : la devise des formules visées.")
+    )
+    plans = models.ManyToManyField(
+        "subscriptions.Plan",
+        blank=True,
+        related_name="coupons",
+        verbose_name=_("formules"),
+        help_text=_("Aucune : valable pour toutes les formules."),
+    )
+    valid_from = models.DateTimeField(_("valable à partir du"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valable jusqu'au"), null=True, blank=True)
+    max_uses = models.PositiveIntegerField(
+        _("utilisations maximales"), null=True, blank=True, help_text=_("Vide : sans limite.")
+    )
+    is_active = models.BooleanField(_("actif"), default=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("code promo")
+        verbose_name_plural = _("codes promo")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(Upper("code"), name="payments_coupon_code_unique_ci"),
+            models.CheckConstraint(condition=models.Q(kind__in=CouponKind.values), name="payments_coupon_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(kind="percent", value__gte=1, value__lte=99) | models.Q(kind="fixed", value__gt=0),
+                name="payments_coupon_value_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="payments_coupon_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_from__isnull=True)
+                | models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gt=models.F("valid_from")),
+                name="payments_coupon_valid_until_after_from",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        self.code = (self.code or "").strip().upper()
+        self.currency = (self.currency or "").strip().upper()
+        if self.kind == CouponKind.PERCENT and self.value is not None and not 1 <= self.value <= 99:
+            raise ValidationError({"value": _("Un pourcentage va de 1 à 99 (l'accès gratuit est un essai).")})
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValidationError({"valid_until": _("La fin doit suivre le début.")})
+
+
 class Payment(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("En attente")
@@ -200,6 +279,18 @@ class Payment(models.Model):
     )
     amount = models.DecimalField(_("montant"), max_digits=10, decimal_places=2)
     currency = models.CharField(_("devise"), max_length=3, default="EUR")
+    # amount = list_price - discount, computed by the server. list_price is empty only on rows written without it
+    # (bulk inserts of benchmarks and tests); every service sets it.
+    list_price = models.DecimalField(_("prix catalogue"), max_digits=10, decimal_places=2, null=True, blank=True)
+    discount = models.DecimalField(_("remise"), max_digits=10, decimal_places=2, default=0)
+    coupon = models.ForeignKey(
+        Coupon,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("code promo"),
+    )
     # The method's kind when declared: kept even if the admin later edits the method.
     method = models.CharField(_("type de moyen"), max_length=20, choices=PaymentKind.choices)
     reference = models.CharField(_("référence"), max_length=100, blank=True)
@@ -253,6 +344,12 @@ class Payment(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_amount_positive"),
+            models.CheckConstraint(condition=models.Q(discount__gte=0), name="payments_discount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(list_price__isnull=True)
+                | models.Q(amount=models.F("list_price") - models.F("discount")),
+                name="payments_amount_is_list_price_less_discount",
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=["pending", "confirmed", "rejected", "cancelled", "refunded"]),
                 name="payments_status_valid",
@@ -333,3 +430,31 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment.code} – {format_money(self.amount, self.currency)}"
+
+
+class CouponRedemption(models.Model):
+    """A member's use of a coupon, written with the payment it discounts (same transaction, the coupon's row locked).
+    Not a financial record (the payment keeps the coupon and the discount): a cancelled, rejected or expired payment
+    gives its use back by deleting this row. Once per member: unique (coupon, user)."""
+
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("code promo")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coupon_redemptions", verbose_name=_("membre")
+    )
+    payment = models.OneToOneField(
+        Payment, on_delete=models.CASCADE, related_name="coupon_redemption", verbose_name=_("paiement")
+    )
+    created_at = models.DateTimeField(_("utilisé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("utilisation de code promo")
+        verbose_name_plural = _("utilisations de codes promo")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["coupon", "user"], name="payments_coupon_once_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coupon} – {self.user}"

@@ -15,6 +15,9 @@ PAYMENT_FIELDS = (
     "code",
     "plan",
     "payment_method",
+    "list_price",
+    "discount",
+    "coupon",
     "amount",
     "currency",
     "method",
@@ -83,6 +86,9 @@ class PaymentSerializer(serializers.ModelSerializer):
         help_text="Les instructions du moyen de paiement, montant, devise, formule et code remplis."
     )
     has_proof = serializers.SerializerMethodField(help_text="Une preuve de paiement est jointe.")
+    coupon: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Le code promo appliqué, ou null."
+    )
 
     class Meta:
         model = Payment
@@ -126,6 +132,13 @@ class PaymentDeclareInputSerializer(serializers.Serializer):
         help_text="Votre identifiant de transaction ; obligatoire pour la crypto-monnaie (hash de la transaction).",
     )
     note = StrictCharField(max_length=1000, allow_blank=True, required=False, default="")
+    coupon = StrictCharField(
+        max_length=40,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Code promo (sans distinction de casse) : le serveur calcule la remise et le montant.",
+    )
 
     def validate(self, attrs):
         if "payment_method" not in attrs and "method" not in attrs:

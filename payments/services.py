@@ -1,15 +1,25 @@
 """Writes about payments: a member declares, cancels or attaches a proof; an admin confirms or rejects."""
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import clock
-from payments.models import Payment, PaymentKind, PaymentMethod, payment_code_generate
+from payments.models import (
+    Coupon,
+    CouponKind,
+    CouponRedemption,
+    Payment,
+    PaymentKind,
+    PaymentMethod,
+    payment_code_generate,
+)
 from payments.proofs import MAX_PROOF_BYTES, proof_name_new, proof_storage, proof_type_detect
 from payments.signals import payment_cancelled, payment_confirmed, payment_rejected
 from payments.tasks import (
@@ -73,6 +83,72 @@ class CardNotDeclarable(PaymentError):
         )
 
 
+# Coupons (docs/architecture/payments.md#coupons)
+
+CENT = Decimal("0.01")
+MIN_AMOUNT = CENT  # a payment is never free: free access is a trial
+
+
+def coupon_code_normalize(code: str) -> str:
+    return (code or "").strip().upper()
+
+
+def coupon_discount(*, coupon: Coupon, price: Decimal) -> Decimal:
+    """The amount `coupon` takes off `price`: a percentage rounded once to the cent (half up), or the fixed value."""
+    if coupon.kind == CouponKind.PERCENT:
+        return (Decimal(price) * coupon.value / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Decimal(coupon.value)
+
+
+def coupon_apply(*, code: str, user, plan: Plan) -> tuple[Coupon, Decimal]:
+    """The coupon named by `code` (any case) and the discount it gives `user` on `plan`, or a French PaymentError on
+    `coupon` saying why not: unknown or inactive, not yet valid, expired, not for this plan (nor its currency, nor
+    leaving at least 0.01 to pay), no use left, already used by this member.
+
+    Inside the caller's transaction, the member's row locked first: the coupon's row is locked until it commits, so
+    two members racing for its last use are served one after the other and the second finds none left (the uses
+    are counted under the lock). Record the use with coupon_redeem in the same transaction."""
+    coupon = (
+        Coupon.objects.select_for_update()
+        .annotate(code_upper=Upper("code"))
+        .filter(code_upper=coupon_code_normalize(code), is_active=True)
+        .first()
+    )
+    if coupon is None:
+        raise PaymentError(_("Code promo invalide."), field="coupon")
+    now = clock.now()
+    if coupon.valid_from is not None and now < coupon.valid_from:
+        raise PaymentError(_("Ce code promo n'est pas encore valable."), field="coupon")
+    if coupon.valid_until is not None and now >= coupon.valid_until:
+        raise PaymentError(_("Ce code promo a expiré."), field="coupon")
+    not_for_plan = PaymentError(_("Ce code promo ne s'applique pas à cette formule."), field="coupon")
+    if coupon.plans.exists() and not coupon.plans.filter(pk=plan.pk).exists():
+        raise not_for_plan
+    if coupon.kind == CouponKind.FIXED and coupon.currency != plan.currency:
+        raise not_for_plan
+    price = Decimal(str(plan.price))
+    discount = coupon_discount(coupon=coupon, price=price)
+    if price - discount < MIN_AMOUNT:
+        raise not_for_plan
+    if CouponRedemption.objects.filter(coupon=coupon, user=user).exists():
+        raise PaymentError(_("Vous avez déjà utilisé ce code promo."), field="coupon")
+    if coupon.max_uses is not None and CouponRedemption.objects.filter(coupon=coupon).count() >= coupon.max_uses:
+        raise PaymentError(_("Ce code promo a atteint son nombre maximal d'utilisations."), field="coupon")
+    return coupon, discount
+
+
+def coupon_redeem(*, coupon: Coupon, payment: Payment) -> CouponRedemption:
+    """Record the payment's use of its coupon (same transaction as the payment's creation, after coupon_apply)."""
+    return CouponRedemption.objects.create(coupon=coupon, user_id=payment.user_id, payment=payment)
+
+
+def coupon_release(*, payment: Payment) -> None:
+    """A payment that will never be paid (cancelled, rejected, its checkout expired) gives its coupon's use back:
+    the member may use the code again, and it counts no more against max_uses. The payment keeps its coupon and
+    discount, as every payment keeps what it was."""
+    CouponRedemption.objects.filter(payment=payment).delete()
+
+
 CARD_METHOD_LABEL = "Carte bancaire"
 
 
@@ -121,8 +197,25 @@ def payment_allowed_check(*, user, plan: Plan) -> None:
         raise PaymentError(_("Cette formule n'est plus proposée."), field="plan")
 
 
+def _priced(*, user, plan: Plan, coupon_code: str) -> dict:
+    """A new payment's price fields: list price, discount, coupon and the amount to pay (list price - discount), all
+    from the plan and the coupon, never from the client. The member's row must be locked (coupon_apply)."""
+    coupon, discount = None, Decimal("0")
+    if coupon_code_normalize(coupon_code):
+        coupon, discount = coupon_apply(code=coupon_code, user=user, plan=plan)
+    price = Decimal(str(plan.price))  # a plan built in memory may hold a string
+    return {"list_price": price, "discount": discount, "coupon": coupon, "amount": price - discount}
+
+
+def _redeem_if_discounted(payment: Payment) -> None:
+    if payment.coupon is not None:
+        coupon_redeem(coupon=payment.coupon, payment=payment)
+
+
 def _payment_insert(**fields) -> Payment:
-    """Creates the payment under a fresh code, drawing another one if the code is already taken."""
+    """Creates the payment under a fresh code, drawing another one if the code is already taken. Without a list
+    price (a payment at the plan's price, a Stripe renewal), the amount is the list price."""
+    fields.setdefault("list_price", fields["amount"])
     for _attempt in range(CODE_ATTEMPTS):
         code = payment_code_generate()
         try:
@@ -143,6 +236,7 @@ def payment_declare(
     reference: str = "",
     note: str = "",
     idempotency_key: str | None = None,
+    coupon: str = "",
 ) -> tuple[Payment, bool]:
     """Record a payment the member says they made or are about to make; returns (payment, created).
 
@@ -150,9 +244,10 @@ def payment_declare(
     has it. Amount and currency come from the plan, never from the client; the server draws the payment's code.
     A crypto payment needs the transaction's hash in `reference`. A member has at most one pending payment: a
     second declaration raises PaymentPendingExists with the first. With an idempotency key, a retry returns the
-    first payment. Declarations of one member are serialised by a lock on their row, and the unique constraints
-    (one pending payment per member; (user, idempotency_key)) hold whatever happens. The instructions e-mail
-    leaves after commit.
+    first payment. A `coupon` code takes its discount off the plan's price (coupon_apply: refused with a French
+    reason on `coupon`), its use recorded with the payment. Declarations of one member are serialised by a lock on
+    their row, and the unique constraints (one pending payment per member; (user, idempotency_key)) hold whatever
+    happens. The instructions e-mail leaves after commit.
     """
     with transaction.atomic():
         _lock_member(user.pk)
@@ -173,12 +268,13 @@ def payment_declare(
             plan=plan,
             payment_method=chosen,
             method=chosen.kind,
-            amount=plan.price,
             currency=plan.currency,
             reference=reference,
             note=note,
             idempotency_key=idempotency_key or None,
+            **_priced(user=user, plan=plan, coupon_code=coupon),
         )
+        _redeem_if_discounted(payment)
         payment_email_enqueue(payment_instructions_email, payment=payment)
     return payment, True
 
@@ -195,21 +291,24 @@ def payment_method_card() -> PaymentMethod:
     return method
 
 
-def payment_card_create(*, user, plan: Plan) -> Payment:
-    """A pending card payment for `plan` (amount and currency from the plan), paid through Stripe Checkout.
+def payment_card_create(*, user, plan: Plan, coupon_code: str = "") -> Payment:
+    """A pending card payment for `plan` (amount and currency from the plan, less the discount of `coupon_code`
+    when given: coupon_apply, the use recorded with the payment), paid through Stripe Checkout.
 
     For billing.checkout, inside its transaction: the caller holds the member's lock (payment_member_lock), has run
     payment_allowed_check and dealt with any pending payment; the one-pending-payment constraint holds anyway. No
     instructions e-mail: the member is sent straight to the payment page."""
     method = payment_method_card()
-    return _payment_insert(
+    payment = _payment_insert(
         user=user,
         plan=plan,
         payment_method=method,
         method=method.kind,
-        amount=plan.price,
         currency=plan.currency,
+        **_priced(user=user, plan=plan, coupon_code=coupon_code),
     )
+    _redeem_if_discounted(payment)
+    return payment
 
 
 def _lock_member_and_payment(payment: Payment) -> Payment:
@@ -310,6 +409,7 @@ def payment_reject(*, payment: Payment, by, reason: str) -> Payment:
     payment.rejection_reason = reason
     payment.rejected_by = by
     payment.save(update_fields=["status", "rejected_at", "rejection_reason", "rejected_by"])
+    coupon_release(payment=payment)
     payment_rejected.send(sender=Payment, payment=payment)
     payment_email_enqueue(payment_rejected_email, payment=payment)
     return payment
@@ -340,6 +440,7 @@ def payment_cancel(*, payment: Payment, by) -> Payment:
     payment.cancelled_at = clock.now()
     payment.cancelled_by = by
     payment.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+    coupon_release(payment=payment)
     # In this transaction: a card payment's Stripe page is closed (billing), so that it can no longer be paid.
     payment_cancelled.send(sender=Payment, payment=payment)
     return payment
