@@ -1,5 +1,6 @@
 from django.urls import path
 
+from invoicing import views as invoicing_views
 from member_space import views
 
 app_name = "member_space"
@@ -28,6 +29,7 @@ urlpatterns = [
     path("paiements/<int:pk>/etat/", views.payment_state, name="payment_state"),
     path("paiements/<int:pk>/annuler/", views.payment_cancel, name="payment_cancel"),
     path("paiements/<int:pk>/preuve/", views.payment_proof, name="payment_proof"),
+    path("paiements/<int:pk>/facture/", invoicing_views.payment_invoice, name="payment_invoice"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/tout-lire/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/lue/", views.notification_read, name="notification_read"),
