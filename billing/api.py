@@ -26,7 +26,7 @@ from billing.checkout import billing_portal_url, checkout_start, payments_page_u
 from billing.client import stripe_enabled
 from billing.errors import BillingError, StripeOff, StripeUnavailable
 from billing.services import stripe_event_record
-from core.fields import StrictPrimaryKeyRelatedField
+from core.fields import StrictCharField, StrictPrimaryKeyRelatedField
 from core.parsers import JSONParser
 from payments.api import (
     PaymentNotAllowedSerializer,
@@ -73,6 +73,13 @@ class CheckoutApi(APIView):
                 "incorrect_type": _("Identifiant de formule invalide."),
             },
         )
+        coupon = StrictCharField(
+            max_length=40,
+            allow_blank=True,
+            required=False,
+            default="",
+            help_text="Code promo (sans distinction de casse) : la remise est calculée par le serveur.",
+        )
 
     @extend_schema_serializer(component_name="CheckoutOutput")
     class OutputSerializer(serializers.Serializer):
@@ -85,7 +92,10 @@ class CheckoutApi(APIView):
         responses={
             201: OutputSerializer,
             200: OpenApiResponse(OutputSerializer, description="La session encore ouverte du paiement en attente."),
-            400: OpenApiResponse(description="Formule inconnue, plus proposée ou invalide (`plan`)."),
+            400: OpenApiResponse(
+                description="Formule inconnue, plus proposée ou invalide (`plan`) ; code promo refusé (`coupon`, "
+                "motif en français)."
+            ),
             403: PaymentNotAllowedSerializer,
             409: OpenApiResponse(
                 PaymentPendingSerializer, description="Un autre paiement est déjà en attente : le voici (`payment`)."
@@ -102,7 +112,11 @@ class CheckoutApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            payment, url, created = checkout_start(user=request.user, plan=serializer.validated_data["plan"])
+            payment, url, created = checkout_start(
+                user=request.user,
+                plan=serializer.validated_data["plan"],
+                coupon_code=serializer.validated_data["coupon"],
+            )
         except (StripeOff, StripeUnavailable) as exc:
             return _stripe_down_response(exc)
         except (PaymentNotAllowed, PaymentError) as exc:

@@ -133,6 +133,33 @@ def stripe_price_for(*, plan: Plan, client: stripe.StripeClient | None = None) -
     return row, not found
 
 
+def stripe_coupon_for(*, payment: Payment, client: stripe.StripeClient) -> str:
+    """The Stripe coupon mirroring the payment's discount: `amount_off` of exactly our discount in cents (whatever
+    the kind of our coupon: Stripe's own rounding of a percentage could differ from ours by a cent), `duration`
+    once (a recurring plan's renewals are charged in full). Its id names our coupon and the amount, so it is made
+    once at Stripe and found again by every later checkout with the same discount (another host, a retry)."""
+    assert payment.coupon is not None
+    cents = int(payment.discount * 100)  # two decimal places: exact
+    coupon_id = f"calmnessfi-coupon-{payment.coupon_id}-{cents}-{payment.currency.lower()}"
+    try:
+        return client.v1.coupons.retrieve(coupon_id).id
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status != 404:
+            raise
+    params = {
+        "id": coupon_id,
+        "amount_off": cents,
+        "currency": payment.currency.lower(),
+        "duration": "once",
+        "name": payment.coupon.code,
+        "metadata": {"coupon_id": str(payment.coupon_id)},
+    }
+    return client.v1.coupons.create(
+        params,  # type: ignore[arg-type]
+        {"idempotency_key": _idempotency_key(f"coupon-{coupon_id}", params)},
+    ).id
+
+
 def _session_create(*, payment: Payment, user, plan: Plan) -> StripeCheckout:
     client = stripe_client()
     customer = stripe_customer_for(user=user, client=client)
@@ -151,6 +178,9 @@ def _session_create(*, payment: Payment, user, plan: Plan) -> StripeCheckout:
         "cancel_url": payments_page_url(),
         "locale": "fr",
     }
+    if payment.coupon is not None and payment.discount > 0:
+        # Stripe charges what we computed: the list price less our discount, never its own figure.
+        params["discounts"] = [{"coupon": stripe_coupon_for(payment=payment, client=client)}]
     if mode == StripeCheckout.Mode.SUBSCRIPTION:
         params["subscription_data"] = {"metadata": metadata}
     else:
@@ -175,9 +205,11 @@ def _session_paid(checkout: StripeCheckout) -> bool:
     return stripe_client().v1.checkout.sessions.retrieve(checkout.session_id).status == "complete"
 
 
-def checkout_start(*, user, plan: Plan) -> tuple[Payment, str, bool]:
+def checkout_start(*, user, plan: Plan, coupon_code: str = "") -> tuple[Payment, str, bool]:
     """Start paying `plan` by card: (the pending card payment, the Stripe Checkout URL to send the member to,
-    whether this call created them).
+    whether this call created them). A `coupon_code` takes its discount off (payments.services.coupon_apply, a
+    French PaymentError on `coupon` when it cannot apply), mirrored at Stripe as a coupon of the same amount; a
+    double click finding the open session gets it back as it was made.
 
     Refused like a declaration: incomplete profile (PaymentNotAllowed), plan no longer offered (PaymentError),
     another pending payment (PaymentPendingExists); Stripe off raises StripeOff. A double click gets the same open
@@ -206,7 +238,7 @@ def checkout_start(*, user, plan: Plan) -> tuple[Payment, str, bool]:
                 if _session_paid(checkout):
                     raise PaymentPendingExists(pending)  # paid just before it expired: its webhook is on its way
                 payment_cancel(payment=pending, by=None)  # unpaid, and its page can no longer be paid
-            payment = payment_card_create(user=user, plan=plan)
+            payment = payment_card_create(user=user, plan=plan, coupon_code=coupon_code)
             checkout = _session_create(payment=payment, user=user, plan=plan)
     except stripe.StripeError as exc:
         logger.warning(

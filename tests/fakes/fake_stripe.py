@@ -7,11 +7,12 @@ resource_missing, 429 rate_limit, 500 api_error). Shapes follow the library's AP
 subscription's period is on its items, an invoice names its subscription under `parent.subscription_details` and
 the paid service period is on its lines (`lines.data[].period`); its own period_start/end is the period before.
 
-State: customers, products, prices, checkout sessions (paid through the fake's `/pay/<cs_id>` page or
-`complete_checkout`), subscriptions (`renew` moves the period forward), invoices, payment intents, charges,
-refunds, billing portal sessions, and every state change as an event, listable through `GET /v1/events` and
-signable as Stripe signs a webhook (`signed_webhook`, `deliver`). A POST repeated with the same Idempotency-Key
-replays the first answer, as Stripe does.
+State: customers, products, prices, coupons (`amount_off` or `percent_off`, `duration` once, applied through a
+session's `discounts[0][coupon]` to its total and to a subscription's first invoice), checkout sessions (paid through
+the fake's `/pay/<cs_id>` page or `complete_checkout`), subscriptions (`renew` moves the period forward), invoices,
+payment intents, charges, refunds, billing portal sessions, and every state change as an event, listable through `GET
+/v1/events` and signable as Stripe signs a webhook (`signed_webhook`, `deliver`). A POST repeated with the same
+Idempotency-Key replays the first answer, as Stripe does.
 """
 
 import calendar
@@ -40,6 +41,7 @@ COLLECTIONS = {
     "customers": "cus",
     "products": "prod",
     "prices": "price",
+    "coupons": "coupon",
     "checkout/sessions": "cs_test",
     "subscriptions": "sub",
     "invoices": "in",
@@ -53,6 +55,7 @@ OBJECT_NAMES = {
     "customers": "customer",
     "products": "product",
     "prices": "price",
+    "coupons": "coupon",
     "checkout/sessions": "checkout.session",
     "subscriptions": "subscription",
     "invoices": "invoice",
@@ -116,6 +119,7 @@ class FakeStripe(FakeServer):
             "customers.create",
             "products.create",
             "prices.create",
+            "coupons.create",
             "checkout.sessions.create",
             "subscriptions.update",
             "subscriptions.cancel",
@@ -365,6 +369,52 @@ class FakeStripe(FakeServer):
             prices = [p for p in prices if p["type"] == params["type"]]
         return self.page(prices, params, "/v1/prices")
 
+    # coupons: Stripe lets the caller choose the id, and refuses a second coupon with it
+    def api_coupons_create(self, params):
+        coupon_id = params.get("id")
+        if coupon_id and coupon_id in self.objects["coupons"]:
+            raise StripeError(
+                400, "invalid_request_error", "Coupon already exists.", code="resource_already_exists", param="id"
+            )
+        amount_off, percent_off = params.get("amount_off"), params.get("percent_off")
+        if bool(amount_off) == bool(percent_off):
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                "Exactly one of amount_off or percent_off is required.",
+                param="amount_off",
+            )
+        if amount_off and not params.get("currency"):
+            raise StripeError(400, "invalid_request_error", "A currency is required with amount_off.", param="currency")
+        coupon = self.store(
+            "coupons",
+            {
+                "amount_off": int(amount_off) if amount_off else None,
+                "percent_off": float(percent_off) if percent_off else None,
+                "currency": (params.get("currency") or "").lower() or None,
+                "duration": params.get("duration", "once"),
+                "name": params.get("name"),
+                "metadata": params.get("metadata", {}),
+                "valid": True,
+            },
+        )
+        if coupon_id:
+            del self.objects["coupons"][coupon["id"]]
+            coupon["id"] = coupon_id
+            self.objects["coupons"][coupon_id] = coupon
+        return coupon
+
+    def api_coupons_retrieve(self, object_id, params):
+        return self.get("coupons", object_id)
+
+    def discounted(self, amount: int, coupon_id: str | None) -> int:
+        """`amount` (cents) less the coupon's discount, as Stripe computes it: amount_off, or percent_off rounded."""
+        if not coupon_id:
+            return amount
+        coupon = self.objects["coupons"][coupon_id]
+        off = coupon["amount_off"] if coupon["amount_off"] else round(amount * coupon["percent_off"] / 100)
+        return max(amount - off, 0)
+
     # checkout
     def api_checkout_sessions_create(self, params):
         mode = self.required(params, "mode")
@@ -392,6 +442,14 @@ class FakeStripe(FakeServer):
             )
         customer = self.get("customers", params["customer"], param="customer")["id"] if params.get("customer") else None
         quantity = int(line_items[0].get("quantity", 1))
+        discounts = params.get("discounts") or []
+        coupon_id = discounts[0].get("coupon") if discounts else None
+        if coupon_id:
+            coupon = self.get("coupons", coupon_id, param="discounts[0][coupon]")
+            if coupon["currency"] not in (None, price["currency"]):
+                raise StripeError(
+                    400, "invalid_request_error", "The coupon's currency does not match.", param="discounts[0][coupon]"
+                )
         session = self.store(
             "checkout/sessions",
             {
@@ -406,7 +464,8 @@ class FakeStripe(FakeServer):
                 "metadata": params.get("metadata", {}),
                 "currency": price["currency"],
                 "amount_subtotal": price["unit_amount"] * quantity,
-                "amount_total": price["unit_amount"] * quantity,
+                "amount_total": self.discounted(price["unit_amount"] * quantity, coupon_id),
+                "discounts": [{"coupon": coupon_id}] if coupon_id else [],
                 "subscription": None,
                 "invoice": None,
                 "payment_intent": None,
@@ -527,6 +586,7 @@ class FakeStripe(FakeServer):
         start = self.now()
         end = add_interval(start, price["recurring"]["interval"], price["recurring"]["interval_count"])
         metadata = {**session["metadata"], **subscription_data.get("metadata", {})}
+        coupon_id = session["discounts"][0]["coupon"] if session.get("discounts") else None
         subscription = self.store(
             "subscriptions",
             {
@@ -558,16 +618,24 @@ class FakeStripe(FakeServer):
                 "metadata": {},
             }
         )
-        invoice = self._invoice(subscription, "subscription_create", start, start, succeed=True)
+        # A `duration: once` coupon discounts the first invoice only; the renewals are charged in full.
+        invoice = self._invoice(subscription, "subscription_create", start, start, succeed=True, coupon_id=coupon_id)
         subscription["latest_invoice"] = invoice["id"]
         return subscription
 
     def _invoice(
-        self, subscription: dict, reason: str, previous_start: int, previous_end: int, *, succeed: bool
+        self,
+        subscription: dict,
+        reason: str,
+        previous_start: int,
+        previous_end: int,
+        *,
+        succeed: bool,
+        coupon_id: str | None = None,
     ) -> dict:
         """An invoice for the subscription's current period (on its line); its own period is the one before."""
         item = subscription["items"]["data"][0]
-        amount = item["price"]["unit_amount"] * item["quantity"]
+        amount = self.discounted(item["price"]["unit_amount"] * item["quantity"], coupon_id)
         charge = self._pay(subscription["customer"], amount, subscription["currency"], {}, succeed=succeed)
         now = self.now()
         invoice = self.store(
