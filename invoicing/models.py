@@ -93,6 +93,11 @@ class Invoice(ImmutableDocument):
     period_end = models.DateTimeField(_("fin de la période"))
     payment_method_label = models.CharField(_("moyen de paiement"), max_length=100)
     payment_code = models.CharField(_("code du paiement"), max_length=20)
+    # A coupon's discount (payments.Coupon), TTC: the amount paid is the list price less the discount. No list price
+    # on payments recorded before coupons existed.
+    list_price = models.DecimalField(_("prix catalogue TTC"), max_digits=10, decimal_places=2, null=True, blank=True)
+    discount = models.DecimalField(_("remise TTC"), max_digits=10, decimal_places=2, default=0)
+    coupon_code = models.CharField(_("code promo"), max_length=50, blank=True)
 
     class Meta:
         verbose_name = _("facture")

@@ -122,11 +122,16 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     pdf = _new_pdf(invoice, title="Facture")
     _header(pdf, invoice, title="Facture")
     period = f"du {_date(invoice.period_start)} au {_date(invoice.period_end)}"
+    description = f"Abonnement « {invoice.plan_name} »\nPériode couverte : {period}"
+    if invoice.discount:
+        money = lambda amount: format_money(amount, invoice.currency)  # noqa: E731
+        coupon = f" (code {invoice.coupon_code})" if invoice.coupon_code else ""
+        description += f"\nPrix catalogue {money(invoice.list_price)} TTC, remise{coupon} : −{money(invoice.discount)}"
     _lines(
         pdf,
         [
             (
-                f"Abonnement « {invoice.plan_name} »\nPériode couverte : {period}",
+                description,
                 format_money(invoice.amount_excl_tax, invoice.currency),
             )
         ],

@@ -10,8 +10,9 @@ from django.db import connection, transaction
 from accounts.tests.factories import UserFactory
 from invoicing.amounts import amounts_from_incl_tax
 from invoicing.models import CreditNote, ImmutableDocumentError, Invoice, NumberCounter
+from invoicing.pdf import invoice_pdf
 from invoicing.services import invoices_issue_missing
-from payments.models import PaymentKind
+from payments.models import Coupon, CouponKind, PaymentKind
 from payments.refunds import payment_refund_record
 from payments.services import payment_confirm
 from payments.tests.factories import PaymentFactory, PaymentMethodFactory
@@ -178,3 +179,23 @@ def test_missing_invoices_are_issued_once_for_payments_confirmed_before_invoicin
     assert invoices_issue_missing() == (0, 0)
     assert Invoice.objects.filter(payment__in=[payment, refunded]).count() == 2
     assert CreditNote.objects.filter(invoice__payment=refunded).count() == 1
+
+
+def test_a_coupons_discount_is_frozen_on_the_invoice_and_printed(admin_user):
+    coupon = Coupon.objects.create(code="BIENVENUE", kind=CouponKind.FIXED, value=Decimal("10.00"))
+    payment = _confirmed(
+        admin_user,
+        plan=PlanFactory(price=Decimal("59.00")),
+        list_price=Decimal("59.00"),
+        discount=Decimal("10.00"),
+        amount=Decimal("49.00"),
+        coupon=coupon,
+    )
+    invoice = Invoice.objects.get(payment=payment)
+    assert (invoice.list_price, invoice.discount, invoice.coupon_code) == (
+        Decimal("59.00"),
+        Decimal("10.00"),
+        "BIENVENUE",
+    )
+    assert (invoice.amount_incl_tax, invoice.amount_excl_tax) == (Decimal("49.00"), Decimal("40.83"))
+    assert invoice_pdf(invoice).startswith(b"%PDF-")
