@@ -432,10 +432,14 @@ DECLARE_REFUSALS = {
         "max_length": _lazy("La note ne doit pas dépasser %(max)d caractères."),
         "*": _lazy("Cette note n'est pas valide : retapez-la."),
     },
+    "coupon": {
+        "max_length": _lazy("Le code promo ne doit pas dépasser %(max)d caractères."),
+        "*": _lazy("Code promo invalide."),
+    },
 }
 # Where each input's error is shown: the legacy `method` (a kind, still accepted from an old page) is the method choice.
 DECLARE_ERROR_PLACE = {"method": "payment_method", "non_field_errors": "form"}
-DECLARE_FIELDS = ("plan", "payment_method", "method", "reference", "note")
+DECLARE_FIELDS = ("plan", "payment_method", "method", "reference", "note", "coupon")
 # The details a member types or pastes elsewhere get a copy button (not the bank's name, the network...).
 COPYABLE_DETAILS = {"iban", "bic", "address", "number"}
 PROOF_MISSING = _lazy("Choisissez un fichier : une capture d'écran ou un reçu du paiement (PNG, JPEG ou PDF).")
@@ -475,7 +479,7 @@ def _declare_input(posted: dict[str, str]) -> dict:
             data[field] = int(value) if value.isascii() and value.isdigit() and len(value) < 19 else value
     if posted["method"]:
         data["method"] = posted["method"]
-    data["reference"], data["note"] = posted["reference"], posted["note"]
+    data["reference"], data["note"], data["coupon"] = posted["reference"], posted["note"], posted["coupon"]
     return data
 
 
@@ -672,7 +676,9 @@ def card_checkout_start(request):
         messages.error(request, str(CARD_PLAN_MISSING))
         return redirect(back)
     try:
-        _payment, url, _created = card_checkout.checkout_start(user=request.user, plan=plan)
+        _payment, url, _created = card_checkout.checkout_start(
+            user=request.user, plan=plan, coupon_code=request.POST.get("coupon", "")[:40]
+        )
     except payment_services.PaymentNotAllowed:
         messages.error(request, _("Complétez votre profil avant de payer : il manque les informations ci-dessous."))
         return redirect(back)
