@@ -15,8 +15,6 @@ from invoicing.responses import credit_note_pdf_response, invoice_pdf_response
 
 
 class DocumentAdmin(ReadOnlyModelAdmin):
-    list_display = ("number", "buyer_name", "buyer_email", "amount", "issued_at", "pdf_link")
-    search_fields = ("number", "buyer_name", "buyer_email")
     date_hierarchy = "issued_at"
     pdf_url_name = ""
 
@@ -48,13 +46,17 @@ class DocumentAdmin(ReadOnlyModelAdmin):
 class InvoiceAdmin(DocumentAdmin):
     pdf_url_name = "invoicing_invoice_pdf"
     list_display = (
-        *DocumentAdmin.list_display[:4],
+        "number",
+        "buyer_name",
+        "buyer_email",
+        "amount",
         "plan_name",
         "payment_method_label",
-        *DocumentAdmin.list_display[4:],
+        "issued_at",
+        "pdf_link",
     )
     list_select_related = ("payment",)
-    search_fields = (*DocumentAdmin.search_fields, "payment_code")
+    search_fields = ("number", "buyer_name", "buyer_email", "payment_code")
 
     def pdf_response(self, document):
         return invoice_pdf_response(document)
@@ -63,7 +65,8 @@ class InvoiceAdmin(DocumentAdmin):
 @admin.register(CreditNote)
 class CreditNoteAdmin(DocumentAdmin):
     pdf_url_name = "invoicing_creditnote_pdf"
-    list_display = (*DocumentAdmin.list_display[:4], "invoice", *DocumentAdmin.list_display[4:])
+    list_display = ("number", "buyer_name", "buyer_email", "amount", "invoice", "issued_at", "pdf_link")
+    search_fields = ("number", "buyer_name", "buyer_email", "invoice__number")
     list_select_related = ("invoice",)
 
     def pdf_response(self, document):
