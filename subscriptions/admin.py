@@ -20,6 +20,7 @@ class PlanAdmin(admin.ModelAdmin):
         "grants_telegram",
         "grants_discord",
         "is_recurring",
+        "trial_days",
     )
     list_filter = ("is_active", "is_recurring")
     search_fields = ("name", "slug")
@@ -53,14 +54,15 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "telegram_added",
         "discord_added",
         "auto_renew",
+        "is_trial",
     )
-    list_filter = ("status", "plan", EndsWithinFilter, "telegram_added", "discord_added", "auto_renew")
+    list_filter = ("status", "plan", EndsWithinFilter, "telegram_added", "discord_added", "auto_renew", "is_trial")
     search_fields = ("user__email",)
     list_select_related = ("user", "plan")
     date_hierarchy = "ends_at"
     raw_id_fields = ("user", "payment")
     # Stripe's state, kept in step by billing (billing.renewals.stripe_subscription_sync): not edited by hand.
-    readonly_fields = ("auto_renew", "next_charge_at", "created_at", "updated_at")
+    readonly_fields = ("auto_renew", "next_charge_at", "is_trial", "created_at", "updated_at")
 
     @admin.display(description=_("actif maintenant"), boolean=True)
     def is_active_now(self, obj: Subscription) -> bool:

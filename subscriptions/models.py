@@ -24,6 +24,11 @@ class Plan(models.Model):
         default=False,
         help_text=_("Payée par carte, la formule se renouvelle d'elle-même à chaque échéance (abonnement Stripe)."),
     )
+    trial_days = models.PositiveIntegerField(
+        _("essai gratuit (jours)"),
+        default=0,
+        help_text=_("0 : pas d'essai. Sinon, un nouveau membre peut l'essayer gratuitement ce nombre de jours, une fois."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -71,6 +76,8 @@ class Subscription(models.Model):
     # keeps both in step with Stripe on every row the Stripe subscription paid for; the reminders read them).
     auto_renew = models.BooleanField(_("renouvellement automatique"), default=False)
     next_charge_at = models.DateTimeField(_("prochain prélèvement"), null=True, blank=True)
+    # A free trial (trials.services.trial_start): no payment, access like any subscription, its own reminders.
+    is_trial = models.BooleanField(_("essai gratuit"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,6 +95,10 @@ class Subscription(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=["active", "expired", "cancelled"]), name="subscriptions_status_valid"
+            ),
+            # A trial is never paid for; every other subscription created since payments exist has its payment.
+            models.CheckConstraint(
+                condition=models.Q(is_trial=False) | models.Q(payment__isnull=True), name="subscriptions_trial_unpaid"
             ),
         ]
 

@@ -30,6 +30,7 @@ def test_plan_change_form_edits_the_features_one_per_line(staff_client, api_clie
             "price": "449.00",
             "currency": "EUR",
             "duration_days": "365",
+            "trial_days": "0",
             "description": "",
             "features": "Signaux en temps réel\r\nCoaching mensuel\r\n",
             "is_active": "on",
