@@ -27,7 +27,9 @@ class Plan(models.Model):
     trial_days = models.PositiveIntegerField(
         _("essai gratuit (jours)"),
         default=0,
-        help_text=_("0 : pas d'essai. Sinon, un nouveau membre peut l'essayer gratuitement ce nombre de jours, une fois."),
+        help_text=_(
+            "0 : pas d'essai. Sinon, un nouveau membre peut l'essayer gratuitement ce nombre de jours, une fois."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
