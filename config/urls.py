@@ -22,6 +22,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("billing.urls")),
     path("", include("formations.urls")),
     path("", include("trading_signals.urls")),
+    path("", include("trials.urls")),
     path("", include("analytics.urls")),  # the admins' figures (staff only)
     path("", include("member_space.api_urls")),  # the member's cross-app reads (dashboard, subscriptions)
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
