@@ -52,6 +52,9 @@ class SubscriptionSerializer(serializers.Serializer):
         label=_label("next_charge_at"),
         help_text="Date du prochain prélèvement par carte (null sans renouvellement automatique).",
     )
+    is_trial = serializers.BooleanField(
+        read_only=True, label=_label("is_trial"), help_text="Essai gratuit : sans paiement, une fois par personne."
+    )
     telegram_added = serializers.BooleanField(read_only=True, label=_label("telegram_added"))
     discord_added = serializers.BooleanField(read_only=True, label=_label("discord_added"))
     channels = serializers.SerializerMethodField()

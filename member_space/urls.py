@@ -23,6 +23,7 @@ urlpatterns = [
     path("lecons/<int:pk>/terminer/", views.lesson_complete, name="lesson_complete"),
     path("signaux/", views.signals, name="signals"),
     path("formules/", views.plans, name="plans"),
+    path("formules/essai/", views.plan_trial_start, name="plan_trial"),
     path("paiements/", views.payments, name="payments"),
     path("paiements/carte/", views.card_checkout_start, name="card_checkout"),
     path("paiements/carte/gerer/", views.card_portal, name="card_portal"),

@@ -48,6 +48,7 @@ from member_space import channels
 from member_space.dashboard import dashboard_for_member
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
+from notifications.calendar import format_end_date
 from payments import services as payment_services
 from payments.api import MULTIPART_OVERHEAD_BYTES
 from payments.models import DETAIL_FIELDS, Payment, PaymentKind
@@ -67,6 +68,7 @@ from trading_signals import policies as signal_policies
 from trading_signals import selectors as signal_selectors
 from trading_signals.models import Market, Signal
 from trading_signals.serializers import SignalFilterSerializer
+from trials import services as trial_services
 
 PAGE_SIZE = 20
 
@@ -398,17 +400,50 @@ def _plan_action(*, plan: Plan, current: Plan | None) -> str:
 def plans(request):
     current = subscriptions_active_list_for(user=request.user).first()  # the end of the member's paid chain
     payment_url = reverse("member_space:payments")
+    offered = list(plans_offered_with_formations())
+    # Asked only when a plan offers a trial (two queries): the page's count stays constant either way.
+    trial_eligible = any(plan.trial_days for plan in offered) and trial_services.trial_eligible(user=request.user)
     cards = [
         {
             "plan": plan,
+            "trial_days": plan.trial_days if trial_eligible else 0,
             "features": plan_features(plan),
             "is_current": current is not None and plan.pk == current.plan_id,
             "action": _plan_action(plan=plan, current=current.plan if current else None),
             "choose_url": f"{payment_url}?{urlencode({'formule': plan.slug})}",
         }
-        for plan in plans_offered_with_formations()
+        for plan in offered
     ]
     return render(request, "member_space/plans.html", {"cards": cards, "current": current, "nav": "plans"})
+
+
+@login_required
+@require_POST
+def plan_trial_start(request):
+    """The "Essayer gratuitement N jours" button of /espace/formules/: the trial, refused as the API refuses it."""
+    plan_id = request.POST.get("plan", "")
+    is_id = plan_id.isascii() and plan_id.isdigit() and len(plan_id) < 19
+    plan = plans_offered().filter(pk=int(plan_id)).first() if is_id else None
+    if plan is None:
+        messages.error(request, _("Cette formule n'existe pas ou n'est plus proposée : choisissez-en une autre."))
+        return redirect("member_space:plans")
+    try:
+        subscription = trial_services.trial_start(user=request.user, plan=plan)
+    except trial_services.TrialNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("member_space:profile")
+    except trial_services.TrialError as exc:
+        messages.error(request, str(exc))
+        return redirect("member_space:plans")
+    messages.success(
+        request,
+        _(
+            "Votre essai gratuit de la formule %(plan)s a commencé : il se termine le %(end)s. Vos invitations "
+            "Telegram et Discord arrivent dans quelques instants."
+        )
+        % {"plan": plan.name, "end": format_end_date(subscription.ends_at)},
+    )
+    return redirect("member_space:dashboard")
 
 
 # --- payments: the checkout, the pending payment, the history ------------------------------------------
