@@ -3,6 +3,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from analytics.admin_views import dashboard_view
 from core.exceptions import api_not_found
 from member_space import views as member_space_views
 
@@ -39,6 +40,8 @@ urlpatterns = [
     # The site's root is the member space (not permanent: a browser must not remember it if the root changes).
     path("", RedirectView.as_view(pattern_name="member_space:dashboard", permanent=False)),
     path("favicon.ico", member_space_views.favicon),
+    # The admins' "Tableau de bord": a page of the admin site (staff only, through admin_view), before its URLs.
+    path("admin/tableau-de-bord/", admin.site.admin_view(dashboard_view), name="analytics-dashboard"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("espace/", include("member_space.urls")),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.admin import UserAdmin
 from accounts.models import User
+from analytics.exports import members_export_csv, payments_export_csv
 from channels_sync.admin_inlines import ChannelActionInline, ChannelMembershipInline
 from channels_sync.models import AccountLink, Platform
 from channels_sync.selectors import AccessOutcome, access_outcomes_for_users, channel_status_for
@@ -29,6 +30,7 @@ from subscriptions.selectors import coverage_end, in_force_q
 @admin.register(User)
 class MemberAdmin(UserAdmin):
     inlines = [PaymentInline, SubscriptionInline, ChannelMembershipInline, ChannelActionInline]
+    actions = [*(UserAdmin.actions or ()), members_export_csv]
 
 
 # How many of the member's other payments the payment's page lists (the member's page has them all).
@@ -67,6 +69,8 @@ class MemberPaymentAdmin(PaymentAdmin):
     """The payment's admin with its member beside it, and a confirmation that says what became of their access."""
 
     change_form_template = "admin/member_space/payment_change_form.html"
+    # payments' class spells its actions as a tuple of two names, which mypy takes as this attribute's type.
+    actions = [*(PaymentAdmin.actions or ()), payments_export_csv]  # type: ignore[assignment]
     # After a confirmation commits, the task worker syncs the member's access within a second or two: the message
     # waits that long (polling their ChannelMembership rows) to say what happened rather than "sera fait".
     access_wait_seconds = 3.0

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.db import models
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from channels_sync.models import ChannelMembership, Platform
 from channels_sync.sync import channel_sync
@@ -169,6 +170,15 @@ WRITING_ACTIONS = {
         "payments.change_payment",
         extra={"apply": "1", "reason": "Référence inconnue"},
     ),
+    # A member's erasure asked by e-mail (accounts.privacy.member_erase), past its confirmation page.
+    "member-erase": WritingAction(
+        User,
+        "erase_selected",
+        UserFactory,
+        lambda user: User.objects.get(pk=user.pk).deleted_at,
+        "accounts.change_user",
+        extra={"apply": "1"},
+    ),
 }
 
 
@@ -254,6 +264,9 @@ def test_every_writing_action_is_tried_here_with_a_view_only_account(rf):
     tried = {(case.model, case.action) for case in WRITING_ACTIONS.values()} | {
         (ChannelMembership, "remove_now"),
         (ChannelMembership, "resync_now"),
+        # Reads, reserved to the change permission: analytics/tests/test_admin.py tries them view-only.
+        (User, "members_export_csv"),
+        (Payment, "payments_export_csv"),
     }
 
     assert offered == tried
