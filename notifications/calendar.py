@@ -2,7 +2,8 @@
 
 Offsets count calendar days in settings.TIME_ZONE from the local day on which the subscription that ends
 the member's coverage ends: −7 is seven days before that day, +1 the day after. A subscription that renews by
-itself (`Subscription.auto_renew`, paid through a Stripe subscription) follows AUTO_RENEW_CALENDAR instead.
+itself (`Subscription.auto_renew`, paid through a Stripe subscription) follows AUTO_RENEW_CALENDAR instead, a free
+trial (`Subscription.is_trial`) TRIAL_CALENDAR.
 """
 
 from dataclasses import dataclass
@@ -128,23 +129,53 @@ AUTO_RENEW_CALENDAR: tuple[CalendarEntry, ...] = (
 # notifications.selectors.subscriptions_ending_coverage leaves such subscriptions out of the run's query.
 AUTO_RENEW_LAST_OFFSET = 0
 
+# A free trial (Subscription.is_trial) is told about its own end: J-2 and the day after, nothing else (no "renouvelez":
+# nothing was paid). Same types as the calendar's rows of those days, so "a later row was created" reads the same if
+# the member pays during the trial and their paid subscription then ends the coverage.
+TRIAL_CALENDAR: tuple[CalendarEntry, ...] = (
+    CalendarEntry(
+        -2,
+        NotificationType.EXPIRES_IN_2_DAYS,
+        _("Fin de votre essai dans 2 jours"),
+        _(
+            "Votre essai se termine dans {days_left} jours, le {end_date}. Choisissez dès maintenant votre formule "
+            "{plan} pour garder vos accès sans interruption."
+        ),
+    ),
+    CalendarEntry(
+        1,
+        NotificationType.EXPIRED,
+        _("Essai terminé"),
+        _(
+            "Votre essai gratuit de la formule {plan} a pris fin hier, le {end_date}. Choisissez une formule pour "
+            "retrouver les signaux, les formations et les canaux privés."
+        ),
+    ),
+)
+TRIAL_LAST_OFFSET = TRIAL_CALENDAR[-1].offset_days
+
 FIRST_OFFSET = CALENDAR[0].offset_days
 LAST_OFFSET = CALENDAR[-1].offset_days
 BY_TYPE: dict[str, CalendarEntry] = {entry.type.value: entry for entry in CALENDAR}
 _POSITION: dict[str, int] = {entry.type.value: index for index, entry in enumerate(CALENDAR)}
 
 
-def entry_due(offset_days: int, *, auto_renew: bool = False) -> CalendarEntry | None:
+def entry_due(offset_days: int, *, auto_renew: bool = False, trial: bool = False) -> CalendarEntry | None:
     """The most recent row whose offset is <= `offset_days`, or None outside [first row, last row] (for a
-    subscription that renews by itself: the rows of AUTO_RENEW_CALENDAR, up to AUTO_RENEW_LAST_OFFSET).
+    subscription that renews by itself: the rows of AUTO_RENEW_CALENDAR, up to AUTO_RENEW_LAST_OFFSET; for a free
+    trial: TRIAL_CALENDAR's, up to TRIAL_LAST_OFFSET).
 
     After days without a run this is the only row worth sending: the older ones are stale.
     """
-    last = AUTO_RENEW_LAST_OFFSET if auto_renew else LAST_OFFSET
+    calendar, last = CALENDAR, LAST_OFFSET
+    if auto_renew:
+        calendar, last = AUTO_RENEW_CALENDAR, AUTO_RENEW_LAST_OFFSET
+    elif trial:
+        calendar, last = TRIAL_CALENDAR, TRIAL_LAST_OFFSET
     if offset_days < FIRST_OFFSET or offset_days > last:
         return None
     due = None
-    for entry in AUTO_RENEW_CALENDAR if auto_renew else CALENDAR:
+    for entry in calendar:
         if entry.offset_days <= offset_days:
             due = entry
     return due

@@ -116,6 +116,7 @@ class _EndDay:
     entry: CalendarEntry | None
     days_left: int
     auto_renew_entry: CalendarEntry | None  # the row due instead for a subscription that renews by itself
+    trial_entry: CalendarEntry | None  # the row due instead for a free trial
 
 
 class _Texts:
@@ -129,21 +130,24 @@ class _Texts:
                 entry_due(offset),
                 -offset,
                 entry_due(offset, auto_renew=True),
+                entry_due(offset, trial=True),
             )
             for offset in range(LAST_OFFSET, FIRST_OFFSET - 1, -1)  # earliest end first
         ]
         self.rows: list[tuple[str, str, str]] = []
-        self._index: dict[tuple[int, str, bool, bool], int] = {}
+        self._index: dict[tuple[int, str, bool, bool, bool], int] = {}
 
-    def entry(self, day: int, *, auto_renew: bool) -> CalendarEntry | None:
+    def entry(self, day: int, *, auto_renew: bool, trial: bool = False) -> CalendarEntry | None:
         end = self.end_days[day]
-        return end.auto_renew_entry if auto_renew else end.entry
+        if auto_renew:
+            return end.auto_renew_entry
+        return end.trial_entry if trial else end.entry
 
-    def index(self, day: int, plan_name: str, *, auto_renew: bool, payment_pending: bool) -> int:
-        key = (day, plan_name, auto_renew, payment_pending)
+    def index(self, day: int, plan_name: str, *, auto_renew: bool, payment_pending: bool, trial: bool = False) -> int:
+        key = (day, plan_name, auto_renew, payment_pending, trial)
         if key not in self._index:
             end = self.end_days[day]
-            entry = self.entry(day, auto_renew=auto_renew)
+            entry = self.entry(day, auto_renew=auto_renew, trial=trial)
             assert entry is not None  # asked only for a due row
             message = entry.render_message(
                 plan_name=plan_name, ends_at=end.starts, days_left=end.days_left, payment_pending=payment_pending
@@ -189,14 +193,16 @@ def _due_in_batch(first_id: int, last_id: int, *, as_of: date, texts: _Texts) ->
     rows = (
         batch.annotate(end_day=end_day, payment_pending=payment_pending_before_end())
         .order_by("pk")
-        .values_list("pk", "user_id", "end_day", "plan__name", "payment_pending", "auto_renew")
+        .values_list("pk", "user_id", "end_day", "plan__name", "payment_pending", "auto_renew", "is_trial")
     )
-    for subscription_id, user_id, day, plan_name, pending, auto_renew in rows:
-        entry = texts.entry(day, auto_renew=auto_renew)
+    for subscription_id, user_id, day, plan_name, pending, auto_renew, trial in rows:
+        entry = texts.entry(day, auto_renew=auto_renew, trial=trial)
         if entry is None or (subscription_id in existing and already_covered(entry, existing[subscription_id])):
             continue
         # A renewal the card pays needs no word about a declared payment being verified.
-        text = texts.index(day, plan_name, auto_renew=auto_renew, payment_pending=pending and not auto_renew)
+        text = texts.index(
+            day, plan_name, auto_renew=auto_renew, payment_pending=pending and not auto_renew, trial=trial
+        )
         due.append(_Due(user_id, subscription_id, text))
     return due
 
