@@ -237,3 +237,60 @@ def test_two_members_racing_for_the_last_use_one_wins():
 def test_the_api_needs_a_string_coupon(auth_client):
     response = _declare(auth_client, {"plan": PlanFactory().pk, "method": "paypal", "coupon": 12})
     assert response.status_code == 400 and "coupon" in response.json()
+
+
+# --- the admin -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_browser(client):
+    from accounts.models import User
+
+    client.force_login(User.objects.create_superuser(email="chef@example.com", password="x"))
+    return client
+
+
+def test_the_admin_creates_a_code_upper_cased_and_lists_its_uses(admin_browser, member):
+    plan = PlanFactory()
+    response = admin_browser.post(
+        "/admin/payments/coupon/add/",
+        {
+            "code": " ete2026 ",
+            "kind": "percent",
+            "value": "10",
+            "currency": "EUR",
+            "plans": [plan.pk],
+            "max_uses": "5",
+            "is_active": "on",
+            "redemptions-TOTAL_FORMS": "0",
+            "redemptions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    coupon = Coupon.objects.get()
+    assert coupon.code == "ETE2026" and list(coupon.plans.all()) == [plan]
+    payment_declare(user=member, plan=plan, method="paypal", coupon="ete2026")
+
+    listing = admin_browser.get("/admin/payments/coupon/").content.decode()
+    page = admin_browser.get(f"/admin/payments/coupon/{coupon.pk}/change/").content.decode()
+
+    assert "ETE2026" in listing and "1 / 5" in listing
+    assert member.email in page  # the use, read-only
+
+
+def test_the_admin_refuses_a_percentage_of_100_in_french(admin_browser):
+    response = admin_browser.post(
+        "/admin/payments/coupon/add/",
+        {
+            "code": "GRATUIT",
+            "kind": "percent",
+            "value": "100",
+            "currency": "EUR",
+            "is_active": "on",
+            "redemptions-TOTAL_FORMS": "0",
+            "redemptions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "Un pourcentage va de 1 à 99" in response.content.decode()
+    assert not Coupon.objects.exists()
