@@ -13,7 +13,7 @@ from channels_sync.tasks import member_access_sync_enqueue
 from core import clock
 from payments.services import payment_member_lock
 from subscriptions.models import Plan, Subscription
-from trials.models import TrialGrant
+from trials.models import TrialGrant, trial_fingerprint
 
 
 class TrialNotAllowed(Exception):
@@ -48,19 +48,19 @@ def _linked_ids(user) -> dict[str, str]:
 
 def _grants_matching(*, user, email: str):
     """The grants that make a new trial impossible: the member's, their address's, and their linked Telegram and
-    Discord accounts' (read in the same query)."""
-    links = AccountLink.objects.filter(user=user)
-    return TrialGrant.objects.filter(
-        Q(user=user)
-        | Q(email=email)
-        | Q(telegram_id__in=links.filter(platform=Platform.TELEGRAM).values("remote_id"))
-        | Q(discord_id__in=links.filter(platform=Platform.DISCORD).values("remote_id"))
-    )
+    Discord accounts', each as written or as an erased member's fingerprint (trials.models.trial_fingerprint)."""
+    ids = _linked_ids(user)
+    match = Q(user=user) | Q(email__in=[email, trial_fingerprint(email)])
+    if ids.get(Platform.TELEGRAM):
+        match |= Q(telegram_id__in=[ids[Platform.TELEGRAM], trial_fingerprint(ids[Platform.TELEGRAM])])
+    if ids.get(Platform.DISCORD):
+        match |= Q(discord_id__in=[ids[Platform.DISCORD], trial_fingerprint(ids[Platform.DISCORD])])
+    return TrialGrant.objects.filter(match)
 
 
 def trial_eligible(*, user) -> bool:
     """Whether the member may start a trial (the plans page shows the button): never covered by any subscription
-    and no trial given to them, their address or their linked accounts. Two queries. The profile checks come at
+    and no trial given to them, their address or their linked accounts. Three queries. The profile checks come at
     the start."""
     if Subscription.objects.filter(user=user).exists():
         return False

@@ -9,12 +9,13 @@ from accounts.tests.factories import UnverifiedUserFactory, UserFactory
 from channels_sync.models import ChannelMembership, Platform
 from channels_sync.tests.factories import link_telegram, membership
 from conftest import client_for
+from core import clock
 from core.tests.queue import run_worker
 from payments.models import Payment
 from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory, SubscriptionFactory
-from trials.models import TrialGrant
-from trials.services import TrialRefused, trial_email_normalize, trial_start
+from trials.models import TrialGrant, trial_fingerprint
+from trials.services import TrialRefused, trial_eligible, trial_email_normalize, trial_start
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,24 @@ def test_a_new_account_with_the_same_telegram_account_gets_no_second_trial(membe
     assert response.status_code == 409
     assert response.json()["detail"].startswith("Vous avez déjà bénéficié d'un essai gratuit")
     assert not Subscription.objects.filter(user=newcomer).exists()
+
+
+def test_an_erased_members_fingerprinted_grant_still_refuses_the_same_address_and_telegram(trial_plan):
+    TrialGrant.objects.create(
+        plan=trial_plan,
+        email=trial_fingerprint("jean@example.com"),
+        telegram_id=trial_fingerprint("5551"),
+        granted_at=clock.now(),
+    )
+    same_address = UserFactory(email="Jean+retour@example.com")
+    link_telegram(same_address, 7777)
+    same_telegram = UserFactory(email="autre@example.com")
+    link_telegram(same_telegram, 5551)
+
+    for user in (same_address, same_telegram):
+        assert not trial_eligible(user=user)
+        with pytest.raises(TrialRefused, match="déjà bénéficié"):
+            trial_start(user=user, plan=trial_plan)
 
 
 def test_the_same_address_spelled_otherwise_gets_no_second_trial(trial_plan):
