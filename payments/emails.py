@@ -39,6 +39,7 @@ def send_payment_confirmed_email(*, payment, subscription) -> None:
             "subscription": subscription,
             "starts_at": timezone.localtime(subscription.starts_at),
             "ends_at": timezone.localtime(subscription.ends_at),
+            "attachment_names": [name for name, _content, _type in attachments],
         },
         attachments=attachments,
     )

@@ -86,3 +86,4 @@ def test_the_confirmation_email_carries_the_invoice_pdf(member, django_capture_o
     [(filename, content, mimetype)] = message.attachments
     assert (filename, mimetype) == (f"facture-{invoice.number}.pdf", "application/pdf")
     assert _is_invoice_pdf(content, invoice.number)
+    assert f"En pièce jointe : facture-{invoice.number}.pdf." in message.body
