@@ -1,11 +1,16 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
+from accounts.privacy import member_erase
 
 
 def _email_taken(email: str, *, exclude_pk=None) -> bool:
@@ -78,12 +83,30 @@ class UserAdmin(DjangoUserAdmin):
         "can_make_payment",
         "is_staff",
         "date_joined",
+        "deleted_marker",
     )
-    list_filter = ("is_verified", CompleteProfileFilter, "can_make_payment", "is_staff", "is_active")
+    list_filter = (
+        "is_verified",
+        CompleteProfileFilter,
+        "can_make_payment",
+        "is_staff",
+        "is_active",
+        ("deleted_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("email", "first_name", "last_name", "telegram_username", "discord_username")
-    readonly_fields = ("can_make_payment", "last_login", "date_joined")
+    readonly_fields = (
+        "deleted_marker",
+        "can_make_payment",
+        "last_login",
+        "date_joined",
+        "terms_version",
+        "terms_accepted_at",
+        "privacy_version",
+        "privacy_accepted_at",
+    )
+    actions = ["erase_selected"]
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("deleted_marker", "email", "password")}),
         (
             _("Profil"),
             {"fields": ("first_name", "last_name", "telegram_username", "discord_username", "whatsapp_number")},
@@ -95,6 +118,10 @@ class UserAdmin(DjangoUserAdmin):
         (_("Statut"), {"fields": ("is_verified", "can_make_payment")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
+        (
+            _("Consentement"),
+            {"fields": ("terms_version", "terms_accepted_at", "privacy_version", "privacy_accepted_at")},
+        ),
     )
     add_fieldsets = (
         (
@@ -105,3 +132,40 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    @admin.display(description=_("suppression"), ordering="deleted_at")
+    def deleted_marker(self, user: User) -> str:
+        if user.deleted_at is None:
+            return ""
+        return _("compte supprimé le %(date)s") % {
+            "date": formats.date_format(user.deleted_at, "SHORT_DATETIME_FORMAT")
+        }
+
+    @admin.action(description=_("Supprimer les données personnelles"), permissions=["change"])
+    def erase_selected(self, request, queryset):
+        """A member's erasure asked by e-mail: the same service as their own deletion, after a confirmation page."""
+        members = list(queryset.filter(deleted_at__isnull=True).exclude(pk=request.user.pk).order_by("pk"))
+        if "apply" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Supprimer les données personnelles"),
+                "opts": self.model._meta,
+                "members": members,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "action": "erase_selected",
+                "select_across": request.POST.get("select_across", "0"),
+            }
+            return TemplateResponse(request, "admin/accounts/user/erase_selected.html", context)
+        for member in members:
+            member_erase(user=member)
+        self.message_user(
+            request,
+            ngettext(
+                "Données personnelles supprimées pour %(count)d membre.",
+                "Données personnelles supprimées pour %(count)d membres.",
+                len(members),
+            )
+            % {"count": len(members)},
+            messages.SUCCESS,
+        )
+        return None

@@ -10,11 +10,11 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRefreshView
 
-from accounts import selectors, services
+from accounts import privacy, selectors, services
 from accounts.authentication import MemberTokenRefreshSerializer
 from accounts.forms import INVALID_LOGIN
 from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer, profile_body
-from accounts.throttles import EmailRateThrottle, IPRateThrottle
+from accounts.throttles import EmailRateThrottle, IPRateThrottle, MemberRateThrottle
 from core.fields import StrictCharField
 
 TAG = "Comptes"
@@ -55,11 +55,23 @@ class RegisterView(ThrottledPublicAPIView):
         password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
         first_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
         last_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+        accept_terms = serializers.BooleanField(
+            help_text="Consentement aux conditions d'utilisation et à la politique de confidentialité (obligatoire, "
+            "vrai) ; les versions acceptées et la date sont enregistrées."
+        )
+
+        def validate_accept_terms(self, value: bool) -> bool:
+            if value is not True:
+                raise serializers.ValidationError(
+                    _("Acceptez les conditions d'utilisation et la politique de confidentialité.")
+                )
+            return value
 
     @extend_schema(
         tags=[TAG],
         summary="Créer un compte",
-        description="Même réponse que l'adresse soit déjà utilisée ou non ; un e-mail de vérification est envoyé.",
+        description="Même réponse que l'adresse soit déjà utilisée ou non ; un e-mail de vérification est envoyé. "
+        "`accept_terms` doit valoir vrai : /espace/conditions/ et /espace/confidentialite/.",
         request=InputSerializer,
         responses={201: DetailSerializer, 400: OpenApiResponse(description="Champ invalide"), 429: DetailSerializer},
     )
@@ -287,3 +299,51 @@ class PaymentEligibilityView(APIView):
     @extend_schema(tags=[TAG], summary="Puis-je payer ?", responses={200: OutputSerializer})
     def get(self, request):
         return Response(self.OutputSerializer(selectors.user_payment_eligibility(user=request.user)).data)
+
+
+class ExportView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Télécharger mes données",
+        description="Un fichier JSON (pièce jointe `calmnessfi-donnees-<date>.json`) de tout ce que nous détenons sur "
+        "le membre : profil, consentements, paiements et remboursements, abonnements, notifications et leurs envois, "
+        "progression des leçons, comptes Telegram/Discord liés et journal des actions sur les canaux.",
+        responses={200: OpenApiResponse(response=dict, description="Le fichier JSON des données du membre")},
+    )
+    def get(self, request):
+        return privacy.member_data_response(user=request.user)
+
+
+class DeleteAccountView(APIView):
+    permission_classes = [IsAuthenticated]
+    # Guessing the password here is guessing a login: the login's budget, per client IP and per member.
+    throttle_classes = [IPRateThrottle, MemberRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema_serializer(component_name="DeleteAccountInput")
+    class InputSerializer(serializers.Serializer):
+        password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Supprimer mon compte",
+        description="Confirmé par le mot de passe. Retire l'accès aux canaux, ferme toutes les sessions et révoque "
+        "tous les jetons, efface les données personnelles ; les paiements sont conservés anonymisés (10 ans, "
+        "obligation comptable). L'adresse e-mail redevient libre. Réponse 204 sans corps.",
+        request=InputSerializer,
+        responses={
+            204: OpenApiResponse(description="Compte supprimé"),
+            400: OpenApiResponse(DetailSerializer, description="Mot de passe incorrect"),
+            429: DetailSerializer,
+        },
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            privacy.member_delete(user=request.user, password=serializer.validated_data["password"])
+        except privacy.WrongPassword as exc:
+            raise serializers.ValidationError({"password": [_("Mot de passe incorrect.")]}) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)

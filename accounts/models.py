@@ -73,6 +73,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("équipe"), default=False)
     is_active = models.BooleanField(_("actif"), default=True)
     date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
+    # Consent given at registration to the terms and the privacy notice, by version (settings.TERMS_VERSION,
+    # settings.PRIVACY_VERSION; the pages /espace/conditions/ and /espace/confidentialite/).
+    terms_version = models.CharField(_("version des conditions acceptée"), max_length=20, blank=True, editable=False)
+    terms_accepted_at = models.DateTimeField(_("conditions acceptées le"), null=True, blank=True, editable=False)
+    privacy_version = models.CharField(
+        _("version de la politique de confidentialité acceptée"), max_length=20, blank=True, editable=False
+    )
+    privacy_accepted_at = models.DateTimeField(
+        _("politique de confidentialité acceptée le"), null=True, blank=True, editable=False
+    )
+    # Set when the member's personal data was erased (accounts.privacy.member_erase): the row stays, anonymised,
+    # for the payments kept for the legal retention period.
+    deleted_at = models.DateTimeField(_("compte supprimé le"), null=True, blank=True, editable=False)
 
     objects = UserManager()
 

@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.selectors import user_by_email
 from accounts.serializers import PROFILE_WRITABLE_FIELDS
 from accounts.signals import address_ownership_proven
+from core import clock
 from core.tasks import task_enqueue
 
 VERIFY_EMAIL_SALT = "accounts.verify-email"
@@ -31,6 +32,10 @@ PASSWORD_RESET_SALT = "accounts.password-reset"
 
 class InvalidToken(Exception):
     """A verification or reset token that cannot be used; the message is French and safe to show."""
+
+
+class ConsentMissing(ValueError):
+    """A registration without consent to the terms and the privacy notice; the message is French."""
 
 
 class WeakPassword(ValueError):
@@ -102,13 +107,18 @@ def make_password_reset_token(*, user: User) -> str:
 # --- registration and verification ------------------------------------------------------------------------
 
 
-def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User | None:
-    """Create an unverified member and e-mail them a verification link.
+def user_register(
+    *, email: str, password: str, accept_terms: bool, first_name: str = "", last_name: str = ""
+) -> User | None:
+    """Create an unverified member, with their consent to the terms and the privacy notice (the versions in
+    settings, dated), and e-mail them a verification link. Raises ConsentMissing without `accept_terms`.
 
     Returns None when the address is taken: the caller answers exactly as for a new account, and the owner
     of the address gets a "someone tried to register" notice instead. The database constraint on
     Lower(email) is the guard against two concurrent registrations of the same address. Raises WeakPassword.
     """
+    if accept_terms is not True:
+        raise ConsentMissing(_("Acceptez les conditions d'utilisation et la politique de confidentialité."))
     email = User.objects.normalize_email((email or "").strip())
     password_validate(password=password, user=User(email=email, first_name=first_name, last_name=last_name))
     if user_by_email(email=email) is not None:
@@ -117,8 +127,16 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
         return None
     try:
         with transaction.atomic():
+            at = clock.now()
             user = User.objects.create_user(
-                email=email, password=password, first_name=first_name.strip(), last_name=last_name.strip()
+                email=email,
+                password=password,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                terms_version=settings.TERMS_VERSION,
+                terms_accepted_at=at,
+                privacy_version=settings.PRIVACY_VERSION,
+                privacy_accepted_at=at,
             )
             task_enqueue(tasks.verification_email_send, user_id=user.pk)
     except IntegrityError:
@@ -190,12 +208,12 @@ def user_reset_password(*, token: str, new_password: str) -> User:
     user = user_check_password_reset_token(token=token)
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    _blacklist_all_refresh_tokens(user=user)
+    refresh_tokens_blacklist_all(user=user)
     address_ownership_proven.send(sender=User, user=user)
     return user
 
 
-def _blacklist_all_refresh_tokens(*, user: User) -> None:
+def refresh_tokens_blacklist_all(*, user: User) -> None:
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True

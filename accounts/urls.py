@@ -14,5 +14,7 @@ urlpatterns = [
     path("password-reset/", api.PasswordResetView.as_view(), name="password-reset"),
     path("password-reset/confirm/", api.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     path("user/profile/", api.ProfileView.as_view(), name="profile"),
+    path("user/export/", api.ExportView.as_view(), name="export"),
+    path("user/delete/", api.DeleteAccountView.as_view(), name="delete"),
     path("user/payment-eligibility/", api.PaymentEligibilityView.as_view(), name="payment-eligibility"),
 ]

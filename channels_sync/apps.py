@@ -13,6 +13,19 @@ class ChannelsSyncConfig(AppConfig):
         # Links made before someone proved they own the address may be an intruder's: dropped (issue 12, #5).
         address_ownership_proven.connect(_drop_links, dispatch_uid="channels_sync.drop_links")
 
+        from accounts.privacy import export_section_register
+        from accounts.signals import member_erasing
+        from channels_sync import privacy
+        from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, LinkToken
+
+        # The member's data (docs/architecture/personal-data.md): exported; erased with their access removed now.
+        export_section_register(
+            name="channels",
+            export=privacy.channels_export,
+            models=(AccountLink, LinkToken, ChannelMembership, ChannelAction),
+        )
+        member_erasing.connect(_erase_member, dispatch_uid="channels_sync.member_erasing")
+
         from payments.signals import payment_confirmed, payment_refunded, payment_rejected, refund_access_decided
 
         # A payment decided: the member's access follows within seconds, through the task worker (a task row written
@@ -41,3 +54,9 @@ def _drop_links(sender, user, **kwargs) -> None:
     from channels_sync.linking import member_links_drop
 
     member_links_drop(user=user)
+
+
+def _erase_member(sender, *, user, **kwargs) -> None:
+    from channels_sync.privacy import member_channels_erase
+
+    member_channels_erase(user=user)

@@ -5,7 +5,9 @@ Forms are validated with the API's own serializers, so a page shows the same Fre
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -24,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import privacy as account_privacy
 from accounts import services as account_services
 from accounts.api import EmailInputSerializer, RegisterView
 from accounts.forms import MemberAuthenticationForm
@@ -147,6 +150,7 @@ def register(request):
     data, errors = {}, {}
     if request.method == "POST":
         data = {key: request.POST.get(key, "") for key in ("email", "password", "first_name", "last_name")}
+        data["accept_terms"] = request.POST.get("accept_terms") == "on"
         if blocked := throttle_message(request=request, scope="register", email=data["email"]):
             data.pop("password")
             return render(
@@ -292,6 +296,36 @@ def profile(request):
             "nav": "profile",
         },
     )
+
+
+@require_GET
+@login_required
+def profile_export(request):
+    return account_privacy.member_data_response(user=request.user)
+
+
+@require_POST
+@login_required
+def profile_delete(request):
+    if blocked := throttle_message(request=request, scope="login", per_member=True):
+        messages.error(request, blocked)
+        return redirect(reverse("member_space:profile") + "#suppression")
+    try:
+        account_privacy.member_delete(user=request.user, password=request.POST.get("password", ""))
+    except account_privacy.WrongPassword:
+        messages.error(request, _("Mot de passe incorrect : votre compte n'a pas été supprimé."))
+        return redirect(reverse("member_space:profile") + "#suppression")
+    auth_logout(request)
+    messages.success(request, _("Votre compte a été supprimé, ainsi que vos données personnelles."))
+    return redirect("member_space:login")
+
+
+def terms(request):
+    return render(request, "member_space/legal/terms.html", {"version": settings.TERMS_VERSION})
+
+
+def privacy(request):
+    return render(request, "member_space/legal/privacy.html", {"version": settings.PRIVACY_VERSION})
 
 
 @login_required

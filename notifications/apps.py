@@ -12,6 +12,15 @@ class NotificationsConfig(AppConfig):
         payment_confirmed.connect(_payment_confirmed, dispatch_uid="notifications.payment_confirmed")
         payment_rejected.connect(_payment_rejected, dispatch_uid="notifications.payment_rejected")
 
+        from accounts.privacy import export_section_register
+        from accounts.signals import member_erasing
+        from notifications import privacy
+        from notifications.models import UserNotification
+
+        # The member's data (docs/architecture/personal-data.md): exported with deliveries; deleted on erasure.
+        export_section_register(name="notifications", export=privacy.notifications_export, models=(UserNotification,))
+        member_erasing.connect(_erase_member, dispatch_uid="notifications.member_erasing")
+
 
 def _payment_confirmed(sender, payment, subscription, **kwargs) -> None:
     from notifications.payment_notices import payment_confirmed_notice_create
@@ -23,3 +32,9 @@ def _payment_rejected(sender, payment, **kwargs) -> None:
     from notifications.payment_notices import payment_rejected_notice_create
 
     payment_rejected_notice_create(payment=payment)
+
+
+def _erase_member(sender, *, user, **kwargs) -> None:
+    from notifications.privacy import member_notifications_delete
+
+    member_notifications_delete(user=user)

@@ -170,6 +170,15 @@ WRITING_ACTIONS = {
         "payments.change_payment",
         extra={"apply": "1", "reason": "Référence inconnue"},
     ),
+    # A member's erasure asked by e-mail (accounts.privacy.member_erase), past its confirmation page.
+    "member-erase": WritingAction(
+        User,
+        "erase_selected",
+        UserFactory,
+        lambda user: User.objects.get(pk=user.pk).deleted_at,
+        "accounts.change_user",
+        extra={"apply": "1"},
+    ),
 }
 
 

@@ -56,7 +56,7 @@ handler500 = "core.exceptions.handler500"
 
 # (url, needs a logged-in member, a valid body)
 POST_ENDPOINTS = [
-    ("/api/auth/register/", False, {"email": "a@example.com", "password": "Zk3!pqrstu9"}),
+    ("/api/auth/register/", False, {"email": "a@example.com", "password": "Zk3!pqrstu9", "accept_terms": True}),
     ("/api/auth/verify-email/", False, {"token": "t"}),
     ("/api/auth/resend-verification/", False, {"email": "a@example.com"}),
     ("/api/auth/login/", False, {"email": "a@example.com", "password": "x"}),
@@ -85,18 +85,18 @@ GET_ENDPOINTS = [
 
 # Strings of 10,000 characters: each field named gets a 400 on that field.
 LONG_STRING_CASES = [
-    ("/api/auth/register/", False, {"email": LONG, "password": "Zk3!pqrstu9"}, "email"),
-    ("/api/auth/register/", False, {"email": "a@example.com", "password": LONG}, "password"),
+    ("/api/auth/register/", False, {"email": LONG, "password": "Zk3!pqrstu9", "accept_terms": True}, "email"),
+    ("/api/auth/register/", False, {"email": "a@example.com", "password": LONG, "accept_terms": True}, "password"),
     (
         "/api/auth/register/",
         False,
-        {"email": "a@example.com", "password": "Zk3!pqrstu9", "first_name": LONG},
+        {"email": "a@example.com", "password": "Zk3!pqrstu9", "first_name": LONG, "accept_terms": True},
         "first_name",
     ),
     (
         "/api/auth/register/",
         False,
-        {"email": "a@example.com", "password": "Zk3!pqrstu9", "last_name": LONG},
+        {"email": "a@example.com", "password": "Zk3!pqrstu9", "last_name": LONG, "accept_terms": True},
         "last_name",
     ),
     ("/api/auth/verify-email/", False, {"token": LONG}, "token"),
@@ -205,7 +205,14 @@ def test_profile_wrong_types_are_field_errors(field, value):
 def test_unknown_fields_are_ignored_on_register():
     response = APIClient().post(
         "/api/auth/register/",
-        {"email": "a@example.com", "password": "Zk3!pqrstu9", "is_staff": True, "is_verified": True, "zzz": [1]},
+        {
+            "email": "a@example.com",
+            "password": "Zk3!pqrstu9",
+            "accept_terms": True,
+            "is_staff": True,
+            "is_verified": True,
+            "zzz": [1],
+        },
         format="json",
     )
 

@@ -29,7 +29,7 @@ FORMS = [
     (
         "/espace/inscription/",
         False,
-        {"email": "a@example.com", "password": PASSWORD, "first_name": "A", "last_name": "B"},
+        {"email": "a@example.com", "password": PASSWORD, "first_name": "A", "last_name": "B", "accept_terms": "on"},
     ),
     ("/espace/verifier-email/renvoyer/", False, {"email": "a@example.com"}),
     ("/espace/mot-de-passe/oublie/", False, {"email": "a@example.com"}),
@@ -64,6 +64,7 @@ NUL_ANSWERED_OTHERWISE = {
     ("/espace/mot-de-passe/reinitialiser/", "new_password2"): "the link is checked first",
     ("/espace/paiements/", "plan"): "an unknown plan",
     ("/espace/paiements/", "idempotency_key"): "its own test below",
+    ("/espace/inscription/", "accept_terms"): "a checkbox: anything but 'on' is no consent",
 }
 # The e-mail of these forms must be refused with a message (not answered "if an account matches…").
 EMAIL_FORMS = [

@@ -19,7 +19,7 @@ def test_two_simultaneous_registrations_of_one_address_make_one_account():
         try:
             barrier.wait(timeout=10)
             response = APIClient().post(
-                "/api/auth/register/", {"email": email, "password": "Zk3!pqrstu9"}, format="json"
+                "/api/auth/register/", {"email": email, "password": "Zk3!pqrstu9", "accept_terms": True}, format="json"
             )
             statuses.append(response.status_code)
         except BaseException as exc:
@@ -63,7 +63,7 @@ def test_registration_losing_the_race_on_the_unique_index_still_answers_201():
 
     def second_registration() -> None:
         try:
-            body = {"email": "RACE@example.com", "password": "Zk3!pqrstu9"}
+            body = {"email": "RACE@example.com", "password": "Zk3!pqrstu9", "accept_terms": True}
             results.append(APIClient().post("/api/auth/register/", body, format="json").status_code)
         finally:
             connection.close()

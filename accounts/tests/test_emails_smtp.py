@@ -13,7 +13,8 @@ def test_verification_mail_is_delivered_over_smtp_in_french_text_and_html(post, 
     settings.DEFAULT_FROM_EMAIL = "CalmnessFi <no-reply@calmnessfi.com>"
 
     response = post(
-        "/api/auth/register/", {"email": "smtp@example.com", "password": "Zk3!pqrstu9", "first_name": "Zoé"}
+        "/api/auth/register/",
+        {"email": "smtp@example.com", "password": "Zk3!pqrstu9", "first_name": "Zoé", "accept_terms": True},
     )
 
     assert response.status_code == 201
@@ -35,7 +36,9 @@ def test_an_unreachable_smtp_server_does_not_break_registration(post, settings, 
     settings.EMAIL_PORT = free_port()  # nothing listens there
     settings.EMAIL_TIMEOUT = 2
 
-    response = post("/api/auth/register/", {"email": "panne@example.com", "password": "Zk3!pqrstu9"})
+    response = post(
+        "/api/auth/register/", {"email": "panne@example.com", "password": "Zk3!pqrstu9", "accept_terms": True}
+    )
 
     assert response.status_code == 201
     assert User.objects.filter(email="panne@example.com").exists()

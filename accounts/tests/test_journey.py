@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def test_register_verify_fill_profile_then_can_pay(post):
     email, password = "ada.lovelace@example.com", "Analytical-Engine-1843"
-    assert post("/api/auth/register/", {"email": email, "password": password}).status_code == 201
+    assert post("/api/auth/register/", {"email": email, "password": password, "accept_terms": True}).status_code == 201
     tokens = post("/api/auth/login/", {"email": email, "password": password}).json()
     member = APIClient()
     member.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")

@@ -56,7 +56,7 @@ def test_a_spoofed_forwarded_for_header_does_not_reset_the_ip_budget(post, tight
 @pytest.mark.parametrize(
     ("url", "body"),
     [
-        ("/api/auth/register/", {"email": "x@example.com", "password": "Zk3!pqrstu9"}),
+        ("/api/auth/register/", {"email": "x@example.com", "password": "Zk3!pqrstu9", "accept_terms": True}),
         ("/api/auth/resend-verification/", {"email": "x@example.com"}),
         ("/api/auth/password-reset/", {"email": "x@example.com"}),
     ],

@@ -17,7 +17,7 @@ RESEND_URL = "/api/auth/resend-verification/"
 
 
 def test_token_from_the_email_verifies_the_address(post):
-    post("/api/auth/register/", {"email": "ada@example.com", "password": "Zk3!pqrstu9"})
+    post("/api/auth/register/", {"email": "ada@example.com", "password": "Zk3!pqrstu9", "accept_terms": True})
     token = token_from_last_mail("ada@example.com")
 
     response = post(URL, {"token": token})

@@ -212,7 +212,8 @@ def test_register_page_creates_an_unverified_member_via_the_service(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/espace/inscription/", {"email": "nouveau@example.com", "password": "UnMotDePasse-Solide-42"}
+            "/espace/inscription/",
+            {"email": "nouveau@example.com", "password": "UnMotDePasse-Solide-42", "accept_terms": "on"},
         )
 
     assert response.status_code == 200
@@ -221,7 +222,9 @@ def test_register_page_creates_an_unverified_member_via_the_service(
 
 
 def test_register_page_shows_password_rules_in_french(client):
-    response = client.post("/espace/inscription/", {"email": "nouveau@example.com", "password": "123"})
+    response = client.post(
+        "/espace/inscription/", {"email": "nouveau@example.com", "password": "123", "accept_terms": "on"}
+    )
 
     assert 'id="password-errors"' in response.content.decode()
     assert "trop court" in response.content.decode()

@@ -47,6 +47,7 @@ def _register_and_verify(page) -> None:
     page.fill("#id_password", PASSWORD)
     page.fill("#id_first_name", "Camille")
     page.fill("#id_last_name", "Martin")
+    page.check("#id_accept_terms")
     page.click("button[type=submit]")
     [message] = [m for m in mail.outbox if m.to == [EMAIL]]
     found = re.search(r"verifier-email/\?token=([^\s\"&<]+)", str(message.body))
