@@ -186,6 +186,7 @@ def _admin_renames_the_plan(member, client, admin_client, payment):
         "price": str(plan.price),
         "currency": plan.currency,
         "duration_days": plan.duration_days,
+        "trial_days": plan.trial_days,
         "description": plan.description,
         "is_active": "on",
         "grants_telegram": "on",
