@@ -40,7 +40,7 @@ def link_available(platform: str) -> bool:
     return bool(settings.DISCORD_CLIENT_ID)
 
 
-def platforms_shown() -> list[str]:
+def platforms_shown() -> list[Platform]:
     """The platforms this server has a bot for, in the order every page shows them."""
     return [platform for platform in (Platform.TELEGRAM, Platform.DISCORD) if platform_configured(platform)]
 
