@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.services import refresh_tokens_blacklist_all
 from accounts.signals import member_erasing
 from core import clock
+from core.tasks import TaskResultStatus
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def member_erase(*, user: User) -> User:
     if user.deleted_at is not None:
         return user
     member_erasing.send(sender=User, user=user)
+    _finished_task_results_erase(email=user.email)
     user.email = deleted_email(user)
     user.first_name = user.last_name = ""
     user.telegram_username = user.discord_username = user.whatsapp_number = ""
@@ -144,6 +146,20 @@ def member_erase(*, user: User) -> User:
         object_repr=user.email, change_message=""
     )
     return user
+
+
+def _finished_task_results_erase(*, email: str) -> int:
+    """Deletes the finished account e-mail tasks (re-send, reset, "someone tried to register") whose arguments hold
+    the address: the queue keeps finished rows, and these were asked with the address typed in. Waiting or running
+    ones are left to run: they find no member under the address any more and send nothing."""
+    from django_tasks_db.models import DBTaskResult
+
+    deleted, _by_model = DBTaskResult.objects.filter(
+        task_path__startswith="accounts.tasks.",
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+        args_kwargs__icontains=email,
+    ).delete()
+    return deleted
 
 
 def member_delete(*, user: User, password: str) -> User:

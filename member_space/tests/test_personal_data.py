@@ -14,16 +14,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.privacy import deleted_email, export_sections
+from accounts.privacy import deleted_email, export_sections, member_erase
 from accounts.tests.factories import UserFactory
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, LinkToken
 from channels_sync.tests.factories import link_discord, link_telegram
 from conftest import client_for
 from core import clock
+from core.tests.queue import run_worker
 from formations.models import LessonCompletion
 from formations.tests.factories import LessonFactory
 from invoicing.models import Invoice
@@ -380,3 +382,18 @@ def test_the_admin_erases_a_member_after_a_confirmation_page(history, django_cap
     assert _personal_leftovers() == []
     entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(User), object_id=str(member.pk))
     assert entry.object_repr == member.email
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finished_account_tasks_holding_the_address_are_erased(database_tasks, api_client):
+    member = UserFactory(email=EMAIL)
+    other = UserFactory(email="voisin@example.com")
+    for address in (EMAIL, "voisin@example.com"):
+        assert api_client.post("/api/auth/password-reset/", {"email": address}, format="json").status_code == 202
+    run_worker()
+    assert DBTaskResult.objects.filter(args_kwargs__icontains=EMAIL).exists()
+
+    member_erase(user=member)
+
+    assert not DBTaskResult.objects.filter(args_kwargs__icontains=EMAIL).exists()
+    assert DBTaskResult.objects.filter(args_kwargs__icontains=other.email).exists()
