@@ -10,6 +10,7 @@ from django.db import transaction
 from accounts.privacy import iso
 from payments.models import Payment
 from payments.proofs import proof_storage
+from payments.services import payment_cancel
 from subscriptions.models import Subscription
 
 
@@ -77,8 +78,11 @@ def subscriptions_export(user) -> list[dict]:
 
 @transaction.atomic
 def member_payments_anonymise(*, user) -> int:
-    """Blanks the member's own words and the proofs of their payments (files deleted from the private storage
-    after the commit: a rolled-back erasure keeps them). Returns how many payments were touched."""
+    """Cancels the member's pending payment (nobody is left to confirm it for; a card payment's Stripe page is
+    closed), then blanks the member's own words and the proofs of their payments (files deleted from the private
+    storage after the commit: a rolled-back erasure keeps them). Returns how many payments were touched."""
+    for pending in Payment.objects.filter(user=user, status=Payment.Status.PENDING):
+        payment_cancel(payment=pending, by=user)
     payments = Payment.objects.filter(user=user)
     proof_names = list(payments.exclude(proof_name="").values_list("proof_name", flat=True))
     count = payments.update(reference="", note="", rejection_reason="", proof_name="")

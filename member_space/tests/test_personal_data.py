@@ -241,6 +241,7 @@ def test_deletion_leaves_nothing_personal_in_any_text_column(
 ):
     other = UserFactory(email="voisin@example.com", first_name="Voisin")
     other_notice = UserNotificationFactory(user=other)
+    pending = PaymentFactory(user=history, note=f"Encore moi, {PERSONAL['first_name']}")
     assert _personal_leftovers(), "the history holds the member's data before"
     assert [path for path in private_media.rglob("*") if path.is_file()]
 
@@ -262,7 +263,8 @@ def test_deletion_leaves_nothing_personal_in_any_text_column(
     assert not ChannelMembership.objects.filter(user=member, has_access=True).exists()
     assert ChannelAction.objects.filter(user=member, action=ChannelAction.Action.REMOVE).exists()
     # Payments kept for the accounting retention, anonymised; the proof file gone.
-    payment = Payment.objects.get(user=member)
+    assert Payment.objects.get(pk=pending.pk).status == Payment.Status.CANCELLED  # nobody left to confirm it for
+    payment = Payment.objects.get(user=member, pk__lt=pending.pk)
     assert payment.status == Payment.Status.CONFIRMED and payment.amount > 0 and payment.code
     assert payment.reference == payment.note == payment.proof_name == ""
     assert [path for path in private_media.rglob("*") if path.is_file()] == []
