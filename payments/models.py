@@ -8,7 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Round, Upper
+from django.db.models.lookups import Exact
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -345,9 +346,12 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_amount_positive"),
             models.CheckConstraint(condition=models.Q(discount__gte=0), name="payments_discount_not_negative"),
+            # Compared in whole cents: SQLite holds these columns as floating point, where 1 - 0.07 is not 0.93.
             models.CheckConstraint(
                 condition=models.Q(list_price__isnull=True)
-                | models.Q(amount=models.F("list_price") - models.F("discount")),
+                | models.Q(
+                    Exact(Round((models.F("list_price") - models.F("discount")) * 100), Round(models.F("amount") * 100))
+                ),
                 name="payments_amount_is_list_price_less_discount",
             ),
             models.CheckConstraint(

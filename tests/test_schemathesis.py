@@ -64,6 +64,7 @@ VALID_ONLY_WITH_WHAT_THE_SCHEMA_CANNOT_SAY = {
     "POST /api/auth/logout/": "a real refresh token",
     "POST /api/auth/user/payments/": "an offered plan's id",
     "POST /api/auth/user/checkout/": "an offered plan's id",
+    "POST /api/auth/user/trial/": "an offered plan's id (with a trial)",
     "POST /api/stripe/webhook/": "a Stripe-Signature computed over the raw body with STRIPE_WEBHOOK_SECRET",
     "PATCH /api/auth/user/profile/": "a WhatsApp number valid in its country's numbering plan",
     "GET /api/auth/user/signals/": "date_from <= date_to (a rule across two parameters)",

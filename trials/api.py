@@ -41,7 +41,8 @@ class TrialStartApi(APIView):
         responses={
             201: OutputSerializer,
             400: OpenApiResponse(
-                RefusalSerializer, description="Formule sans essai, ou aucun compte Telegram/Discord lié."
+                description="`{detail}` : formule sans essai, ou aucun compte Telegram/Discord lié ; `{plan: [...]}` : "
+                "formule inconnue, plus proposée ou invalide."
             ),
             403: NotAllowedSerializer,
             409: OpenApiResponse(RefusalSerializer, description="Essai déjà utilisé, ou déjà membre."),

@@ -6,7 +6,9 @@ import importlib
 
 import django.db.models.deletion
 import django.db.models.expressions
+import django.db.models.functions.math
 import django.db.models.functions.text
+import django.db.models.lookups
 from django.conf import settings
 from django.db import migrations, models
 
@@ -140,10 +142,18 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(
                 condition=models.Q(
                     ("list_price__isnull", True),
-                    (
-                        "amount",
-                        django.db.models.expressions.CombinedExpression(
-                            models.F("list_price"), "-", models.F("discount")
+                    django.db.models.lookups.Exact(
+                        django.db.models.functions.Round(
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("list_price"), "-", models.F("discount")
+                                ),
+                                "*",
+                                models.Value(100),
+                            )
+                        ),
+                        django.db.models.functions.Round(
+                            django.db.models.expressions.CombinedExpression(models.F("amount"), "*", models.Value(100))
                         ),
                     ),
                     _connector="OR",

@@ -171,6 +171,20 @@ def test_the_database_refuses_an_amount_that_is_not_list_price_less_discount(mem
         )
 
 
+@pytest.mark.parametrize(
+    ("price", "percent", "amount"), [("1.00", 7, "0.93"), ("0.30", 34, "0.20"), ("19.90", 33, "13.33")]
+)
+def test_amounts_that_floating_point_would_miss_are_accepted(auth_client, price, percent, amount):
+    # SQLite holds decimals as floating point (1 - 0.07 is not 0.93 there): the database's check compares cents.
+    plan = PlanFactory(price=price)
+    _coupon(code=f"P{percent}", value=Decimal(percent))
+
+    response = _declare(auth_client, {"plan": plan.pk, "method": "paypal", "coupon": f"p{percent}"})
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["amount"] == amount
+
+
 def test_codes_are_unique_whatever_their_case():
     _coupon(code="ETE")
     with pytest.raises(IntegrityError):
