@@ -335,7 +335,7 @@ class DeleteAccountView(APIView):
         request=InputSerializer,
         responses={
             204: OpenApiResponse(description="Compte supprimé"),
-            400: OpenApiResponse(DetailSerializer, description="Mot de passe incorrect"),
+            400: OpenApiResponse(description="Mot de passe incorrect ou absent : {password: [...]}"),
             429: DetailSerializer,
         },
     )
