@@ -187,6 +187,11 @@ def reminder_renews_by_itself(title: str) -> bool:
     return title in {str(entry.title) for entry in AUTO_RENEW_CALENDAR}
 
 
+def reminder_ends_a_trial(title: str) -> bool:
+    """A reminder created from TRIAL_CALENDAR (told by its title): its e-mail offers to choose a plan."""
+    return title in {str(entry.title) for entry in TRIAL_CALENDAR}
+
+
 def already_covered(entry: CalendarEntry, existing_types: set[str]) -> bool:
     """True when this row, or a later one, was already created for the subscription."""
     position = _POSITION[entry.type.value]

@@ -15,7 +15,7 @@ from typing import Protocol
 from django.core.mail import EmailMultiAlternatives, get_connection
 
 from core.emails import email_message
-from notifications.calendar import reminder_renews_by_itself
+from notifications.calendar import reminder_ends_a_trial, reminder_renews_by_itself
 from notifications.models import NotificationDelivery
 
 logger = logging.getLogger("calmnessfi.notifications")
@@ -128,6 +128,7 @@ class EmailSender:
                 "title": notification.title,
                 "message": notification.message,
                 "renews_by_itself": reminder_renews_by_itself(notification.title),
+                "ends_a_trial": reminder_ends_a_trial(notification.title),
             },
             connection=connection,
         )

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -59,6 +60,18 @@ def test_a_trial_is_told_two_days_before_its_end_and_the_day_after_only():
     assert "Premium" in j2.message
     assert after.title == "Essai terminé"
     assert after.message.startswith("Votre essai gratuit de la formule Premium a pris fin hier, le mardi 10 mars 2026.")
+
+
+def test_the_trials_email_offers_to_choose_a_plan():
+    trial_ending(local(2026, 3, 10, 18, 0))
+
+    run_at(local(2026, 3, 8, 9, 0))
+
+    (email,) = mail.outbox
+    assert email.subject == "CalmnessFi – Fin de votre essai dans 2 jours"
+    html = email.alternatives[0][0]
+    assert "Choisir ma formule" in html and "/formules/" in html and "Renouveler" not in html
+    assert "Choisir votre formule" in email.body and "Renouveler" not in email.body
 
 
 def test_a_paid_subscription_ending_the_same_day_keeps_the_normal_wording():
