@@ -184,3 +184,22 @@ def test_the_trial_needs_a_logged_in_member(api_client, trial_plan):
 )
 def test_addresses_are_normalised(email, normalised):
     assert trial_email_normalize(email) == normalised
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_give_one_trial(member, trial_plan):
+    from tests.concurrency import run_together
+
+    link_telegram(member, 5551)
+
+    results = run_together(
+        lambda: trial_start(user=member, plan=trial_plan).pk,
+        lambda: trial_start(user=member, plan=trial_plan).pk,
+        slowed_tables=("subscriptions_subscription", "trials_trialgrant"),
+    )
+
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], TrialRefused), results
+    assert Subscription.objects.filter(user=member, is_trial=True).count() == 1
+    assert TrialGrant.objects.count() == 1
