@@ -158,6 +158,7 @@ def test_registration_page_shows_the_api_password_rules(page, live_server):
     page.goto("/espace/inscription/")
     page.fill("#id_email", "nouveau@example.com")
     page.fill("#id_password", "123")
+    page.check("#id_accept_terms")
 
     page.click("button[type=submit]")
 
