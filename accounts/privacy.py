@@ -37,7 +37,7 @@ _SECTIONS: dict[str, ExportSection] = {}
 
 def export_section_register(*, name: str, export: Callable[[User], Any], models: tuple[type[models.Model], ...]):
     """Adds `name` to every export: `export(user)` returns its JSON-ready data; `models` are the models it covers
-    (accounts/tests/test_privacy_export.py fails for a model about a member that no section covers)."""
+    (member_space/tests/test_personal_data.py fails for a model about a member that no section covers)."""
     _SECTIONS[name] = ExportSection(name=name, export=export, models=models)
 
 
@@ -100,7 +100,7 @@ def member_data_response(*, user: User) -> HttpResponse:
 
 
 class WrongPassword(Exception):
-    """The password given to confirm the deletion is not the member's; the message is French."""
+    """The password given to confirm the deletion is not the member's (the callers answer in French)."""
 
 
 def deleted_email(user: User) -> str:
