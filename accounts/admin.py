@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from accounts.privacy import member_erase
+from accounts.privacy import ErasureRefused, member_erase
 
 
 def _email_taken(email: str, *, exclude_pk=None) -> bool:
@@ -156,16 +156,23 @@ class UserAdmin(DjangoUserAdmin):
                 "select_across": request.POST.get("select_across", "0"),
             }
             return TemplateResponse(request, "admin/accounts/user/erase_selected.html", context)
+        erased = []
         for member in members:
-            member_erase(user=member)
-        self.message_user(
-            request,
-            ngettext(
-                "Données personnelles supprimées pour %(count)d membre.",
-                "Données personnelles supprimées pour %(count)d membres.",
-                len(members),
+            try:
+                member_erase(user=member)
+            except ErasureRefused as exc:
+                self.message_user(request, f"{member.email} : {exc}", messages.ERROR)
+            else:
+                erased.append(member)
+        if erased:
+            self.message_user(
+                request,
+                ngettext(
+                    "Données personnelles supprimées pour %(count)d membre.",
+                    "Données personnelles supprimées pour %(count)d membres.",
+                    len(erased),
+                )
+                % {"count": len(erased)},
+                messages.SUCCESS,
             )
-            % {"count": len(members)},
-            messages.SUCCESS,
-        )
         return None

@@ -336,6 +336,9 @@ class DeleteAccountView(APIView):
         responses={
             204: OpenApiResponse(description="Compte supprimé"),
             400: OpenApiResponse(description="Mot de passe incorrect ou absent : {password: [...]}"),
+            409: OpenApiResponse(
+                DetailSerializer, description="Refusée pour l'instant (un abonnement par carte se renouvelle encore)"
+            ),
             429: DetailSerializer,
         },
     )
@@ -346,4 +349,6 @@ class DeleteAccountView(APIView):
             privacy.member_delete(user=request.user, password=serializer.validated_data["password"])
         except privacy.WrongPassword as exc:
             raise serializers.ValidationError({"password": [_("Mot de passe incorrect.")]}) from exc
+        except privacy.ErasureRefused as exc:
+            return _detail(str(exc), status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)

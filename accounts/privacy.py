@@ -99,6 +99,11 @@ def member_data_response(*, user: User) -> HttpResponse:
     return response
 
 
+class ErasureRefused(Exception):
+    """A `member_erasing` receiver refuses the erasure for now (a card subscription Stripe still renews: erasing
+    the account would not stop the charges). The message is French and says what to do first; nothing is erased."""
+
+
 class WrongPassword(Exception):
     """The password given to confirm the deletion is not the member's (the callers answer in French)."""
 

@@ -11,5 +11,6 @@ address_ownership_proven = Signal()
 # Sent with `user` inside the erasing transaction, before the member's own row is anonymised: each app holding
 # personal rows connects a receiver in its AppConfig.ready() that deletes or anonymises them (records kept for the
 # legal retention period, such as payments and invoices, keep their amounts, codes and dates). A receiver that
-# raises rolls the whole erasure back. Side effects (removing channel access) go through the task queue.
+# raises rolls the whole erasure back (accounts.privacy.ErasureRefused: a refusal with a French reason). Side
+# effects (removing channel access) go through the task queue.
 member_erasing = Signal()

@@ -29,6 +29,7 @@ def _close_checkout(sender, *, payment, **kwargs) -> None:
 
 
 def _erase_member(sender, *, user, **kwargs) -> None:
-    from billing.privacy import member_stripe_events_scrub
+    from billing.privacy import member_erasure_check, member_stripe_events_scrub
 
+    member_erasure_check(user=user)
     member_stripe_events_scrub(user=user)

@@ -3,8 +3,11 @@
 Erasing keeps them: Stripe's customer and subscription ids are the card payments' accounting trail (kept with the
 payments for the legal retention period) and name no one by themselves."""
 
-from accounts.privacy import iso
+from django.utils.translation import gettext as _
+
+from accounts.privacy import ErasureRefused, iso
 from billing.models import StripeCustomer, StripeEvent, StripeSubscription
+from billing.renewals import stripe_subscription_renews
 
 
 def stripe_export(user) -> dict:
@@ -23,6 +26,19 @@ def stripe_export(user) -> dict:
             for subscription in StripeSubscription.objects.filter(user=user).select_related("plan").order_by("pk")
         ],
     }
+
+
+def member_erasure_check(*, user) -> None:
+    """Refuses the erasure while Stripe still renews one of the member's card subscriptions: deleting the account
+    would not stop the charges. The member cancels the renewal in Stripe's portal first (the profile's link)."""
+    subscriptions = StripeSubscription.objects.filter(user=user)
+    if any(stripe_subscription_renews(subscription) for subscription in subscriptions):
+        raise ErasureRefused(
+            _(
+                "Votre abonnement par carte se renouvelle automatiquement : annulez d'abord le renouvellement "
+                "(page Paiements, « Gérer ma carte / mon abonnement »), puis supprimez votre compte."
+            )
+        )
 
 
 def member_stripe_events_scrub(*, user) -> int:

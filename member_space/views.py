@@ -315,6 +315,9 @@ def profile_delete(request):
     except account_privacy.WrongPassword:
         messages.error(request, _("Mot de passe incorrect : votre compte n'a pas été supprimé."))
         return redirect(reverse("member_space:profile") + "#suppression")
+    except account_privacy.ErasureRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(reverse("member_space:profile") + "#suppression")
     auth_logout(request)
     messages.success(request, _("Votre compte a été supprimé, ainsi que vos données personnelles."))
     return redirect("member_space:login")

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.privacy import deleted_email, export_sections, member_erase
 from accounts.tests.factories import UserFactory
+from billing.models import StripeSubscription
 from channels_sync.models import AccountLink, ChannelAction, ChannelMembership, LinkToken
 from channels_sync.tests.factories import link_discord, link_telegram
 from conftest import client_for
@@ -317,6 +318,24 @@ def test_deleting_the_account_does_not_buy_a_second_trial(
     assert not trial_eligible(user=same_address)
     assert not trial_eligible(user=other_address)
     assert trial_eligible(user=UserFactory(email="vraiment.nouveau@example.com"))
+
+
+def test_deletion_waits_until_the_card_subscription_no_longer_renews(history, django_capture_on_commit_callbacks):
+    renewing = StripeSubscription.objects.create(
+        subscription_id="sub_renouvele", user=history, plan=PlanFactory(), status="active"
+    )
+    client = client_for(history)
+
+    refused = _delete(client, capture=django_capture_on_commit_callbacks)
+
+    assert refused.status_code == 409
+    assert "annulez d'abord le renouvellement" in refused.json()["detail"]
+    history.refresh_from_db()
+    assert history.email == EMAIL and history.deleted_at is None
+    assert AccountLink.objects.filter(user=history).count() == 2  # nothing erased
+
+    StripeSubscription.objects.filter(pk=renewing.pk).update(cancel_at_period_end=True)
+    assert _delete(client, capture=django_capture_on_commit_callbacks).status_code == 204
 
 
 def test_a_wrong_password_deletes_nothing(history, django_capture_on_commit_callbacks):
