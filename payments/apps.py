@@ -21,6 +21,7 @@ class PaymentsConfig(AppConfig):
 
 
 def _erase_member(sender, *, user, **kwargs) -> None:
-    from payments.privacy import member_payments_anonymise
+    from payments.privacy import member_payments_anonymise, member_subscriptions_end
 
     member_payments_anonymise(user=user)
+    member_subscriptions_end(user=user)

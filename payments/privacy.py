@@ -8,6 +8,7 @@ proof file go."""
 from django.db import transaction
 
 from accounts.privacy import iso
+from core import clock
 from payments.models import Payment
 from payments.proofs import proof_storage
 from payments.services import payment_cancel
@@ -89,6 +90,16 @@ def member_payments_anonymise(*, user) -> int:
     if proof_names:
         transaction.on_commit(lambda: _proofs_delete(proof_names))
     return count
+
+
+def member_subscriptions_end(*, user) -> int:
+    """An erased member is covered no more: their subscriptions still running or queued (a trial too) end now,
+    cancelled, so that no reminder, access or revenue figure is computed for the anonymous row. Subscriptions are not
+    financial records: the payments that paid them stay as they are. Returns how many ended."""
+    now = clock.now()
+    return Subscription.objects.filter(user=user, status=Subscription.Status.ACTIVE, ends_at__gt=now).update(
+        status=Subscription.Status.CANCELLED, auto_renew=False, next_charge_at=None, updated_at=now
+    )
 
 
 def _proofs_delete(names: list[str]) -> None:

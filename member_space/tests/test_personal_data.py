@@ -35,6 +35,7 @@ from notifications.tests.factories import NotificationDeliveryFactory, UserNotif
 from payments.models import Payment
 from payments.services import payment_confirm
 from payments.tests.factories import PaymentFactory
+from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory
 from tests.fakes.fixtures import fake_discord, fake_telegram  # noqa: F401
 from trials.models import TrialGrant
@@ -275,6 +276,9 @@ def test_deletion_leaves_nothing_personal_in_any_text_column(
     assert not UserNotification.objects.filter(user=member).exists()
     assert not NotificationDelivery.objects.filter(notification__user=member).exists()
     assert not LessonCompletion.objects.filter(user=member).exists()
+    # Covered no more (the trial and the paid subscription): no reminder, access or revenue figure for the row.
+    assert not Subscription.objects.filter(user=member, status=Subscription.Status.ACTIVE).exists()
+    assert Subscription.objects.filter(user=member, status=Subscription.Status.CANCELLED).count() == 2
     # Another member untouched.
     other.refresh_from_db()
     assert other.email == "voisin@example.com" and other.first_name == "Voisin" and other.is_active
