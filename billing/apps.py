@@ -29,7 +29,8 @@ def _close_checkout(sender, *, payment, **kwargs) -> None:
 
 
 def _erase_member(sender, *, user, **kwargs) -> None:
-    from billing.privacy import member_erasure_check, member_stripe_events_scrub
+    from billing.privacy import member_erasure_check, member_stripe_customer_delete_enqueue, member_stripe_events_scrub
 
     member_erasure_check(user=user)
     member_stripe_events_scrub(user=user)
+    member_stripe_customer_delete_enqueue(user=user)

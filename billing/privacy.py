@@ -1,13 +1,17 @@
 """The member's Stripe records in their data export (accounts.privacy, docs/architecture/personal-data.md).
 
-Erasing keeps them: Stripe's customer and subscription ids are the card payments' accounting trail (kept with the
-payments for the legal retention period) and name no one by themselves."""
+Erasing keeps our rows: Stripe's customer and subscription ids are the card payments' accounting trail (kept with the
+payments for the legal retention period) and name no one by themselves. The customer itself, which holds the
+member's name and address at Stripe, is deleted there by the worker once the erasure is committed."""
 
+import stripe
 from django.utils.translation import gettext as _
 
 from accounts.privacy import ErasureRefused, iso
+from billing.client import stripe_client
 from billing.models import StripeCustomer, StripeEvent, StripeSubscription
 from billing.renewals import stripe_subscription_renews
+from core.tasks import task_enqueue
 
 
 def stripe_export(user) -> dict:
@@ -39,6 +43,26 @@ def member_erasure_check(*, user) -> None:
                 "(page Paiements, « Gérer ma carte / mon abonnement »), puis supprimez votre compte."
             )
         )
+
+
+def member_stripe_customer_delete_enqueue(*, user) -> None:
+    """Stripe holds the member's name and address on their customer: deleted at Stripe by the worker once the erasure
+    is committed (a durable task, retried while Stripe is down). Our row keeps the id, as the card payments do."""
+    from billing.tasks import stripe_customer_delete  # the task module imports billing's services
+
+    customer_id = StripeCustomer.objects.filter(user=user).values_list("customer_id", flat=True).first()
+    if customer_id is not None:
+        task_enqueue(stripe_customer_delete, customer_id=customer_id)
+
+
+def stripe_customer_delete(*, customer_id: str) -> bool:
+    """Delete the customer at Stripe; True when Stripe deleted it now, False when it was gone already."""
+    try:
+        return bool(stripe_client().v1.customers.delete(customer_id).deleted)
+    except stripe.InvalidRequestError as exc:
+        if exc.code == "resource_missing":
+            return False
+        raise
 
 
 def member_stripe_events_scrub(*, user) -> int:

@@ -309,6 +309,12 @@ class FakeStripe(FakeServer):
     def api_customers_retrieve(self, object_id, params):
         return self.get("customers", object_id)
 
+    def api_customers_cancel(self, object_id, params):
+        """DELETE /v1/customers/<id>: Stripe forgets the customer (a second delete is a 404 resource_missing)."""
+        self.get("customers", object_id)
+        del self.objects["customers"][object_id]
+        return {"id": object_id, "object": "customer", "deleted": True}
+
     def api_products_create(self, params):
         return self.store(
             "products",
