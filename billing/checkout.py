@@ -209,7 +209,8 @@ def checkout_start(*, user, plan: Plan, coupon_code: str = "") -> tuple[Payment,
     """Start paying `plan` by card: (the pending card payment, the Stripe Checkout URL to send the member to,
     whether this call created them). A `coupon_code` takes its discount off (payments.services.coupon_apply, a
     French PaymentError on `coupon` when it cannot apply), mirrored at Stripe as a coupon of the same amount; a
-    double click finding the open session gets it back as it was made.
+    double click finding the open session gets it back as it was made, unless it names another code
+    (PaymentPendingExists: the member cancels the first session to use it).
 
     Refused like a declaration: incomplete profile (PaymentNotAllowed), plan no longer offered (PaymentError),
     another pending payment (PaymentPendingExists); Stripe off raises StripeOff. A double click gets the same open
@@ -231,7 +232,10 @@ def checkout_start(*, user, plan: Plan, coupon_code: str = "") -> tuple[Payment,
             pending = payment_pending_for(user=user)
             if pending is not None:
                 checkout = StripeCheckout.objects.filter(payment=pending).first()
-                if checkout is None or (_checkout_open(checkout) and pending.plan_id != plan.pk):
+                # The open session is given back only for what it charges: the same plan, and no other promo code
+                # (a code typed after starting: the member cancels the first, or pays it as it is).
+                other_code = bool(coupon_code.strip()) and coupon_code.strip().upper() != _coupon_code_of(pending)
+                if checkout is None or (_checkout_open(checkout) and (pending.plan_id != plan.pk or other_code)):
                     raise PaymentPendingExists(pending)
                 if _checkout_open(checkout):
                     return pending, checkout.url, False
@@ -247,6 +251,10 @@ def checkout_start(*, user, plan: Plan, coupon_code: str = "") -> tuple[Payment,
         )
         raise StripeUnavailable() from exc
     return payment, checkout.url, True
+
+
+def _coupon_code_of(payment: Payment) -> str:
+    return payment.coupon.code.upper() if payment.coupon is not None else ""
 
 
 def billing_portal_url(*, user, return_url: str) -> str:

@@ -10,7 +10,7 @@ from billing.checkout import checkout_start
 from billing.models import StripeEvent
 from billing.services import stripe_event_process, stripe_event_record
 from payments.models import Coupon, CouponKind, CouponRedemption, Payment
-from payments.services import PaymentError
+from payments.services import PaymentError, PaymentPendingExists
 from subscriptions.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +117,22 @@ def test_a_session_that_expires_unpaid_gives_the_use_back(member, fake_stripe, o
     payment.refresh_from_db()
     assert payment.status == Payment.Status.CANCELLED
     assert promo.redemptions.count() == 0
+
+
+def test_a_code_typed_after_starting_is_not_silently_dropped(member, fake_stripe, one_off, promo):
+    first, url, _created = checkout_start(user=member, plan=one_off)
+
+    # Same plan, same (no) code: the double click gets the open session back.
+    assert checkout_start(user=member, plan=one_off)[1:] == (url, False)
+    assert checkout_start(user=member, plan=one_off, coupon_code="  ")[1:] == (url, False)
+    # A code the open session does not carry: refused like another pending payment, nothing created.
+    with pytest.raises(PaymentPendingExists):
+        checkout_start(user=member, plan=one_off, coupon_code="promo15")
+    assert not CouponRedemption.objects.exists()
+    assert list(Payment.objects.filter(user=member)) == [first]
+
+
+def test_the_same_code_again_gets_the_open_session_back(member, fake_stripe, one_off, promo):
+    _payment, url, _created = checkout_start(user=member, plan=one_off, coupon_code="PROMO15")
+
+    assert checkout_start(user=member, plan=one_off, coupon_code="promo15")[1:] == (url, False)
