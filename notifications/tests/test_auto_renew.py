@@ -17,6 +17,7 @@ from accounts.tests.factories import UserFactory
 from notifications.calendar import BY_TYPE, FIRST_OFFSET, LAST_OFFSET, entry_due, reminder_renews_by_itself
 from notifications.models import UserNotification
 from notifications.selectors import subscriptions_ending_coverage
+from notifications.tests.commands import COMMAND, run_at
 from notifications.tests.factories import local, subscription_ending
 from payments.models import PaymentKind
 from payments.services import payment_confirm
@@ -26,15 +27,7 @@ from subscriptions.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
 
-COMMAND = "process_subscription_notifications"
 AUTO_OPENING = "Votre abonnement sera renouvelé automatiquement le mardi 10 mars 2026."
-
-
-def run_at(moment, *args) -> str:
-    out = StringIO()
-    with time_machine.travel(moment, tick=False):
-        call_command(COMMAND, *args, stdout=out)
-    return out.getvalue()
 
 
 def types_of(subscription) -> list[str]:

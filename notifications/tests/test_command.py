@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import UserFactory
 from notifications.models import NotificationDelivery, UserNotification
 from notifications.services import _create_with_deliveries, _due_in_batch, _Texts
+from notifications.tests.commands import COMMAND, run_at
 from notifications.tests.factories import (
     NotificationDeliveryFactory,
     UserNotificationFactory,
@@ -21,15 +22,6 @@ from subscriptions.models import Subscription
 from subscriptions.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
-
-COMMAND = "process_subscription_notifications"
-
-
-def run_at(moment, *args) -> str:
-    out = StringIO()
-    with time_machine.travel(moment, tick=False):
-        call_command(COMMAND, *args, stdout=out)
-    return out.getvalue()
 
 
 def types_of(subscription) -> list[str]:

@@ -9,20 +9,13 @@ from django.core.management import CommandError, call_command
 from accounts.tests.factories import UserFactory
 from notifications.models import NotificationDelivery, UserNotification
 from notifications.services import CLAIM_LEASE, _claim, notifications_create_due
+from notifications.tests.commands import COMMAND, run_at
 from notifications.tests.factories import local, subscription_ending
 from tests.smtp_server import SMTPTestServer, free_port
 
 pytestmark = pytest.mark.django_db
 
-COMMAND = "process_subscription_notifications"
 DAY = local(2026, 3, 3, 9)  # offset -7 for subscriptions ending on 10 March
-
-
-def run_at(moment, *args) -> str:
-    out = StringIO()
-    with time_machine.travel(moment, tick=False):
-        call_command(COMMAND, *args, stdout=out)
-    return out.getvalue()
 
 
 def failing_run_at(moment) -> None:

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from notifications.models import NotificationDelivery
 from notifications.senders import SENDERS, DeliveryOutcome, register_sender
+from notifications.tests.commands import run_at
 from notifications.tests.factories import local, subscription_ending
 
 pytestmark = pytest.mark.django_db
@@ -50,13 +51,6 @@ def extra_channel():
     yield add
     for channel in added:
         SENDERS.pop(channel, None)
-
-
-def run_at(moment) -> str:
-    out = StringIO()
-    with time_machine.travel(moment, tick=False):
-        call_command("process_subscription_notifications", stdout=out)
-    return out.getvalue()
 
 
 def test_a_registered_channel_gets_a_delivery_per_notification_and_is_sent_in_batches(extra_channel):

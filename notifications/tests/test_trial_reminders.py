@@ -13,19 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications.calendar import entry_due
 from notifications.models import UserNotification
+from notifications.tests.commands import COMMAND, run_at
 from notifications.tests.factories import local, subscription_ending
 from subscriptions.models import Subscription
 
 pytestmark = pytest.mark.django_db
-
-COMMAND = "process_subscription_notifications"
-
-
-def run_at(moment, *args) -> str:
-    out = StringIO()
-    with time_machine.travel(moment, tick=False):
-        call_command(COMMAND, *args, stdout=out)
-    return out.getvalue()
 
 
 def trial_ending(ends_at) -> Subscription:
