@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import stripe
@@ -14,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing.amounts import stripe_cents
 from billing.client import stripe_client, stripe_enabled
 from billing.errors import BillingError, StripeEventError, StripeOff, StripeUnavailable
 from billing.models import StripeCheckout, StripeCustomer, StripeEvent, StripePrice
@@ -73,7 +73,7 @@ def _price_terms(plan: Plan) -> dict[str, Any]:
     """What a Stripe price of the plan is for: the amount in cents, the currency, and for a recurring plan a period
     of its duration in days (Stripe's period then equals our coverage)."""
     return {
-        "unit_amount": int(Decimal(str(plan.price)) * 100),  # two decimal places in the database: exact
+        "unit_amount": stripe_cents(plan.price),
         "currency": plan.currency.lower(),
         "recurring": plan.is_recurring,
         "interval_days": plan.duration_days if plan.is_recurring else 0,
@@ -139,7 +139,7 @@ def stripe_coupon_for(*, payment: Payment, client: stripe.StripeClient) -> str:
     once (a recurring plan's renewals are charged in full). Its id names our coupon and the amount, so it is made
     once at Stripe and found again by every later checkout with the same discount (another host, a retry)."""
     assert payment.coupon is not None
-    cents = int(payment.discount * 100)  # two decimal places: exact
+    cents = stripe_cents(payment.discount)
     coupon_id = f"calmnessfi-coupon-{payment.coupon_id}-{cents}-{payment.currency.lower()}"
     try:
         return client.v1.coupons.retrieve(coupon_id).id

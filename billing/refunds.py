@@ -3,11 +3,11 @@ recorded on our payment, which becomes refunded, through payments' own refund se
 the admin may choose the paid end on the payment's page)."""
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from billing.amounts import from_stripe_cents
 from billing.errors import StripeEventError
 from billing.models import StripeCheckout, StripeEvent, StripeInvoice
 from payments.models import Payment
@@ -39,7 +39,7 @@ def _charge_refunded(charge: dict[str, Any], event: StripeEvent) -> str:
             _("Paiement introuvable pour la charge %(charge)s : payment_intent=%(intent)r")
             % {"charge": charge.get("id"), "intent": intent}
         )
-    amount = (Decimal(int(charge["amount_refunded"])) / 100).quantize(Decimal("0.01"))
+    amount = from_stripe_cents(charge["amount_refunded"])
     _refund, created = payment_refund_record(payment=payment, by=None, amount=amount, external_id=str(charge["id"]))
     if not created:
         return _("remboursement déjà enregistré pour le paiement %(code)s") % {"code": payment.code}

@@ -11,13 +11,13 @@ the subscription's state only moves forward (`state_at`, the `created` time of t
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from billing.amounts import from_stripe_cents
 from billing.errors import StripeEventError
 from billing.models import StripeEvent, StripeInvoice, StripeSubscription
 from core import clock
@@ -167,7 +167,7 @@ def _renewal_payment_record(*, row: StripeSubscription, invoice: dict[str, Any])
         user=row.user,
         plan=row.plan,
         payment_method=payment_method_card(),
-        amount=(Decimal(int(invoice["amount_paid"])) / 100).quantize(Decimal("0.01")),
+        amount=from_stripe_cents(invoice["amount_paid"]),
         currency=str(invoice["currency"]).upper(),
         reference=str(invoice["id"])[:100],
         note=_("Renouvellement automatique par carte (Stripe)."),
@@ -176,17 +176,25 @@ def _renewal_payment_record(*, row: StripeSubscription, invoice: dict[str, Any])
     )
 
 
+def _invoice_stripe_subscription_locked(invoice: dict[str, Any]) -> tuple[StripeSubscription | None, str]:
+    """The invoice's Stripe subscription row, locked; or None and why the invoice is none of ours (then ignored)."""
+    reference = _invoice_subscription(invoice)
+    if reference is None:
+        return None, _("facture sans abonnement Stripe")
+    row = _stripe_subscription_locked(subscription_id=reference[0], metadata=reference[1])
+    if row is None:
+        return None, _("abonnement Stripe inconnu (sans les métadonnées de notre paiement)")
+    return row, ""
+
+
 def _invoice_paid(invoice: dict[str, Any], event: StripeEvent) -> str:
     """A paid invoice of a Stripe subscription. The first one (`subscription_create`) pays the checkout's payment,
     confirmed here if its checkout event has not come yet; any other one is a renewal: a new confirmed payment and
     the subscription it pays for, stacked on the coverage, once per invoice. The subscription is then active again
     (a renewal paid after a refusal restores everything)."""
-    reference = _invoice_subscription(invoice)
-    if reference is None:
-        return _("facture sans abonnement Stripe")
-    row = _stripe_subscription_locked(subscription_id=reference[0], metadata=reference[1])
+    row, ignored = _invoice_stripe_subscription_locked(invoice)
     if row is None:
-        return _("abonnement Stripe inconnu (sans les métadonnées de notre paiement)")
+        return ignored
     invoice_id = str(invoice["id"])
     fields = {
         "stripe_subscription": row,
@@ -216,12 +224,9 @@ def _invoice_payment_failed(invoice: dict[str, Any], event: StripeEvent) -> str:
     shown off while it lasts (past_due), and access is untouched: it runs to the paid end (plus the channels'
     grace). Stripe retries by itself; a later invoice.paid restores everything. A failure older than what we know
     (the invoice was paid since, or a newer event set the state) says nothing to the member."""
-    reference = _invoice_subscription(invoice)
-    if reference is None:
-        return _("facture sans abonnement Stripe")
-    row = _stripe_subscription_locked(subscription_id=reference[0], metadata=reference[1])
+    row, ignored = _invoice_stripe_subscription_locked(invoice)
     if row is None:
-        return _("abonnement Stripe inconnu (sans les métadonnées de notre paiement)")
+        return ignored
     if StripeInvoice.objects.filter(invoice_id=str(invoice["id"])).exists():
         return _("facture payée depuis")
     if not _state_apply(row, event=event, status="past_due"):
@@ -230,7 +235,7 @@ def _invoice_payment_failed(invoice: dict[str, Any], event: StripeEvent) -> str:
     renewal_failed_notice_create(
         user=row.user,
         plan_name=row.plan.name,
-        amount=(Decimal(int(invoice.get("amount_due") or 0)) / 100).quantize(Decimal("0.01")),
+        amount=from_stripe_cents(invoice.get("amount_due")),
         currency=str(invoice.get("currency") or row.plan.currency).upper(),
         paid_until=coverage_end(user=row.user),
         next_attempt_at=_moment(invoice.get("next_payment_attempt")),
