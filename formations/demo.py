@@ -14,7 +14,8 @@ from django.db import transaction
 from core import clock
 from formations.models import Course, Lesson
 from subscriptions.models import Plan
-from trading_signals.models import Signal, TakeProfit
+from trading_signals import results
+from trading_signals.models import Signal, SignalEvent, TakeProfit
 
 DEMO_COURSE_SLUG = "bases-du-trading"
 RESERVED_COURSE_SLUG = "strategies-avancees"
@@ -85,28 +86,27 @@ class DemoSignal:
     stop: str
     take_profits: tuple[str, ...]
     status: str
-    result: str | None
-    unit: str
+    exit: str | None  # the price of a manual close; a take-profit or stop-loss hit ends at its own price
     comment: str
 
 
 D = DemoSignal
 DEMO_SIGNALS = (
-    D(118, "forex", "EUR/USD", "buy", "1.0850", "1.0810", ("1.0900", "1.0950"), "tp_hit", "50", "pips", "Rebond sur support."),
-    D(110, "crypto", "BTC/USDT", "buy", "58200", "56500", ("61000",), "tp_hit", "4.8", "percent", "Cassure du range."),
-    D(101, "forex", "GBP/USD", "sell", "1.2710", "1.2760", ("1.2640",), "sl_hit", "-50", "pips", "Faux signal de retournement."),
-    D(95, "indices", "DAX40", "buy", "18350", "18200", ("18600",), "tp_hit", "1.4", "percent", "Tendance haussière."),
-    D(84, "commodities", "XAU/USD", "buy", "2380", "2355", ("2420", "2450"), "tp_hit", "2.1", "percent", "Or en tendance."),
-    D(76, "forex", "USD/JPY", "sell", "156.20", "156.90", ("155.00",), "tp_hit", "120", "pips", "Intervention probable."),
-    D(69, "stocks", "AAPL", "buy", "212.50", "206.00", ("225.00",), "closed", "2.6", "percent", "Clôturé avant les résultats."),
-    D(61, "crypto", "ETH/USDT", "sell", "3450", "3560", ("3200",), "sl_hit", "-3.2", "percent", "Stop touché sur mèche."),
-    D(52, "forex", "EUR/GBP", "buy", "0.8450", "0.8420", ("0.8500",), "tp_hit", "50", "pips", "Range respecté."),
-    D(45, "indices", "NASDAQ100", "sell", "19800", "20050", ("19300",), "cancelled", None, "percent", "Annulé : pas de déclenchement."),
-    D(37, "forex", "AUD/USD", "buy", "0.6620", "0.6590", ("0.6680",), "sl_hit", "-30", "pips", "Données chinoises décevantes."),
-    D(28, "commodities", "WTI", "sell", "81.40", "83.00", ("78.00",), "tp_hit", "4.1", "percent", "Stocks en hausse."),
-    D(19, "crypto", "SOL/USDT", "buy", "142", "131", ("160", "175"), "tp_hit", "12.6", "percent", "Volume en forte hausse."),
-    D(9, "forex", "EUR/USD", "sell", "1.0980", "1.1020", ("1.0900",), "open", None, "pips", "Double sommet."),
-    D(3, "stocks", "NVDA", "buy", "118.00", "111.00", ("130.00",), "open", None, "percent", "Support majeur."),
+    D(118, "forex", "EUR/USD", "buy", "1.0850", "1.0810", ("1.0900", "1.0950"), "tp_hit", None, "Rebond sur support."),
+    D(110, "crypto", "BTC/USDT", "buy", "58200", "56500", ("61000",), "tp_hit", None, "Cassure du range."),
+    D(101, "forex", "GBP/USD", "sell", "1.2710", "1.2760", ("1.2640",), "sl_hit", None, "Faux signal de retournement."),
+    D(95, "indices", "DAX40", "buy", "18350", "18200", ("18600",), "tp_hit", None, "Tendance haussière."),
+    D(84, "commodities", "XAU/USD", "buy", "2380", "2355", ("2420", "2450"), "tp_hit", None, "Or en tendance."),
+    D(76, "forex", "USD/JPY", "sell", "156.20", "156.90", ("155.00",), "tp_hit", None, "Intervention probable."),
+    D(69, "stocks", "AAPL", "buy", "212.50", "206.00", ("225.00",), "closed", "218.00", "Clôturé avant les résultats."),
+    D(61, "crypto", "ETH/USDT", "sell", "3450", "3560", ("3200",), "sl_hit", None, "Stop touché sur mèche."),
+    D(52, "forex", "EUR/GBP", "buy", "0.8450", "0.8420", ("0.8500",), "tp_hit", None, "Range respecté."),
+    D(45, "indices", "NASDAQ100", "sell", "19800", "20050", ("19300",), "cancelled", None, "Annulé : pas de déclenchement."),
+    D(37, "forex", "AUD/USD", "buy", "0.6620", "0.6590", ("0.6680",), "sl_hit", None, "Données chinoises décevantes."),
+    D(28, "commodities", "WTI", "sell", "81.40", "83.00", ("78.00",), "tp_hit", None, "Stocks en hausse."),
+    D(19, "crypto", "SOL/USDT", "buy", "142", "131", ("160", "175"), "tp_hit", None, "Volume en forte hausse."),
+    D(9, "forex", "EUR/USD", "sell", "1.0980", "1.1020", ("1.0900",), "open", None, "Double sommet."),
+    D(3, "stocks", "NVDA", "buy", "118.00", "111.00", ("130.00",), "open", None, "Support majeur."),
 )  # fmt: skip
 
 
@@ -131,6 +131,22 @@ def _ensure_course(*, slug: str, title: str, summary: str, order: int, lessons: 
             },
         )
     return created
+
+
+def _demo_ending(demo: DemoSignal) -> dict:
+    """Exit price, result in R and take-profits reached of a finished demo signal (trading_signals.results)."""
+    if demo.status == Signal.Status.TP_HIT:
+        exit_price, reached = Decimal(demo.take_profits[-1]), len(demo.take_profits)
+    elif demo.status == Signal.Status.SL_HIT:
+        exit_price, reached = Decimal(demo.stop), 0
+    elif demo.status == Signal.Status.CLOSED and demo.exit is not None:
+        exit_price, reached = Decimal(demo.exit), 0
+    else:
+        return {}
+    r = results.result_r(
+        direction=demo.direction, entry=Decimal(demo.entry), stop_loss=Decimal(demo.stop), exit_price=exit_price
+    )
+    return {"exit_price": exit_price, "result_r": r, "take_profits_reached": reached}
 
 
 @transaction.atomic
@@ -163,6 +179,7 @@ def demo_content_create() -> dict:
         for demo in DEMO_SIGNALS:
             published_at = now - timedelta(days=demo.days_ago, hours=3)
             finished = demo.status != Signal.Status.OPEN
+            ending = _demo_ending(demo)
             signal = Signal.objects.create(
                 market=demo.market,
                 instrument=demo.instrument,
@@ -170,8 +187,7 @@ def demo_content_create() -> dict:
                 entry_price=Decimal(demo.entry),
                 stop_loss=Decimal(demo.stop),
                 status=demo.status,
-                result=Decimal(demo.result) if demo.result is not None else None,
-                result_unit=demo.unit,
+                **ending,
                 published_at=published_at,
                 closed_at=published_at + timedelta(days=2) if finished else None,
                 comment=f"{DEMO_SIGNAL_MARKER} {demo.comment}",
@@ -181,5 +197,6 @@ def demo_content_create() -> dict:
                 TakeProfit(signal=signal, order=order, price=Decimal(price))
                 for order, price in enumerate(demo.take_profits, start=1)
             )
+            SignalEvent.objects.create(signal=signal, kind=SignalEvent.Kind.PUBLISHED, created_at=published_at)
             created_signals += 1
     return {"courses": created_courses, "signals": created_signals, "reserved_plan": yearly.name if yearly else None}

@@ -18,8 +18,7 @@ class SignalAdmin(admin.ModelAdmin):
         "market",
         "direction",
         "status",
-        "result",
-        "result_unit",
+        "result_r",
         "published_at",
         "closed_at",
         "is_published",
@@ -32,7 +31,7 @@ class SignalAdmin(admin.ModelAdmin):
     actions = ["publish", "unpublish"]
     fieldsets = (
         (None, {"fields": ("market", "instrument", "direction", "entry_price", "stop_loss")}),
-        (_("Suivi"), {"fields": ("status", "result", "result_unit", "closed_at", "comment")}),
+        (_("Suivi"), {"fields": ("status", "exit_price", "result_r", "closed_at", "comment")}),
         (_("Publication"), {"fields": ("is_published", "published_at")}),
     )
 

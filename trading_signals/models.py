@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,24 +21,27 @@ class Signal(models.Model):
         CLOSED = "closed", _("Clôturé")
         CANCELLED = "cancelled", _("Annulé")
 
-    class ResultUnit(models.TextChoices):
-        PIPS = "pips", _("pips")
-        PERCENT = "percent", _("%")
-
     market = models.CharField(_("marché"), max_length=12, choices=Market.choices)
     instrument = models.CharField(_("instrument"), max_length=40, help_text=_("Par exemple EUR/USD, BTC/USDT."))
     direction = models.CharField(_("sens"), max_length=4, choices=Direction.choices)
     entry_price = models.DecimalField(_("prix d'entrée"), max_digits=18, decimal_places=6)
     stop_loss = models.DecimalField(_("stop-loss"), max_digits=18, decimal_places=6)
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    result = models.DecimalField(_("résultat"), max_digits=12, decimal_places=2, null=True, blank=True)
-    result_unit = models.CharField(
-        _("unité du résultat"), max_length=7, choices=ResultUnit.choices, default=ResultUnit.PIPS
-    )
+    # How many take-profits were reached so far (TP1, TP2…): the last one reached closes the signal (TP_HIT).
+    take_profits_reached = models.PositiveSmallIntegerField(_("objectifs atteints"), default=0)
+    # Where the trade ended: the last take-profit reached, the stop-loss, or the price of a manual close.
+    exit_price = models.DecimalField(_("prix de sortie"), max_digits=18, decimal_places=6, null=True, blank=True)
+    # The result in R (multiples of the risk, entry to stop-loss), set by trading_signals.results when the signal
+    # closes and again when a correction changes its prices: stored so that statistics are SQL aggregates.
+    result_r = models.DecimalField(_("résultat (R)"), max_digits=10, decimal_places=2, null=True, blank=True)
     published_at = models.DateTimeField(_("publié le"), default=clock.now)
     closed_at = models.DateTimeField(_("clôturé le"), null=True, blank=True)
     comment = models.TextField(_("commentaire"), blank=True)
-    is_published = models.BooleanField(_("publié"), default=True)
+    # A new signal is a draft until it is published (trading_signals.services.signal_publish), which posts it.
+    is_published = models.BooleanField(_("publié"), default=False)
+    # Bumped by every change members see (status, correction): channel messages are edited up to this version.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    corrected_at = models.DateTimeField(_("modifié le"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -58,8 +62,11 @@ class Signal(models.Model):
                 condition=models.Q(status__in=["open", "tp_hit", "sl_hit", "closed", "cancelled"]),
                 name="trading_signals_status_valid",
             ),
+            # Closed signals (not cancelled ones) have their result; open ones have none.
             models.CheckConstraint(
-                condition=models.Q(result_unit__in=["pips", "percent"]), name="trading_signals_result_unit_valid"
+                condition=models.Q(status__in=["tp_hit", "sl_hit", "closed"], result_r__isnull=False)
+                | models.Q(status__in=["open", "cancelled"], result_r__isnull=True),
+                name="trading_signals_result_when_closed",
             ),
             models.CheckConstraint(
                 condition=models.Q(closed_at__isnull=True) | models.Q(closed_at__gte=models.F("published_at")),
@@ -83,3 +90,87 @@ class TakeProfit(models.Model):
 
     def __str__(self) -> str:
         return f"TP{self.order} {self.price}"
+
+
+class SignalEvent(models.Model):
+    """What happened to a published signal, once each (a database constraint: a double click records one event).
+    Each event is posted to the channels (the original message for PUBLISHED, a reply for the others)."""
+
+    class Kind(models.TextChoices):
+        PUBLISHED = "published", _("Publié")
+        TP_REACHED = "tp_reached", _("Take-profit atteint")
+        SL_HIT = "sl_hit", _("Stop-loss atteint")
+        CLOSED = "closed", _("Clôturé")
+        CANCELLED = "cancelled", _("Annulé")
+
+    signal = models.ForeignKey(Signal, on_delete=models.PROTECT, related_name="events", verbose_name=_("signal"))
+    kind = models.CharField(_("événement"), max_length=12, choices=Kind.choices)
+    # The take-profit reached (1, 2…) for TP_REACHED; 0 for the other kinds.
+    take_profit_order = models.PositiveSmallIntegerField(_("objectif"), default=0)
+    price = models.DecimalField(_("prix"), max_digits=18, decimal_places=6, null=True, blank=True)
+    result_r = models.DecimalField(_("résultat (R)"), max_digits=10, decimal_places=2, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("par"),
+    )
+    created_at = models.DateTimeField(_("le"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("événement de signal")
+        verbose_name_plural = _("événements de signal")
+        ordering = ["signal", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["signal", "kind", "take_profit_order"], name="trading_signals_event_once"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["published", "tp_reached", "sl_hit", "closed", "cancelled"]),
+                name="trading_signals_event_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" {self.take_profit_order}" if self.take_profit_order else ""
+        return f"{self.signal_id} {self.get_kind_display()}{suffix}"
+
+
+class SignalRevision(models.Model):
+    """One correction of a published signal's trade (who, when, old → new), shown to members on the signal."""
+
+    class Field(models.TextChoices):
+        DIRECTION = "direction", _("sens")
+        ENTRY_PRICE = "entry_price", _("entrée")
+        STOP_LOSS = "stop_loss", _("stop-loss")
+        TAKE_PROFIT = "take_profit", _("take-profit")
+
+    signal = models.ForeignKey(Signal, on_delete=models.PROTECT, related_name="revisions", verbose_name=_("signal"))
+    field = models.CharField(_("champ"), max_length=12, choices=Field.choices)
+    # Which take-profit (1, 2…) for TAKE_PROFIT; 0 otherwise.
+    take_profit_order = models.PositiveSmallIntegerField(_("objectif"), default=0)
+    old_value = models.CharField(_("ancienne valeur"), max_length=40, blank=True)  # "" when a take-profit is added
+    new_value = models.CharField(_("nouvelle valeur"), max_length=40, blank=True)  # "" when one is removed
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("par"),
+    )
+    changed_at = models.DateTimeField(_("le"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("correction de signal")
+        verbose_name_plural = _("corrections de signal")
+        ordering = ["signal", "changed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(field__in=["direction", "entry_price", "stop_loss", "take_profit"]),
+                name="trading_signals_revision_field_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signal_id} {self.field}: {self.old_value} → {self.new_value}"

@@ -18,7 +18,7 @@ class SignalFactory(factory.django.DjangoModelFactory):
     entry_price = Decimal("1.085000")
     stop_loss = Decimal("1.080000")
     status = Signal.Status.OPEN
-    result_unit = Signal.ResultUnit.PIPS
+    is_published = True
     published_at = factory.LazyFunction(lambda: clock.now() - timedelta(days=1))
     comment = "Cassure de résistance."
 
