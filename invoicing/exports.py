@@ -1,5 +1,6 @@
 """The accountant's export of a year: one CSV line per invoice and credit note (a credit note's amounts negative),
-and optionally a zip of their PDFs. The year is the calendar year of issue in TIME_ZONE, as the numbers'."""
+with their links (the invoice a credit note is on, the invoice a correction replaced), and optionally a zip of their
+PDFs. The year is the calendar year of issue in TIME_ZONE, as the numbers'."""
 
 import csv
 import zipfile
@@ -30,6 +31,9 @@ CSV_HEADER = (
     "moyen de paiement",
     "code du paiement",
     "facture d'origine",
+    "remplace la facture",
+    "motif de l'avoir",
+    "société du client",
 )
 
 
@@ -48,7 +52,9 @@ def _amount(value: Decimal, *, negative: bool) -> str:
     return str(-value if negative else value).replace(".", ",")
 
 
-def _row(document: ImmutableDocument, *, kind: str, method: str, code: str, origin: str) -> list[str]:
+def _row(
+    document: ImmutableDocument, *, kind: str, method: str, code: str, origin: str, replaces: str = "", reason: str = ""
+) -> list[str]:
     negative = isinstance(document, CreditNote)
     return [
         document.number,
@@ -63,12 +69,16 @@ def _row(document: ImmutableDocument, *, kind: str, method: str, code: str, orig
         method,
         code,
         origin,
+        replaces,
+        reason,
+        document.buyer_company,
     ]
 
 
 def _invoices(year: int) -> Iterator[Invoice]:
     start, end = _year_bounds(year)
-    return Invoice.objects.filter(issued_at__gte=start, issued_at__lt=end).order_by("number").iterator(chunk_size=500)
+    documents = Invoice.objects.filter(issued_at__gte=start, issued_at__lt=end).select_related("replaces")
+    return documents.order_by("number").iterator(chunk_size=500)
 
 
 def _credit_notes(year: int) -> Iterator[CreditNote]:
@@ -94,6 +104,7 @@ def documents_export(*, year: int, csv_file: IO[str], zip_path: str | None = Non
                     method=invoice.payment_method_label,
                     code=invoice.payment_code,
                     origin="",
+                    replaces=invoice.replaces.number if invoice.replaces is not None else "",
                 )
             )
             totals[invoice.currency] = totals.get(invoice.currency, Decimal("0")) + invoice.amount_incl_tax
@@ -109,6 +120,7 @@ def documents_export(*, year: int, csv_file: IO[str], zip_path: str | None = Non
                     method=origin.payment_method_label,
                     code=origin.payment_code,
                     origin=origin.number,
+                    reason=credit_note.reason,
                 )
             )
             totals[credit_note.currency] = totals.get(credit_note.currency, Decimal("0")) - credit_note.amount_incl_tax

@@ -2,7 +2,7 @@
 
 Each holds a snapshot of everything printed on it (seller, buyer, plan, period, amounts), so a later change of the
 settings, the member's name or the plan never alters an issued document. Never edited nor deleted: a refund or a
-correction is a credit note referencing the invoice.
+correction is a credit note referencing the invoice; a correction also issues a new invoice that `replaces` it.
 """
 
 from django.db import models
@@ -18,6 +18,11 @@ class DocumentKind(models.TextChoices):
 
 # The number's prefix for each kind: F2026-00001, A2026-00001.
 NUMBER_PREFIXES = {DocumentKind.INVOICE: "F", DocumentKind.CREDIT_NOTE: "A"}
+
+
+class CreditNoteCause(models.TextChoices):
+    REFUND = "refund", _("Remboursement")
+    CORRECTION = "correction", _("Correction de la facture")
 
 
 class ImmutableDocumentError(Exception):
@@ -61,6 +66,10 @@ class ImmutableDocument(models.Model):
     vat_exemption = models.CharField(_("mention d'exonération"), max_length=200, blank=True)
     buyer_name = models.CharField(_("client"), max_length=300)
     buyer_email = models.EmailField(_("e-mail du client"), max_length=254)
+    # Optional, given by the member through an admin's correction (invoicing.corrections): a company to invoice, a
+    # billing address.
+    buyer_company = models.CharField(_("société du client"), max_length=200, blank=True)
+    buyer_address = models.TextField(_("adresse de facturation"), blank=True)
     amount_excl_tax = models.DecimalField(_("montant HT"), max_digits=10, decimal_places=2)
     vat_amount = models.DecimalField(_("TVA"), max_digits=10, decimal_places=2)
     amount_incl_tax = models.DecimalField(_("montant TTC"), max_digits=10, decimal_places=2)
@@ -82,11 +91,30 @@ class ImmutableDocument(models.Model):
         raise ImmutableDocumentError(f"{self.number} est émis : il ne peut pas être supprimé.")
 
 
-class Invoice(ImmutableDocument):
-    """The invoice of one confirmed payment (manual or card, renewals too)."""
+class InvoiceQuerySet(models.QuerySet):
+    def live(self) -> "InvoiceQuerySet":
+        """Invoices no correction replaced: one per invoiced payment (see Invoice)."""
+        return self.filter(replaced_by__isnull=True)
 
-    payment = models.OneToOneField(
-        "payments.Payment", on_delete=models.PROTECT, related_name="invoice", verbose_name=_("paiement")
+
+class Invoice(ImmutableDocument):
+    """The invoice of one confirmed payment (manual or card, renewals too).
+
+    A payment has one live invoice: its first one, or the last of the invoices that corrected it, each `replaces` the
+    one before. The database holds that without ever writing to an issued invoice: one invoice per payment replaces
+    none (the partial unique constraint below) and an invoice is replaced at most once (`replaces` is unique), so
+    the invoices of a payment form one chain whose end, the invoice no other replaces, is the live one."""
+
+    payment = models.ForeignKey(
+        "payments.Payment", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("paiement")
+    )
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("remplace la facture"),
     )
     plan_name = models.CharField(_("formule"), max_length=200)
     period_start = models.DateTimeField(_("début de la période"))
@@ -99,6 +127,8 @@ class Invoice(ImmutableDocument):
     discount = models.DecimalField(_("remise TTC"), max_digits=10, decimal_places=2, default=0)
     coupon_code = models.CharField(_("code promo"), max_length=50, blank=True)
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("facture")
         verbose_name_plural = _("factures")
@@ -107,17 +137,32 @@ class Invoice(ImmutableDocument):
             models.CheckConstraint(
                 condition=models.Q(number__regex=r"^F[0-9]{4}-[0-9]{5,}$"), name="invoicing_invoice_number_format"
             ),
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=models.Q(replaces__isnull=True),
+                name="invoicing_invoice_one_first_per_payment",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(replaces=models.F("id")), name="invoicing_invoice_replaces_another"
+            ),
         ]
 
 
 class CreditNote(ImmutableDocument):
-    """Money given back on an invoice (a refund): its amounts are positive, deducted from the invoice's."""
+    """What is deducted from an invoice, its amounts positive: money given back (a refund), or the whole invoice
+    cancelled by a correction that issues its replacement."""
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("facture")
     )
+    cause = models.CharField(_("cause"), max_length=20, choices=CreditNoteCause.choices, default=CreditNoteCause.REFUND)
     refund = models.OneToOneField(
-        "payments.Refund", on_delete=models.PROTECT, related_name="credit_note", verbose_name=_("remboursement")
+        "payments.Refund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_note",
+        verbose_name=_("remboursement"),
     )
     reason = models.CharField(_("motif"), max_length=300)
 
@@ -128,5 +173,17 @@ class CreditNote(ImmutableDocument):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(number__regex=r"^A[0-9]{4}-[0-9]{5,}$"), name="invoicing_creditnote_number_format"
+            ),
+            # A refund's credit note has its refund; a correction's has none.
+            models.CheckConstraint(
+                condition=models.Q(cause=CreditNoteCause.REFUND, refund__isnull=False)
+                | models.Q(cause=CreditNoteCause.CORRECTION, refund__isnull=True),
+                name="invoicing_creditnote_cause_refund",
+            ),
+            # An invoice is cancelled by a correction once.
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(cause=CreditNoteCause.CORRECTION),
+                name="invoicing_creditnote_one_correction_per_invoice",
             ),
         ]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from core.templatetags.money import format_money
-from invoicing.models import CreditNote, ImmutableDocument, Invoice
+from invoicing.models import CreditNote, CreditNoteCause, ImmutableDocument, Invoice
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
@@ -65,7 +65,8 @@ def _header(pdf: FPDF, document: ImmutableDocument, *, title: str) -> None:
     pdf.set_font(FONT, "B", 10)
     pdf.cell(72, 6, "Client", new_x="LEFT", new_y="NEXT")
     pdf.set_font(FONT, "", 10)
-    pdf.multi_cell(72, 5, f"{document.buyer_name}\n{document.buyer_email}", new_x="LMARGIN", new_y="NEXT")
+    buyer_lines = [document.buyer_company, document.buyer_name, document.buyer_address, document.buyer_email]
+    pdf.multi_cell(72, 5, "\n".join(line for line in buyer_lines if line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(10)
 
 
@@ -118,6 +119,13 @@ def _output(pdf: FPDF) -> bytes:
     return bytes(pdf.output())
 
 
+def _first_invoice(invoice: Invoice) -> Invoice:
+    """The payment's first invoice, issued when it was paid: the start of the chain of corrections."""
+    while invoice.replaces is not None:
+        invoice = invoice.replaces
+    return invoice
+
+
 def invoice_pdf(invoice: Invoice) -> bytes:
     pdf = _new_pdf(invoice, title="Facture")
     _header(pdf, invoice, title="Facture")
@@ -137,13 +145,19 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         ],
     )
     _totals(pdf, invoice)
-    _footer_lines(
-        pdf,
-        [
-            f"Payé le {_date(invoice.issued_at)} par {invoice.payment_method_label}.",
-            f"Code du paiement : {invoice.payment_code}",
-        ],
-    )
+    footer = []
+    replaced = invoice.replaces
+    if replaced is not None:
+        # A correction is issued later than the payment: the payment's date is the replaced invoice's.
+        footer.append(
+            f"Cette facture remplace la facture {replaced.number} du {_date(replaced.issued_at)}, annulée par un avoir."
+        )
+    first = _first_invoice(invoice)
+    footer += [
+        f"Payé le {_date(first.issued_at)} par {invoice.payment_method_label}.",
+        f"Code du paiement : {invoice.payment_code}",
+    ]
+    _footer_lines(pdf, footer)
     return _output(pdf)
 
 
@@ -161,5 +175,10 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
         ],
     )
     _totals(pdf, credit_note)
-    _footer_lines(pdf, [f"Montant remboursé au client, en déduction de la facture {invoice.number}."])
+    if credit_note.cause == CreditNoteCause.CORRECTION:
+        replacement = Invoice.objects.filter(replaces=invoice).first()
+        after = f", remplacée par la facture {replacement.number}" if replacement is not None else ""
+        _footer_lines(pdf, [f"Annule la facture {invoice.number} en totalité{after}."])
+    else:
+        _footer_lines(pdf, [f"Montant remboursé au client, en déduction de la facture {invoice.number}."])
     return _output(pdf)

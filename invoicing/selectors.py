@@ -8,8 +8,9 @@ PDF = "application/pdf"
 
 
 def invoice_of_member_payment(*, user, payment_id: int) -> Invoice | None:
-    """The invoice of one of `user`'s payments; None for another member's payment or a payment with no invoice."""
-    return Invoice.objects.filter(payment_id=payment_id, payment__user=user).first()
+    """The live invoice of one of `user`'s payments (the last correction's, if it was corrected); None for another
+    member's payment or a payment with no invoice."""
+    return Invoice.objects.live().filter(payment_id=payment_id, payment__user=user).first()
 
 
 def invoice_filename(invoice: Invoice) -> str:
@@ -22,7 +23,7 @@ def credit_note_filename(credit_note: CreditNote) -> str:
 
 def invoice_attachment(*, payment: Payment) -> tuple[str, bytes, str] | None:
     """The invoice's PDF for the confirmation e-mail (payments.emails), when the payment has one."""
-    invoice = Invoice.objects.filter(payment=payment).first()
+    invoice = Invoice.objects.live().filter(payment=payment).first()
     if invoice is None:
         return None
     return invoice_filename(invoice), invoice_pdf(invoice), PDF
