@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "channels_sync",
     "formations",
     "trading_signals",
+    "publishing",  # signals posted to the Telegram and Discord channels (above trading_signals)
     "trials",  # free trials: reads channel links (above channels_sync)
     "invoicing",  # invoices and credit notes, issued from payments' signals
     "analytics",  # the admins' revenue dashboard: reads every app above, imported by none
