@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from analytics import selectors
-from analytics.charts import Series, bar_chart, month_label
+from core.charts import Series, bar_chart, month_label
 
 RECENT_MONTHS = 3
 PLAN_CLASSES = ("chart-a", "chart-b", "chart-c", "chart-d", "chart-e", "chart-f")
