@@ -133,6 +133,8 @@ class Invoice(ImmutableDocument):
         verbose_name = _("facture")
         verbose_name_plural = _("factures")
         ordering = ["-issued_at", "-id"]
+        # Issues a credit note and a new invoice (invoicing.services.invoice_correct); the admin has no other write.
+        permissions = [("correct_invoice", _("Peut corriger une facture (avoir et facture de remplacement)"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(number__regex=r"^F[0-9]{4}-[0-9]{5,}$"), name="invoicing_invoice_number_format"

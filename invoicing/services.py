@@ -193,6 +193,26 @@ class InvoiceCorrectionError(Exception):
     """A correction refused, with the reason in French for the admin."""
 
 
+def invoice_correction_refusal(*, invoice: Invoice) -> str | None:
+    """Why `invoice` cannot be corrected (in French), or None: only a payment's live invoice is, and not once the
+    payment was refunded (its credit note already deducts from the invoice). Read by the admin to offer the button,
+    and by invoice_correct under the payment's lock."""
+    live = Invoice.objects.live().filter(payment_id=invoice.payment_id).first()
+    if live is None or live.pk != invoice.pk:
+        return _("La facture %(number)s a déjà été corrigée : la facture en vigueur est %(live)s.") % {
+            "number": invoice.number,
+            "live": live.number if live is not None else "—",
+        }
+    if (
+        Refund.objects.filter(payment_id=invoice.payment_id).exists()
+        or CreditNote.objects.filter(invoice=live).exists()
+    ):
+        return _(
+            "Le paiement %(code)s a été remboursé (un avoir a été émis) : sa facture ne peut plus être corrigée."
+        ) % {"code": invoice.payment_code}
+    return None
+
+
 @transaction.atomic
 def invoice_correct(*, invoice: Invoice, buyer: Buyer, reason: str) -> tuple[CreditNote, Invoice]:
     """Corrects the buyer of `invoice`, which stays as issued: a credit note cancels it in full (for `reason`), and a
@@ -214,17 +234,10 @@ def invoice_correct(*, invoice: Invoice, buyer: Buyer, reason: str) -> tuple[Cre
         .select_related("user", "plan", "payment_method", "coupon")
         .get(pk=invoice.payment_id)
     )
-    live = Invoice.objects.live().filter(payment=payment).get()
-    if live.pk != invoice.pk:
-        raise InvoiceCorrectionError(
-            _("La facture %(number)s a déjà été corrigée : la facture en vigueur est %(live)s.")
-            % {"number": invoice.number, "live": live.number}
-        )
-    if payment.status == Payment.Status.REFUNDED or Refund.objects.filter(payment=payment).exists():
-        raise InvoiceCorrectionError(
-            _("Le paiement %(code)s a été remboursé (un avoir a été émis) : sa facture ne peut plus être corrigée.")
-            % {"code": payment.code}
-        )
+    refusal = invoice_correction_refusal(invoice=invoice)
+    if refusal is not None:
+        raise InvoiceCorrectionError(refusal)
+    live = Invoice.objects.get(pk=invoice.pk)
     issued_at = clock.now()
     replacement = _invoice_create(
         payment=payment,
