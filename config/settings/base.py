@@ -293,6 +293,16 @@ DISCORD_REDIRECT_URI = env("DISCORD_REDIRECT_URI", default="http://localhost:800
 DISCORD_API_BASE_URL = env("DISCORD_API_BASE_URL", default="https://discord.com/api/v10")
 DISCORD_REMOVAL_MODE = env("DISCORD_REMOVAL_MODE", default="role")  # "role" or "kick"
 DISCORD_LINK_REDIRECT_URL = env("DISCORD_LINK_REDIRECT_URL", default="http://localhost:8000/espace/profil/")
+# Signals posted to the channels (publishing/, docs/architecture/publishing.md). Telegram: empty = the access
+# channel (TELEGRAM_CHANNEL_ID); Discord: empty = Discord publishing off.
+TELEGRAM_SIGNALS_CHAT_ID = env("TELEGRAM_SIGNALS_CHAT_ID", default="")
+DISCORD_SIGNALS_CHANNEL_ID = env("DISCORD_SIGNALS_CHANNEL_ID", default="")
+# At most one message (post or edit) per interval in each chat, across every worker: Telegram allows about 20 per
+# minute in a group or channel, Discord 5 per 5 seconds in a channel.
+PUBLISHING_TELEGRAM_INTERVAL_SECONDS = env.float("PUBLISHING_TELEGRAM_INTERVAL_SECONDS", default=3.0)
+PUBLISHING_DISCORD_INTERVAL_SECONDS = env.float("PUBLISHING_DISCORD_INTERVAL_SECONDS", default=1.0)
+# How long a post waits for the platform's answer before its outcome counts as unknown.
+PUBLISHING_READ_TIMEOUT_SECONDS = env.float("PUBLISHING_READ_TIMEOUT_SECONDS", default=20.0)
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 # Stripe (billing/, docs/architecture/stripe.md): an empty secret key turns card payments off.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
