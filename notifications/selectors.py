@@ -54,9 +54,14 @@ def subscriptions_ending_coverage(*, as_of: date) -> QuerySet[Subscription]:
     )
 
 
-def deliveries_claimable(*, channel: str, now: datetime) -> QuerySet[NotificationDelivery]:
+def deliveries_claimable(
+    *, channel: str, now: datetime, reference: str | None = None
+) -> QuerySet[NotificationDelivery]:
     """Pending deliveries of a channel that nobody holds: never claimed, failed earlier, or whose claim
-    lease ran out (the run that claimed them died)."""
-    return NotificationDelivery.objects.filter(channel=channel, status=NotificationDelivery.Status.PENDING).filter(
+    lease ran out (the run that claimed them died). `reference`: only those of the notices about it."""
+    claimable = NotificationDelivery.objects.filter(channel=channel, status=NotificationDelivery.Status.PENDING).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
+    if reference is not None:
+        claimable = claimable.filter(notification__reference=reference)
+    return claimable

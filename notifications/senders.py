@@ -16,7 +16,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 
 from core.emails import email_message
 from notifications.calendar import reminder_ends_a_trial, reminder_renews_by_itself
-from notifications.models import NotificationDelivery
+from notifications.models import NotificationDelivery, NotificationType
+from notifications.references import signal_link_of
 
 logger = logging.getLogger("calmnessfi.notifications")
 
@@ -74,7 +75,10 @@ class EmailSender:
         to_send = []
         for delivery in deliveries:
             user = delivery.notification.user
-            if not user.email_reminders:
+            # A new-signal alert's consent is the member's preference for the e-mail channel (its delivery exists
+            # only then); `email_reminders` is about the subscription reminders.
+            is_alert = delivery.notification.notification_type == NotificationType.SIGNAL_PUBLISHED
+            if not user.email_reminders and not is_alert:
                 outcomes.append(DeliveryOutcome(delivery.pk, Status.SKIPPED, "rappels par e-mail désactivés"))
             elif not user.is_active or not user.email:
                 outcomes.append(DeliveryOutcome(delivery.pk, Status.SKIPPED, "compte désactivé ou sans e-mail"))
@@ -119,6 +123,19 @@ class EmailSender:
     def _message(delivery: NotificationDelivery, connection) -> EmailMultiAlternatives:
         notification = delivery.notification
         user = notification.user
+        if notification.notification_type == NotificationType.SIGNAL_PUBLISHED:
+            return email_message(
+                template="notifications/signal_alert",
+                to=user.email,
+                subject=f"CalmnessFi – {notification.title}",
+                context={
+                    "first_name": user.first_name,
+                    "title": notification.title,
+                    "message": notification.message,
+                    "signal_url": signal_link_of(notification),
+                },
+                connection=connection,
+            )
         return email_message(
             template="notifications/reminder",
             to=user.email,

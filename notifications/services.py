@@ -326,29 +326,35 @@ def _create_on_postgresql(
 
 
 def deliveries_send_pending(
-    *, dry_run: bool = False, channels: Iterable[str] | None = None, progress: Progress | None = None
+    *,
+    dry_run: bool = False,
+    channels: Iterable[str] | None = None,
+    progress: Progress | None = None,
+    reference: str | None = None,
 ) -> DeliveryReport:
     """Sends every claimable pending delivery, channel by channel, in claimed batches.
 
     Each batch is claimed in a short transaction (row locks with SKIP LOCKED where the database has them,
     attempts counted, a lease set), sent outside it, then its outcomes recorded. A failure stays pending for
     the next run until settings.NOTIFICATION_MAX_ATTEMPTS, then becomes failed. One pass per channel (ids
-    ascending), so a failure is not retried within the same run. `channels` limits the run to some channels.
+    ascending), so a failure is not retried within the same run. `channels` limits the run to some channels;
+    `reference` to the notices about one thing (a new signal's alerts, sent by their task without waiting for the
+    daily run).
     """
     report = DeliveryReport()
     now = clock.now()
-    if not dry_run:
+    if not dry_run and reference is None:
         report.skipped += deliveries_skip_superseded(now=now)
     for channel, sender in SENDERS.items():
         if channels is not None and channel not in channels:
             continue
         if dry_run:
-            report.would_send[channel] = deliveries_claimable(channel=channel, now=now).count()
+            report.would_send[channel] = deliveries_claimable(channel=channel, now=now, reference=reference).count()
             continue
-        total = deliveries_claimable(channel=channel, now=now).count() if progress else 0
+        total = deliveries_claimable(channel=channel, now=now, reference=reference).count() if progress else 0
         cursor, done = 0, 0
         while True:
-            ids = _claim(channel=channel, after_id=cursor, limit=sender.batch_size)
+            ids = _claim(channel=channel, after_id=cursor, limit=sender.batch_size, reference=reference)
             if not ids:
                 break
             cursor = ids[-1]
@@ -401,12 +407,15 @@ def deliveries_skip_superseded(*, now: datetime) -> int:
     )
 
 
-def _claim(*, channel: str, after_id: int, limit: int) -> list[int]:
+def _claim(*, channel: str, after_id: int, limit: int, reference: str | None = None) -> list[int]:
     now = clock.now()
     with transaction.atomic():
-        claimable = deliveries_claimable(channel=channel, now=now).filter(pk__gt=after_id).order_by("pk")
+        claimable = (
+            deliveries_claimable(channel=channel, now=now, reference=reference).filter(pk__gt=after_id).order_by("pk")
+        )
         if connection.features.has_select_for_update_skip_locked:
-            claimable = claimable.select_for_update(skip_locked=True)
+            # Only the deliveries: the notices joined for `reference` stay unlocked.
+            claimable = claimable.select_for_update(skip_locked=True, of=("self",))
         # Without SKIP LOCKED (SQLite) the database serialises writers, which is enough for one host.
         ids = list(claimable.values_list("pk", flat=True)[:limit])
         if ids:
