@@ -11,5 +11,6 @@ from django.dispatch import Signal
 # kwargs: event (trading_signals.models.SignalEvent).
 signal_event_recorded = Signal()
 
-# A published signal's trade was corrected. kwargs: signal (Signal), revisions (list[SignalRevision], non-empty).
+# A published signal's trade was corrected. kwargs: trading_signal (Signal), revisions (list[SignalRevision],
+# non-empty). Not `signal=`: Django's Signal.send already passes `signal` (the hook itself) to every receiver.
 signal_corrected = Signal()

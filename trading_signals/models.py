@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -76,6 +77,13 @@ class Signal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.get_direction_display()} ({self.get_status_display()})"
+
+    def delete(self, *args, **kwargs):
+        """Members and the channels saw a published signal: it stays in the record (cancel it instead). Its events
+        and revisions protect it at the database level too (on_delete=PROTECT)."""
+        if self.is_published:
+            raise ValidationError(_("Un signal publié ne peut pas être supprimé : annulez-le."))
+        return super().delete(*args, **kwargs)
 
 
 class TakeProfit(models.Model):

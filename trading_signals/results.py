@@ -48,3 +48,17 @@ def result_move(*, market: str, instrument: str, direction: str, entry: Decimal,
 def result_percent(*, direction: str, entry: Decimal, exit_price: Decimal) -> Decimal:
     """The move in percent of the entry, signed by the direction, to 0.01."""
     return (_sign(direction) * (exit_price - entry) * 100 / entry).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+
+
+
+def _places(value: Decimal) -> int:
+    """Digits after the point that `value` needs (0 for a whole number)."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def price_text(*, market: str, instrument: str, value: Decimal) -> str:
+    """A price as members read it (French decimal comma), to the pip on forex (1,0810) and at least two places
+    elsewhere, never cutting a digit that was given: the old → new values of a correction are written with it."""
+    places = max(2, _places(pip_size(market=market, instrument=instrument)), _places(value))
+    return f"{value.quantize(Decimal(1).scaleb(-places)):f}".replace(".", ",")
