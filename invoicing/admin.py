@@ -41,6 +41,10 @@ class InvoiceCorrectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
     )
 
+    def clean_buyer_address(self) -> str:
+        # A browser sends a textarea's lines with CRLF; the PDF and the CSV want one line break.
+        return "\n".join(line.strip() for line in self.cleaned_data["buyer_address"].splitlines() if line.strip())
+
 
 class DocumentAdmin(ReadOnlyModelAdmin):
     date_hierarchy = "issued_at"
