@@ -17,6 +17,7 @@ from accounts.privacy import member_erase
 from accounts.tests.factories import UserFactory
 from conftest import client_for
 from invoicing.models import CreditNote, CreditNoteCause, ImmutableDocumentError, Invoice, NumberCounter
+from invoicing.pdf import credit_note_pdf, invoice_pdf
 from invoicing.selectors import invoice_attachment
 from invoicing.services import Buyer, InvoiceCorrectionError, invoice_correct
 from payments.models import Coupon, CouponKind, PaymentKind
@@ -275,3 +276,13 @@ def test_erasure_anonymises_every_invoice_and_credit_note_of_the_member(invoice,
     assert set(CreditNote.objects.values_list("buyer_name", flat=True)) == {"Membre supprimé"}
     # Numbers and amounts stay for the accounting retention.
     assert set(Invoice.objects.values_list("amount_incl_tax", flat=True)) == {Decimal("49.00")}
+
+
+def test_the_replacement_and_the_correction_credit_note_render_as_pdf(invoice):
+    credit_note, replacement = _correct(invoice)
+
+    invoice_bytes, note_bytes = invoice_pdf(replacement), credit_note_pdf(credit_note)
+
+    assert invoice_bytes.startswith(b"%PDF-") and b"/Subject (F2026-00002)" in invoice_bytes
+    assert note_bytes.startswith(b"%PDF-") and b"/Subject (A2026-00001)" in note_bytes
+    assert invoice_pdf(replacement) == invoice_bytes  # drawn from frozen fields only
