@@ -15,10 +15,13 @@ class NotificationsConfig(AppConfig):
         from accounts.privacy import export_section_register
         from accounts.signals import member_erasing
         from notifications import privacy
-        from notifications.models import UserNotification
+        from notifications.models import SignalAlertPreference, UserNotification
 
         # The member's data (docs/architecture/personal-data.md): exported with deliveries; deleted on erasure.
         export_section_register(name="notifications", export=privacy.notifications_export, models=(UserNotification,))
+        export_section_register(
+            name="signal_alerts", export=privacy.signal_alerts_export, models=(SignalAlertPreference,)
+        )
         member_erasing.connect(_erase_member, dispatch_uid="notifications.member_erasing")
 
 
@@ -35,6 +38,7 @@ def _payment_rejected(sender, payment, **kwargs) -> None:
 
 
 def _erase_member(sender, *, user, **kwargs) -> None:
-    from notifications.privacy import member_notifications_delete
+    from notifications.privacy import member_notifications_delete, member_signal_alerts_delete
 
     member_notifications_delete(user=user)
+    member_signal_alerts_delete(user=user)

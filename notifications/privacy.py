@@ -2,7 +2,7 @@
 (accounts.privacy, docs/architecture/personal-data.md)."""
 
 from accounts.privacy import iso
-from notifications.models import NotificationDelivery, UserNotification
+from notifications.models import NotificationDelivery, SignalAlertPreference, UserNotification
 
 
 def notifications_export(user) -> list[dict]:
@@ -20,6 +20,7 @@ def notifications_export(user) -> list[dict]:
     return [
         {
             "type": notification.notification_type,
+            "reference": notification.reference,
             "title": notification.title,
             "message": notification.message,
             "status": notification.status,
@@ -35,4 +36,17 @@ def notifications_export(user) -> list[dict]:
 def member_notifications_delete(*, user) -> int:
     """Deletes every notification of the member, with its deliveries (CASCADE). Returns how many rows went."""
     deleted, _by_model = UserNotification.objects.filter(user=user).delete()
+    return deleted
+
+
+def signal_alerts_export(user) -> list[dict]:
+    """The member's choices of new-signal alerts (market x channel)."""
+    return [
+        {"market": preference.market, "channel": preference.channel, "created_at": iso(preference.created_at)}
+        for preference in SignalAlertPreference.objects.filter(user=user).order_by("market", "channel")
+    ]
+
+
+def member_signal_alerts_delete(*, user) -> int:
+    deleted, _by_model = SignalAlertPreference.objects.filter(user=user).delete()
     return deleted

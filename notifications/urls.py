@@ -9,4 +9,5 @@ urlpatterns = [
     path(
         "auth/user/notifications/<int:pk>/dismiss/", api.NotificationDismissView.as_view(), name="notifications-dismiss"
     ),
+    path("auth/user/signal-alerts/", api.SignalAlertsView.as_view(), name="signal-alerts"),
 ]
