@@ -133,13 +133,6 @@ WRITING_ACTIONS = {
         lambda signal: Signal.objects.get(pk=signal.pk).is_published,
         "trading_signals.change_signal",
     ),
-    "signal-unpublish": WritingAction(
-        Signal,
-        "unpublish",
-        lambda: SignalFactory(is_published=True),
-        lambda signal: Signal.objects.get(pk=signal.pk).is_published,
-        "trading_signals.change_signal",
-    ),
     "delivery-retry": WritingAction(
         NotificationDelivery,
         "retry_failed",
