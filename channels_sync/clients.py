@@ -11,6 +11,12 @@ makes no request at all. Errors are sorted into three kinds:
   above the bot's, an account that no longer exists, an OAuth grant revoked).
 - rate limits: waited for and retried here (Telegram `RetryAfter`) or by discord.py itself, within bounds.
 
+Posting to the signals channels (publishing/, docs/architecture/publishing.md) sorts its errors differently, since
+a message, unlike a member's access, must never be sent twice: `PostFailed` (nothing was posted: safe to try
+again), `PostOutcomeUnknown` (the request may have arrived: a read timeout), `PostRefused` (the platform refused
+this message for good), and `PlatformUnavailable` for the bot's rights or a wrong channel. Those calls do not wait
+out rate limits: the task queue tries them again later.
+
 Every call ends within CALL_TIMEOUT_SECONDS, its retries and rate-limit waits included: the sync renews its
 lease on a member before each call (sync.LEASE, 10 minutes), so no call outlives the lease.
 """
@@ -32,6 +38,7 @@ import telegram
 from discord import http as discord_http
 from django.conf import settings
 from django.utils.translation import gettext as _
+from telegram import LinkPreviewOptions, ReplyParameters
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
@@ -49,6 +56,26 @@ CALL_TIMEOUT_SECONDS = 120  # one call, its retries and waits included (logging 
 
 class PlatformUnavailable(Exception):
     """The bot cannot act on the chat or guild: stop this platform for this run."""
+
+
+class PlatformUnreachable(PlatformUnavailable):
+    """The platform did not answer when logging in (network, timeout): a passing failure, not a setting to fix."""
+
+
+class PostFailed(Exception):
+    """A post or edit failed before the platform acted on it (connection refused, 5xx, 429): safe to try again."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PostOutcomeUnknown(Exception):
+    """The request was sent but no answer came (read timeout): the message may have been posted."""
+
+
+class PostRefused(Exception):
+    """The platform refused this message for good (the message to reply to or to edit no longer exists…)."""
 
 
 class MemberActionFailed(Exception):
@@ -175,8 +202,8 @@ class _SyncClient:
 class TelegramClient(_SyncClient):
     """python-telegram-bot's `Bot`, pointed at settings.TELEGRAM_API_BASE_URL, used synchronously."""
 
-    def __init__(self):
-        self.chat_id = settings.TELEGRAM_CHANNEL_ID
+    def __init__(self, *, chat_id: str = ""):
+        self.chat_id = chat_id or settings.TELEGRAM_CHANNEL_ID
         self.bot = telegram.Bot(
             settings.TELEGRAM_BOT_TOKEN,
             base_url=settings.TELEGRAM_API_BASE_URL,
@@ -189,11 +216,13 @@ class TelegramClient(_SyncClient):
         try:
             await asyncio.wait_for(self.bot.initialize(), CALL_TIMEOUT_SECONDS)  # getMe
         except TimeoutError as exc:
-            raise PlatformUnavailable(
+            raise PlatformUnreachable(
                 _("Telegram injoignable : pas de réponse en %(s)s s.") % {"s": CALL_TIMEOUT_SECONDS}
             ) from exc
         except tg_error.InvalidToken as exc:
             raise PlatformUnavailable(_("Telegram : le jeton du bot est refusé (TELEGRAM_BOT_TOKEN).")) from exc
+        except tg_error.NetworkError as exc:
+            raise PlatformUnreachable(_("Telegram injoignable : %(error)s") % {"error": exc}) from exc
         except tg_error.TelegramError as exc:
             raise PlatformUnavailable(_("Telegram injoignable : %(error)s") % {"error": exc}) from exc
 
@@ -311,10 +340,100 @@ class TelegramClient(_SyncClient):
             chat_level=False,
         )
 
+    # Posting to the signals channel (publishing/): errors sorted for messages that must never be sent twice.
+    def post_message(self, *, text: str, reply_to_message_id: str = "") -> str:
+        """Posts `text` to the chat (a reply when `reply_to_message_id`); returns the new message's id. Raises
+        PostOutcomeUnknown when the request went out but its answer did not come back: Telegram has no idempotency
+        key, so the caller must not simply post again."""
+        reply = ReplyParameters(message_id=int(reply_to_message_id)) if reply_to_message_id else None
+        message = self._post_call(
+            lambda: self.bot.send_message(
+                chat_id=self.chat_id,
+                text=text,
+                reply_parameters=reply,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                read_timeout=settings.PUBLISHING_READ_TIMEOUT_SECONDS,
+                write_timeout=settings.PUBLISHING_READ_TIMEOUT_SECONDS,
+            )
+        )
+        return str(message.message_id)
+
+    def edit_message(self, *, message_id: str, text: str) -> bool:
+        """Replaces the message's text; False when it already reads so ("message is not modified": done)."""
+        try:
+            self._post_call(
+                lambda: self.bot.edit_message_text(
+                    text=text,
+                    chat_id=self.chat_id,
+                    message_id=int(message_id),
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    read_timeout=settings.PUBLISHING_READ_TIMEOUT_SECONDS,
+                    write_timeout=settings.PUBLISHING_READ_TIMEOUT_SECONDS,
+                )
+            )
+        except PostRefused as exc:
+            if "message is not modified" in str(exc).lower():
+                return False
+            raise
+        return True
+
+    def _post_call(self, make_coro):
+        self._ensure()
+        try:
+            # The overall bound is only a safety net: the library's own read timeout comes first.
+            return self._run(make_coro, CALL_TIMEOUT_SECONDS)
+        except TimeoutError as exc:
+            raise PostOutcomeUnknown(_("Telegram n'a pas répondu à temps.")) from exc
+        except tg_error.TimedOut as exc:
+            # Only a timeout before the request was sent (connecting, waiting for a pooled connection) is sure.
+            if isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout):
+                raise PostFailed(_("Telegram injoignable : %(error)s") % {"error": exc}) from exc
+            raise PostOutcomeUnknown(_("Telegram n'a pas répondu à temps : %(error)s") % {"error": exc}) from exc
+        except tg_error.RetryAfter as exc:
+            retry_after = exc.retry_after
+            wait = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+            raise PostFailed(
+                _("Telegram limite le débit (réessayer dans %(s)s s).") % {"s": wait}, retry_after=wait
+            ) from exc
+        except tg_error.InvalidToken as exc:
+            raise PlatformUnavailable(_("Telegram : le jeton du bot est refusé (TELEGRAM_BOT_TOKEN).")) from exc
+        except (tg_error.Forbidden, tg_error.BadRequest) as exc:
+            problem = _telegram_signals_chat_problem(exc, self.chat_id)
+            if problem:
+                raise PlatformUnavailable(problem) from exc
+            raise PostRefused(str(exc)) from exc
+        except tg_error.NetworkError as exc:
+            # Connection refused, or a 5xx answer: nothing was posted. A connection lost once the request was out
+            # (the server hung up before answering) may have been.
+            if isinstance(exc.__cause__, httpx.TransportError) and not isinstance(exc.__cause__, httpx.ConnectError):
+                raise PostOutcomeUnknown(_("Telegram n'a pas répondu : %(error)s") % {"error": exc}) from exc
+            raise PostFailed(str(exc)) from exc
+        except tg_error.TelegramError as exc:
+            raise PostRefused(str(exc)) from exc
+
+
+def _telegram_signals_chat_problem(exc: tg_error.TelegramError, chat_id: str) -> str | None:
+    """The French message for a refusal of the bot in the signals chat, naming the setting and the rights."""
+    message = str(exc)
+    lowered = message.lower()
+    if "chat not found" in lowered:
+        return _(
+            "Telegram : le canal des signaux %(chat)s est introuvable (« Chat not found »). Vérifiez "
+            "TELEGRAM_SIGNALS_CHAT_ID (ou TELEGRAM_CHANNEL_ID s'il est vide) et que le bot a été ajouté au canal."
+        ) % {"chat": chat_id}
+    if isinstance(exc, tg_error.Forbidden) or any(marker in lowered for marker in _CHAT_RIGHTS_ERRORS):
+        return _(
+            "Telegram : le bot ne peut pas publier dans le canal des signaux %(chat)s (TELEGRAM_SIGNALS_CHAT_ID). "
+            "Ajoutez-le comme administrateur avec les droits « Publier des messages » et « Modifier les messages "
+            "des autres ». Réponse : %(error)s"
+        ) % {"chat": chat_id, "error": message}
+    return None
+
 
 ALLOWED_UPDATES = ["message", "chat_join_request", "chat_member"]
 
 # Discord's JSON error codes (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json)
+_DISCORD_UNKNOWN_CHANNEL = 10003
 _DISCORD_UNKNOWN_GUILD = 10004
 _DISCORD_UNKNOWN_MEMBER = 10007
 _DISCORD_UNKNOWN_ROLE = 10011
@@ -324,6 +443,7 @@ _DISCORD_MISSING_ACCESS = 50001
 _DISCORD_MISSING_PERMISSIONS = 50013
 _DISCORD_INVALID_OAUTH_TOKEN = 50025
 _DISCORD_GONE = {_DISCORD_UNKNOWN_MEMBER, _DISCORD_UNKNOWN_USER}  # removing someone no longer there is done
+_DISCORD_SUPPRESS_EMBEDS = 1 << 2  # a message flag: no preview card under the signal's link
 _KICK_MEMBERS = 1 << 1
 _ADMINISTRATOR = 1 << 3
 
@@ -350,10 +470,14 @@ class DiscordClient(_SyncClient):
         except discord.LoginFailure as exc:
             raise PlatformUnavailable(_("Discord : le jeton du bot est refusé (DISCORD_BOT_TOKEN).")) from exc
         except TimeoutError as exc:
-            raise PlatformUnavailable(
+            raise PlatformUnreachable(
                 _("Discord injoignable : pas de réponse en %(s)s s.") % {"s": CALL_TIMEOUT_SECONDS}
             ) from exc
-        except (discord.HTTPException, OSError) as exc:
+        except OSError as exc:
+            raise PlatformUnreachable(_("Discord injoignable : %(error)s") % {"error": exc}) from exc
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise PlatformUnreachable(_("Discord injoignable : %(error)s") % {"error": exc}) from exc
             raise PlatformUnavailable(_("Discord injoignable : %(error)s") % {"error": exc}) from exc
         self.bot_user_id = str(me["id"])
 
@@ -511,6 +635,66 @@ class DiscordClient(_SyncClient):
         for role_id in me.get("roles", []):
             permissions |= roles.get(str(role_id), 0)
         return bool(permissions & (_KICK_MEMBERS | _ADMINISTRATOR))
+
+    # Posting to the signals channel (publishing/): errors sorted for messages that must never be sent twice.
+    def post_message(self, *, channel_id: str, text: str, nonce: str, reply_to_message_id: str = "") -> str:
+        """Creates a message in the channel (a reply when `reply_to_message_id`); returns its id. `nonce` with
+        `enforce_nonce`: Discord answers a second request with the same nonce, within a few minutes, with the message
+        the first one created, so a retry after PostOutcomeUnknown must reuse the same nonce."""
+        payload: dict = {
+            "content": text,
+            "nonce": nonce,
+            "enforce_nonce": True,
+            "allowed_mentions": {"parse": []},  # nothing in a signal pings anyone
+            "flags": _DISCORD_SUPPRESS_EMBEDS,
+        }
+        if reply_to_message_id:
+            payload["message_reference"] = {"message_id": reply_to_message_id, "fail_if_not_exists": True}
+        route = discord_http.Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+        data = self._post_call(lambda: self.api.request(route, json=payload), channel_id)
+        return str(data["id"])
+
+    def edit_message(self, *, channel_id: str, message_id: str, text: str) -> None:
+        route = discord_http.Route(
+            "PATCH", "/channels/{channel_id}/messages/{message_id}", channel_id=channel_id, message_id=message_id
+        )
+        self._post_call(lambda: self.api.request(route, json={"content": text}), channel_id)
+
+    def _post_call(self, make_coro, channel_id: str):
+        self._ensure()
+        self.pacer.wait()
+        try:
+            return self._run(make_coro, settings.PUBLISHING_READ_TIMEOUT_SECONDS)
+        except TimeoutError as exc:  # before OSError, its parent
+            raise PostOutcomeUnknown(_("Discord n'a pas répondu à temps.")) from exc
+        except discord.Forbidden as exc:
+            raise PlatformUnavailable(
+                _(
+                    "Discord : le bot ne peut pas publier dans le salon des signaux %(channel)s "
+                    "(DISCORD_SIGNALS_CHANNEL_ID). Donnez-lui, dans ce salon, les permissions « Envoyer des messages » "
+                    "(Send Messages), « Gérer les messages » (Manage Messages) et « Voir les anciens messages » "
+                    "(Read Message History). Réponse : %(error)s"
+                )
+                % {"channel": channel_id, "error": exc.text}
+            ) from exc
+        except discord.RateLimited as exc:
+            raise PostFailed(str(exc), retry_after=exc.retry_after) from exc
+        except discord.HTTPException as exc:
+            if exc.code == _DISCORD_UNKNOWN_CHANNEL:
+                raise PlatformUnavailable(
+                    _(
+                        "Discord : le salon des signaux %(channel)s est inconnu (« Unknown Channel »). Vérifiez "
+                        "DISCORD_SIGNALS_CHANNEL_ID et que le bot voit ce salon."
+                    )
+                    % {"channel": channel_id}
+                ) from exc
+            if exc.status == 401:
+                raise PlatformUnavailable(_("Discord : le jeton du bot est refusé (DISCORD_BOT_TOKEN).")) from exc
+            if exc.status >= 500 or exc.status == 429:  # discord.py already tried again
+                raise PostFailed(exc.text or str(exc)) from exc
+            raise PostRefused(exc.text or str(exc)) from exc
+        except OSError as exc:  # connection refused or reset
+            raise PostFailed(str(exc)) from exc
 
 
 @dataclass(frozen=True)

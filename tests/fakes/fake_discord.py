@@ -9,11 +9,19 @@ Permissions as Discord documents them: the bot acts with the union of its roles'
 it may only grant or remove a role below its own highest role, and only kick a member whose highest role is
 below its own (403 `50013 Missing Permissions` otherwise); a banned user cannot be added (403 `40007 The user is
 banned from this guild.`).
+
+The signals channel (publishing/): `POST /channels/{id}/messages` stores the message (snowflake ids increasing);
+with `enforce_nonce` a nonce already used in that channel within NONCE_WINDOW_SECONDS returns the message it
+created instead of a new one, as Discord does; a reply (`message_reference`) to an unknown message is `400 50035
+Invalid Form Body`; `PATCH /channels/{id}/messages/{mid}` edits (`404 10008 Unknown Message`). An unknown channel
+is `404 10003 Unknown Channel`, a bot without Send Messages (or Read Message History, for a reply) in it `403 50013
+Missing Permissions`. `delay_answer()` holds an answer back after the request took effect (a client timeout).
 """
 
 import itertools
 import re
 import secrets
+import time
 
 from tests.fakes.base import FakeServer
 
@@ -31,10 +39,16 @@ MANAGE_ROLES = 1 << 28
 MEMBER = re.compile(r"^/guilds/(?P<guild>\d+)/members/(?P<user>\d+)$")
 ROLE = re.compile(r"^/guilds/(?P<guild>\d+)/members/(?P<user>\d+)/roles/(?P<role>\d+)$")
 GUILD_ROLES = re.compile(r"^/guilds/(?P<guild>\d+)/roles$")
+CHANNEL_MESSAGES = re.compile(r"^/channels/(?P<channel>\d+)/messages$")
+CHANNEL_MESSAGE = re.compile(r"^/channels/(?P<channel>\d+)/messages/(?P<message>\d+)$")
+SIGNALS_CHANNEL_ID = "700000000000000001"
+NONCE_WINDOW_SECONDS = 300
 
 
 class FakeDiscord(FakeServer):
-    MUTATING = frozenset({"add_member", "kick", "add_role", "remove_role", "oauth_token"})
+    MUTATING = frozenset(
+        {"add_member", "kick", "add_role", "remove_role", "oauth_token", "create_message", "edit_message"}
+    )
     PREFIX = "/api/v10"
 
     def __init__(
@@ -67,6 +81,13 @@ class FakeDiscord(FakeServer):
         }
         self.bot_roles: set[str] = {BOT_ROLE_ID}
         self._ids = itertools.count(1)
+        self.signals_channel_id = SIGNALS_CHANNEL_ID
+        self.channel_messages: dict[str, list[dict]] = {SIGNALS_CHANNEL_ID: []}
+        self.bot_can_send_messages = True
+        self.bot_can_read_history = True
+        self._nonces: dict[tuple[str, str], tuple[dict, float]] = {}  # (channel, nonce) -> (message, when)
+        self._message_ids = itertools.count(1)
+        self._delays: dict[str, list[float]] = {}
 
     @property
     def base_url(self) -> str:
@@ -74,6 +95,10 @@ class FakeDiscord(FakeServer):
 
     def name_of(self, method: str, path: str) -> str:
         path = path.removeprefix(self.PREFIX)
+        if CHANNEL_MESSAGES.match(path):
+            return "create_message" if method == "POST" else "get_messages"
+        if CHANNEL_MESSAGE.match(path):
+            return "edit_message" if method == "PATCH" else "message"
         if GUILD_ROLES.match(path):
             return "get_roles"
         if ROLE.match(path):
@@ -201,7 +226,73 @@ class FakeDiscord(FakeServer):
             return self.role(method, match)
         if match := MEMBER.match(path):
             return self.member(method, match, body)
+        if (match := CHANNEL_MESSAGES.match(path)) and method == "POST":
+            return self.create_message(match["channel"], body)
+        if (match := CHANNEL_MESSAGE.match(path)) and method == "PATCH":
+            return self.edit_message(match["channel"], match["message"], body)
         return self.error(404, "404: Not Found", 0)
+
+    # The signals channel
+    def delay_answer(self, name: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls named `name` take effect, then their answer waits `seconds` (the client gives up)."""
+        with self.lock:
+            self._delays.setdefault(name, []).extend([seconds] * times)
+
+    def dispatch(self, method, raw_path, raw, headers):
+        answer = super().dispatch(method, raw_path, raw, headers)
+        with self.lock:
+            delays = self._delays.get(self.name_of(method, raw_path.split("?", 1)[0]))
+            delay = delays.pop(0) if delays else 0.0
+        if delay:
+            time.sleep(delay)
+        return answer
+
+    def messages_in(self, channel_id: str | None = None) -> list[dict]:
+        return self.channel_messages.get(channel_id or self.signals_channel_id, [])
+
+    def create_message(self, channel_id: str, body: dict):
+        if channel_id not in self.channel_messages:
+            return self.error(404, "Unknown Channel", 10003)
+        reference = body.get("message_reference") or {}
+        if not self.bot_can_send_messages or (reference and not self.bot_can_read_history):
+            return self.missing_permissions()
+        nonce = str(body.get("nonce") or "")
+        if nonce and body.get("enforce_nonce"):
+            seen = self._nonces.get((channel_id, nonce))
+            if seen and time.monotonic() - seen[1] < NONCE_WINDOW_SECONDS:
+                return self.json(200, seen[0])  # the message the first request created
+        reply_to = str(reference.get("message_id") or "")
+        if reply_to and not any(m["id"] == reply_to for m in self.channel_messages[channel_id]):
+            return self.error(400, "Invalid Form Body", 50035)
+        message = {
+            "id": str(1_100_000_000_000_000_000 + next(self._message_ids)),
+            "channel_id": channel_id,
+            "author": {**self.user(BOT_USER_ID), "bot": True},
+            "content": body.get("content", ""),
+            "nonce": nonce or None,
+            "flags": int(body.get("flags") or 0),
+            "allowed_mentions": body.get("allowed_mentions"),
+            "message_reference": {"message_id": reply_to, "channel_id": channel_id} if reply_to else None,
+            "edited_timestamp": None,
+            "timestamp": "2026-01-01T00:00:00+00:00",
+            "type": 19 if reply_to else 0,
+        }
+        self.channel_messages[channel_id].append(message)
+        if nonce:
+            self._nonces[(channel_id, nonce)] = (message, time.monotonic())
+        return self.json(200, message)
+
+    def edit_message(self, channel_id: str, message_id: str, body: dict):
+        if channel_id not in self.channel_messages:
+            return self.error(404, "Unknown Channel", 10003)
+        message = next((m for m in self.channel_messages[channel_id] if m["id"] == message_id), None)
+        if message is None:
+            return self.error(404, "Unknown Message", 10008)
+        if message["author"]["id"] != BOT_USER_ID:
+            return self.error(403, "Cannot edit a message authored by another user", 50005)
+        message["content"] = body.get("content", message["content"])
+        message["edited_timestamp"] = "2026-01-01T00:01:00+00:00"
+        return self.json(200, message)
 
     def user(self, user_id: str) -> dict:
         return {

@@ -6,6 +6,13 @@ The channel's own answers: another chat id is `400 Bad Request: chat not found` 
 that does not exist or that the bot cannot see), a bot removed from the channel gets `403 Forbidden: bot is not
 a member of the channel chat`, and one without the "Ban users" right `400 Bad Request: not enough rights to
 restrict/unrestrict chat member`.
+
+Posts in the channel (the signals, publishing/): `sendMessage` to the channel's id stores the message in `posts`
+(ids increasing per chat), a reply to an unknown message is `400 Bad Request: message to be replied not found`;
+`editMessageText` answers `400 Bad Request: message is not modified: …` for the same text and `message to edit
+not found` for an unknown id; a bot without "Post messages" / "Edit messages" (`bot_can_post`, `bot_can_edit`)
+gets `400 Bad Request: need administrator rights in the channel chat`. `delay_answer()` holds an answer back after
+the request took effect (a read timeout on the client's side).
 """
 
 import itertools
@@ -28,6 +35,7 @@ class FakeTelegram(FakeServer):
             "approveChatJoinRequest",
             "declineChatJoinRequest",
             "setWebhook",
+            "editMessageText",
         }
     )
 
@@ -49,6 +57,11 @@ class FakeTelegram(FakeServer):
         self.bot_in_channel = True
         self.bot_can_restrict = True
         self._ids = itertools.count(1)
+        self.posts: list[dict] = []  # the channel's messages: chat_id, message_id, text, reply_to, edits
+        self.bot_can_post = True
+        self.bot_can_edit = True
+        self._post_ids: dict[str, itertools.count] = {}
+        self._delays: dict[str, list[float]] = {}  # method -> seconds to hold the next answers back
 
     @property
     def base_url(self) -> str:
@@ -145,7 +158,79 @@ class FakeTelegram(FakeServer):
         invite["is_revoked"] = True
         return self.ok(invite)
 
+    def delay_answer(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls of `method` take effect, then their answer waits `seconds` (the client gives up)."""
+        with self.lock:
+            self._delays.setdefault(method, []).extend([seconds] * times)
+
+    def dispatch(self, method, raw_path, raw, headers):
+        answer = super().dispatch(method, raw_path, raw, headers)
+        with self.lock:
+            delays = self._delays.get(self.name_of(method, raw_path.split("?", 1)[0]))
+            delay = delays.pop(0) if delays else 0.0
+        if delay:
+            time.sleep(delay)
+        return answer
+
+    def channel_posts(self, chat_id: str | None = None) -> list[dict]:
+        chat = chat_id or self.chat_id
+        return [post for post in self.posts if post["chat_id"] == chat]
+
+    def _channel_refusal(self, chat_id: str, *, right: bool):
+        if chat_id != self.chat_id:
+            return self.error(400, "Bad Request: chat not found")
+        if not self.bot_in_channel:
+            return self.error(403, "Forbidden: bot is not a member of the channel chat")
+        if not right:
+            return self.error(400, "Bad Request: need administrator rights in the channel chat")
+        return None
+
+    def _post_in_channel(self, body):
+        chat_id = str(body["chat_id"])
+        refusal = self._channel_refusal(chat_id, right=self.bot_can_post)
+        if refusal:
+            return refusal
+        reply_parameters = body.get("reply_parameters") or {}
+        reply_to = body.get("reply_to_message_id") or reply_parameters.get("message_id")
+        if reply_to and not any(p["message_id"] == int(reply_to) for p in self.channel_posts(chat_id)):
+            return self.error(400, "Bad Request: message to be replied not found")
+        message_id = next(self._post_ids.setdefault(chat_id, itertools.count(1)))
+        post = {"chat_id": chat_id, "message_id": message_id, "text": body.get("text", ""), "edits": 0}
+        post["reply_to"] = int(reply_to) if reply_to else None
+        self.posts.append(post)
+        return self.ok(self._channel_message(post))
+
+    def _channel_message(self, post: dict) -> dict:
+        message = {
+            "message_id": post["message_id"],
+            "date": int(time.time()),
+            "chat": {"id": int(post["chat_id"]), "type": "channel", "title": "CalmnessFi"},
+            "text": post["text"],
+        }
+        if post["edits"]:
+            message["edit_date"] = int(time.time())
+        return message
+
+    def api_editMessageText(self, body):
+        chat_id = str(body["chat_id"])
+        refusal = self._channel_refusal(chat_id, right=self.bot_can_edit)
+        if refusal:
+            return refusal
+        post = next((p for p in self.channel_posts(chat_id) if p["message_id"] == int(body["message_id"])), None)
+        if post is None:
+            return self.error(400, "Bad Request: message to edit not found")
+        if post["text"] == body.get("text", ""):
+            return self.error(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message",
+            )
+        post["text"], post["edits"] = body.get("text", ""), post["edits"] + 1
+        return self.ok(self._channel_message(post))
+
     def api_sendMessage(self, body):
+        if str(body["chat_id"]).startswith("-"):  # a group or channel, not a person
+            return self._post_in_channel(body)
         chat_id = int(body["chat_id"])
         if chat_id in self.blocked_bot:
             return self.error(403, "Forbidden: bot can't initiate conversation with a user")
