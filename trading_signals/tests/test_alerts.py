@@ -19,6 +19,7 @@ from tests.fakes.fixtures import fake_telegram  # noqa: F401
 from trading_signals.alerts import signal_alerts_create, signal_alerts_send
 from trading_signals.hooks import signal_event_recorded
 from trading_signals.models import Market, Signal, SignalEvent
+from trading_signals.services import signal_publish, signal_take_profit_reached
 from trading_signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
@@ -252,3 +253,20 @@ def test_creation_takes_the_same_number_of_queries_for_one_or_thirty_members():
         return len(queries)
 
     assert queries_for(1) == queries_for(30)
+
+
+def test_publishing_a_draft_through_the_service_alerts_once_even_when_clicked_twice(
+    django_capture_on_commit_callbacks,
+):
+    member = subscriber(channels=(Channel.IN_APP, Channel.EMAIL))
+    admin = UserFactory.create(is_staff=True)
+    draft = forex_signal(is_published=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signal_publish(signal_id=draft.pk, by=admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        signal_publish(signal_id=draft.pk, by=admin)
+        signal_take_profit_reached(signal_id=draft.pk, order=1, by=admin)
+
+    assert UserNotification.objects.filter(user=member).count() == 1
+    assert len(mail.outbox) == 1
