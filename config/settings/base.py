@@ -233,6 +233,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MarketEnum": "accounts.models.User.Market",
         "SignalStatusEnum": "trading_signals.models.Signal.Status",
+        "SignalEventKindEnum": "trading_signals.models.SignalEvent.Kind",
         # A payment method's `kind` and a payment's `method` (issue 15).
         "PaymentKindEnum": "payments.models.PaymentKind",
     },
