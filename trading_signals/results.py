@@ -50,7 +50,6 @@ def result_percent(*, direction: str, entry: Decimal, exit_price: Decimal) -> De
     return (_sign(direction) * (exit_price - entry) * 100 / entry).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
 
 
-
 def _places(value: Decimal) -> int:
     """Digits after the point that `value` needs (0 for a whole number)."""
     exponent = value.normalize().as_tuple().exponent

@@ -1,18 +1,20 @@
-"""Reads about trading signals. Filters come validated from SignalFilterSerializer; stats are SQL aggregates."""
+"""Reads about trading signals. Filters come validated from SignalFilterSerializer; stats are SQL aggregates plus
+one pass over the ordered results (drawdown, streak)."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Aggregate, Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import clock
 from trading_signals import policies
-from trading_signals.models import Market, Signal, TakeProfit
+from trading_signals.models import Market, Signal, SignalEvent, SignalRevision, TakeProfit
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,9 @@ class SignalFilters:
     date_to: date | None = None
 
 
-def signals_published(*, filters: SignalFilters | None = None) -> QuerySet[Signal]:
-    """Published signals, newest first, filtered; dates are calendar days in TIME_ZONE, both ends included."""
+def signals_published(*, filters: SignalFilters | None = None, with_history: bool = False) -> QuerySet[Signal]:
+    """Published signals, newest first, filtered; dates are calendar days in TIME_ZONE, both ends included.
+    `with_history` prefetches each signal's events and revisions (signal_history), two queries for a page."""
     filters = filters or SignalFilters()
     queryset = Signal.objects.filter(is_published=True, published_at__lte=clock.now())
     if filters.status:
@@ -35,86 +38,260 @@ def signals_published(*, filters: SignalFilters | None = None) -> QuerySet[Signa
         queryset = queryset.filter(published_at__gte=clock.start_of_local_day(filters.date_from))
     if filters.date_to:
         queryset = queryset.filter(published_at__lt=clock.start_of_local_day(filters.date_to + timedelta(days=1)))
-    return queryset.prefetch_related(Prefetch("take_profits", queryset=TakeProfit.objects.order_by("order", "id")))
+    queryset = queryset.prefetch_related(Prefetch("take_profits", queryset=TakeProfit.objects.order_by("order", "id")))
+    if with_history:
+        queryset = queryset.prefetch_related(
+            Prefetch("events", queryset=SignalEvent.objects.order_by("created_at", "id")),
+            Prefetch("revisions", queryset=SignalRevision.objects.order_by("changed_at", "id")),
+        )
+    return queryset
 
 
-def _win_rate(won: int, lost: int) -> Decimal | None:
-    """tp_hit / (tp_hit + sl_hit), in %, one decimal; None while no signal has reached either."""
-    if won + lost == 0:
+def signal_with_history(*, signal_id: int) -> Signal:
+    """One signal, published or not (staff reads), with its take-profits, events and revisions prefetched."""
+    return Signal.objects.prefetch_related(
+        Prefetch("take_profits", queryset=TakeProfit.objects.order_by("order", "id")),
+        Prefetch("events", queryset=SignalEvent.objects.order_by("created_at", "id")),
+        Prefetch("revisions", queryset=SignalRevision.objects.order_by("changed_at", "id")),
+    ).get(pk=signal_id)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a signal's history: an event (kind set) or a correction (field set), as members read it."""
+
+    at: datetime
+    type: str  # "event" or "revision"
+    text: str
+    kind: str | None = None
+    field: str | None = None
+    take_profit_order: int = 0
+    price: Decimal | None = None
+    result_r: Decimal | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+
+
+def _event_text(event: SignalEvent) -> str:
+    if event.kind == SignalEvent.Kind.TP_REACHED:
+        return _("TP%(order)s atteint") % {"order": event.take_profit_order}
+    return str(event.get_kind_display())
+
+
+def _revision_text(revision: SignalRevision) -> str:
+    label = str(revision.get_field_display())
+    if revision.field == SignalRevision.Field.TAKE_PROFIT:
+        label = f"{label} {revision.take_profit_order}"
+    return f"{label} : {revision.old_value or '—'} → {revision.new_value or '—'}"
+
+
+def signal_history(*, signal: Signal) -> list[HistoryEntry]:
+    """Events and corrections, oldest first (events before corrections at the same instant). Reads
+    `signal.events` and `signal.revisions`: prefetch them (signals_published(with_history=True)) for a list."""
+    entries = [
+        HistoryEntry(
+            at=event.created_at,
+            type="event",
+            text=_event_text(event),
+            kind=event.kind,
+            take_profit_order=event.take_profit_order,
+            price=event.price,
+            result_r=event.result_r,
+        )
+        for event in signal.events.all()
+    ] + [
+        HistoryEntry(
+            at=revision.changed_at,
+            type="revision",
+            text=_revision_text(revision),
+            field=revision.field,
+            take_profit_order=revision.take_profit_order,
+            old_value=revision.old_value,
+            new_value=revision.new_value,
+        )
+        for revision in signal.revisions.all()
+    ]
+    return sorted(entries, key=lambda entry: (entry.at, entry.type != "event"))
+
+
+R = Decimal("0.01")
+RATE = Decimal("0.1")
+ZERO_R = Decimal("0.00")
+Status = Signal.Status
+ENDED = (Status.TP_HIT, Status.SL_HIT, Status.CLOSED)
+
+
+def _ratio(numerator, denominator, places: Decimal = R) -> Decimal | None:
+    if not denominator:
         return None
-    return (Decimal(won * 100) / Decimal(won + lost)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return (Decimal(numerator) / Decimal(denominator)).quantize(places, rounding=ROUND_HALF_UP)
 
 
-def _aggregates(*, with_results: bool) -> dict[str, Aggregate]:
-    aggregates: dict[str, Aggregate] = {
-        "count": Count("pk"),
-        "open": Count("pk", filter=Q(status=Signal.Status.OPEN)),
-        "won": Count("pk", filter=Q(status=Signal.Status.TP_HIT)),
-        "lost": Count("pk", filter=Q(status=Signal.Status.SL_HIT)),
-    }
-    if with_results:
-        aggregates["result_pips"] = Sum("result", filter=Q(result_unit=Signal.ResultUnit.PIPS))
-        aggregates["result_percent"] = Sum("result", filter=Q(result_unit=Signal.ResultUnit.PERCENT))
-    return aggregates
+def _win_rate(wins: int, losses: int) -> Decimal | None:
+    """wins / (wins + losses), in %, one decimal; None while no signal has won or lost (breakeven ones don't count)."""
+    return _ratio(wins * 100, wins + losses, RATE)
 
 
-def _shape(row: Mapping[str, Any], *, with_results: bool) -> dict:
+def _counts() -> dict[str, Aggregate]:
     return {
-        "count": row["count"],
-        "open": row["open"],
-        "tp_hit": row["won"],
-        "sl_hit": row["lost"],
-        "win_rate": _win_rate(row["won"], row["lost"]),
-        "total_result": (
-            {"pips": row["result_pips"] or Decimal("0"), "percent": row["result_percent"] or Decimal("0")}
-            if with_results
-            else None
-        ),
+        "count": Count("pk", filter=~Q(status=Status.CANCELLED)),
+        "open": Count("pk", filter=Q(status=Status.OPEN)),
+        "cancelled": Count("pk", filter=Q(status=Status.CANCELLED)),
+        "closed": Count("pk", filter=Q(status__in=ENDED)),
     }
 
 
-def _sum_rows(rows, *, keys) -> dict:
-    """The totals of every market: each published signal is in exactly one market (a database constraint)."""
-    total = dict.fromkeys(keys, 0)
+def _outcomes(*, with_results: bool) -> dict[str, Aggregate]:
+    """Won and lost by the result in R; without results, by the status the list shows (take-profit, stop-loss)."""
+    if not with_results:
+        return {
+            "wins": Count("pk", filter=Q(status=Status.TP_HIT)),
+            "losses": Count("pk", filter=Q(status=Status.SL_HIT)),
+        }
+    return {
+        "wins": Count("pk", filter=Q(result_r__gt=0)),
+        "losses": Count("pk", filter=Q(result_r__lt=0)),
+        "breakeven": Count("pk", filter=Q(result_r=0)),
+        "total_r": Sum("result_r"),
+        "won_r": Sum("result_r", filter=Q(result_r__gt=0)),
+        "lost_r": Sum("result_r", filter=Q(result_r__lt=0)),
+    }
+
+
+def _r_figures(row: Mapping[str, Any]) -> dict:
+    """Every figure in R of a group of closed signals (a market, or all of them)."""
+    total = row["total_r"] or ZERO_R
+    lost = row["lost_r"] or ZERO_R
+    return {
+        "breakeven": row["breakeven"],
+        "average_win_r": _ratio(row["won_r"] or 0, row["wins"]),
+        "average_loss_r": _ratio(lost, row["losses"]),
+        "expectancy_r": _ratio(total, row["closed"]),
+        # Gains over losses; None without a loss (no finite factor).
+        "profit_factor": _ratio(row["won_r"] or 0, -lost) if row["losses"] else None,
+        "total_r": total.quantize(R),
+    }
+
+
+LOCKED_R_FIGURES = dict.fromkeys(
+    ("breakeven", "average_win_r", "average_loss_r", "expectancy_r", "profit_factor", "total_r"), None
+)
+
+
+def _curve(results_r: Iterable[Decimal]) -> tuple[Decimal, int]:
+    """Maximum drawdown (the deepest fall of the cumulative R from its previous peak, the start counting as a peak at
+    0; a positive number) and the longest run of consecutive losses, over results in closing order."""
+    cumulative = peak = drawdown = ZERO_R
+    streak = longest = 0
+    for result in results_r:
+        cumulative += result
+        peak = max(peak, cumulative)
+        drawdown = max(drawdown, peak - cumulative)
+        streak = streak + 1 if result < 0 else 0
+        longest = max(longest, streak)
+    return drawdown.quantize(R), longest
+
+
+SUMS = ("total_r", "won_r", "lost_r")
+
+
+def _sum_rows(rows: Iterable[Mapping[str, Any]], *, keys: Iterable[str]) -> dict[str, Any]:
+    """The totals of every market: each published signal is in exactly one market (a database constraint). Sums of
+    R stay None when no row has one, as SQL's SUM does."""
+    total: dict[str, Any] = {key: None if key in SUMS else 0 for key in keys}
     for row in rows:
-        for key in keys:
-            total[key] += row[key] or 0
+        for key in total:
+            if row[key] is not None:
+                total[key] = row[key] if total[key] is None else total[key] + row[key]
     return total
 
 
+def _per_month(queryset: QuerySet[Signal]) -> list[dict]:
+    """Closed signals per calendar month of their closing (TIME_ZONE), with the cumulative R: the equity curve."""
+    months = (
+        queryset.filter(result_r__isnull=False)
+        .annotate(month=TruncMonth("closed_at", tzinfo=timezone.get_current_timezone()))
+        .values("month")
+        .annotate(
+            closed=Count("pk"),
+            wins=Count("pk", filter=Q(result_r__gt=0)),
+            losses=Count("pk", filter=Q(result_r__lt=0)),
+            total_r=Sum("result_r"),
+        )
+        .order_by("month")
+    )
+    cumulative = ZERO_R
+    per_month = []
+    for row in months:
+        cumulative += row["total_r"]
+        per_month.append(
+            {
+                "month": timezone.localtime(row["month"]).strftime("%Y-%m"),
+                "closed": row["closed"],
+                "wins": row["wins"],
+                "losses": row["losses"],
+                "total_r": row["total_r"].quantize(R),
+                "cumulative_r": cumulative.quantize(R),
+            }
+        )
+    return per_month
+
+
 def signal_stats(*, user, filters: SignalFilters | None = None, with_results: bool | None = None) -> dict:
-    """Count, win rate, total result (per unit: pips and % are never added together), per market, per month.
+    """The statistics of the published signals that match `filters`, in R (docs/architecture/signals.md):
+    count (cancelled ones apart), open, closed, wins/losses/breakeven, win rate, average win and loss, expectancy,
+    profit factor, total R, maximum drawdown and longest losing streak over the closing order, per market and per
+    month of closing (cumulative R: the equity curve).
 
-    Members who may not see signal results (trading_signals.policies) get the counts and the win rate, which the
-    list already shows through each signal's status, and no result total anywhere (`total_result` is None,
-    `results_locked` True): a date range and a market narrow any total down to one signal, and a total over the
-    whole history moves by exactly the result of the signal that has just closed.
+    Members who may not see signal results (trading_signals.policies) get the counts and the status-based win rate
+    (take-profits against stop-losses, which the list already shows) and no figure in R anywhere (None,
+    `results_locked` True, no months): a date range and a market narrow any figure down to one signal, and a total
+    over the whole history moves by exactly the result of the signal that has just closed.
 
-    Two aggregate queries whatever the number of signals (the totals add up the per-market rows); months are
-    calendar months in TIME_ZONE. `with_results` overrides the policy for staff reads (analytics' dashboard).
+    Constant queries: one aggregate per market (the totals add the rows up); with results, one per month and one
+    reading the closed signals' R in closing order (values_list, no model instances) for the drawdown and streak.
+    `with_results` overrides the policy for staff reads (analytics' dashboard).
     """
     if with_results is None:
         with_results = policies.member_sees_signal_details(user=user)
-    aggregates = _aggregates(with_results=with_results)
-    queryset = signals_published(filters=filters).order_by()
-    markets = {row["market"]: row for row in queryset.values("market").annotate(**aggregates)}
-    per_market = [
-        {"market": value, "label": str(label), **_shape(markets[value], with_results=with_results)}
-        for value, label in Market.choices
-        if value in markets
-    ]
-    months = (
-        queryset.annotate(month=TruncMonth("published_at", tzinfo=timezone.get_current_timezone()))
-        .values("month")
-        .annotate(**aggregates)
-        .order_by("month")
-    )
-    per_month = [
-        {"month": timezone.localtime(row["month"]).strftime("%Y-%m"), **_shape(row, with_results=with_results)}
-        for row in months
-    ]
+    aggregates = {**_counts(), **_outcomes(with_results=with_results)}
+    queryset = signals_published(filters=filters).order_by().prefetch_related(None)
+    markets: dict[str, Mapping[str, Any]] = {
+        row["market"]: cast(Mapping[str, Any], row) for row in queryset.values("market").annotate(**aggregates)
+    }
+
+    def figures(row: Mapping[str, Any]) -> dict:
+        return {
+            "win_rate": _win_rate(row["wins"], row["losses"]),
+            **(_r_figures(row) if with_results else LOCKED_R_FIGURES),
+        }
+
+    per_market = []
+    for value, label in Market.choices:
+        if value in markets:
+            row = markets[value]
+            shown = figures(row)
+            per_market.append(
+                {
+                    "market": value,
+                    "label": str(label),
+                    **{key: row[key] for key in ("count", "closed", "wins", "losses")},
+                    **{key: shown[key] for key in ("win_rate", "total_r", "expectancy_r")},
+                }
+            )
+    total = _sum_rows(markets.values(), keys=aggregates)
+    drawdown: Decimal | None = None
+    streak: int | None = None
+    per_month: list[dict] = []
+    if with_results:
+        closed = queryset.filter(result_r__isnull=False).order_by("closed_at", "pk")
+        drawdown, streak = _curve(cast(Iterable[Decimal], closed.values_list("result_r", flat=True)))
+        per_month = _per_month(queryset)
     return {
-        **_shape(_sum_rows(markets.values(), keys=aggregates), with_results=with_results),
+        **{key: total[key] for key in ("count", "open", "cancelled", "closed", "wins", "losses")},
+        **figures(total),
+        "max_drawdown_r": drawdown,
+        "longest_losing_streak": streak,
         "results_locked": not with_results,
         "locked_message": None if with_results else str(policies.LOCKED_MESSAGE),
         "per_market": per_market,

@@ -6,6 +6,12 @@ import factory
 from core import clock
 from trading_signals.models import Market, Signal, TakeProfit
 
+ENDING_R = {
+    Signal.Status.TP_HIT: Decimal("1.00"),
+    Signal.Status.SL_HIT: Decimal("-1.00"),
+    Signal.Status.CLOSED: Decimal("0.50"),
+}
+
 
 class SignalFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -20,6 +26,13 @@ class SignalFactory(factory.django.DjangoModelFactory):
     status = Signal.Status.OPEN
     is_published = True
     published_at = factory.LazyFunction(lambda: clock.now() - timedelta(days=1))
+    # A signal created closed gets a plausible ending (the database requires a result when it has one); tests of
+    # figures pass their own result_r, and the services compute theirs.
+    result_r = factory.LazyAttribute(lambda signal: ENDING_R.get(signal.status))
+    exit_price = factory.LazyAttribute(lambda signal: Decimal("1.090000") if signal.status in ENDING_R else None)
+    closed_at = factory.LazyAttribute(
+        lambda signal: signal.published_at + timedelta(hours=1) if signal.status != Signal.Status.OPEN else None
+    )
     comment = "Cassure de résistance."
 
     @factory.post_generation

@@ -3,18 +3,36 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from accounts.tests.factories import UserFactory
 from conftest import client_for
 from core import clock
 from formations.tests.factories import SubscriptionFactory
 from trading_signals.models import Market, Signal
+from trading_signals.services import signal_cancel, signal_close, signal_correct, signal_take_profit_reached
 from trading_signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "/api/auth/user/signals/"
 STATS_URL = "/api/auth/user/signals/stats/"
-DETAIL_FIELDS = {"entry_price", "stop_loss", "take_profits", "result", "result_unit", "closed_at", "comment"}
+DETAIL_FIELDS = {
+    "entry_price",
+    "stop_loss",
+    "take_profits",
+    "take_profits_reached",
+    "exit_price",
+    "result_r",
+    "result_move",
+    "move_unit",
+    "result_percent",
+    "closed_at",
+    "corrected_at",
+    "comment",
+    "history",
+}
 
 
 @pytest.fixture
@@ -117,58 +135,108 @@ def test_list_is_paginated(subscriber):
     assert body["next"]
 
 
-def test_stats_count_win_rate_totals_per_market_and_per_paris_month(subscriber):
-    SignalFactory(status="tp_hit", result=Decimal("40"), published_at=datetime(2026, 9, 10, tzinfo=UTC))
-    SignalFactory(status="tp_hit", result=Decimal("25.5"), published_at=datetime(2026, 9, 30, 23, 30, tzinfo=UTC))
-    SignalFactory(status="sl_hit", result=Decimal("-20"), published_at=datetime(2026, 10, 5, tzinfo=UTC))
+def test_stats_in_r_per_market_and_per_paris_month_of_closing(subscriber):
     SignalFactory(
-        market=Market.CRYPTO,
         status="tp_hit",
-        result=Decimal("3.5"),
-        result_unit="percent",
-        published_at=datetime(2026, 10, 6, tzinfo=UTC),
+        result_r=Decimal("2.5"),
+        exit_price=Decimal("1.095"),
+        closed_at=datetime(2026, 9, 10, tzinfo=UTC),
+        published_at=datetime(2026, 9, 9, tzinfo=UTC),
+    )
+    SignalFactory(
+        status="sl_hit",
+        result_r=Decimal("-1"),
+        exit_price=Decimal("1.08"),
+        closed_at=datetime(2026, 9, 30, 23, 30, tzinfo=UTC),  # 1 October in Paris
+        published_at=datetime(2026, 9, 9, tzinfo=UTC),
     )
     SignalFactory(market=Market.CRYPTO, status="open", published_at=datetime(2026, 10, 7, tzinfo=UTC))
 
     stats = client_for(subscriber).get(STATS_URL).json()
 
-    assert stats["count"] == 5
-    assert stats["open"] == 1
-    assert stats["tp_hit"] == 3
-    assert stats["sl_hit"] == 1
-    assert stats["win_rate"] == "75.0"
-    assert stats["total_result"] == {"pips": "45.50", "percent": "3.50"}
+    assert (stats["count"], stats["open"], stats["closed"], stats["wins"], stats["losses"]) == (3, 1, 2, 1, 1)
+    assert (stats["win_rate"], stats["total_r"], stats["expectancy_r"]) == ("50.0", "1.50", "0.75")
+    assert (stats["profit_factor"], stats["max_drawdown_r"], stats["longest_losing_streak"]) == ("2.50", "1.00", 1)
+    assert [(row["month"], row["total_r"], row["cumulative_r"]) for row in stats["per_month"]] == [
+        ("2026-09", "2.50", "2.50"),
+        ("2026-10", "-1.00", "1.50"),
+    ]
     by_market = {row["market"]: row for row in stats["per_market"]}
-    assert by_market["forex"]["count"] == 3
-    assert by_market["forex"]["win_rate"] == "66.7"
-    assert by_market["crypto"]["win_rate"] == "100.0"
-    assert by_market["crypto"]["total_result"]["percent"] == "3.50"
-    by_month = {row["month"]: row for row in stats["per_month"]}
-    assert list(by_month) == ["2026-09", "2026-10"]
-    assert by_month["2026-09"]["total_result"]["pips"] == "40.00"
-    assert by_month["2026-10"]["count"] == 4
-    assert by_month["2026-10"]["total_result"]["pips"] == "5.50"
+    assert (by_market["forex"]["count"], by_market["forex"]["total_r"]) == (2, "1.50")
+    assert (by_market["crypto"]["count"], by_market["crypto"]["total_r"]) == (1, "0.00")
 
 
-def test_stats_without_decided_signal_have_no_win_rate(subscriber):
+def test_stats_without_closed_signal_have_no_win_rate(subscriber):
     SignalFactory(status="open")
 
     stats = client_for(subscriber).get(STATS_URL).json()
 
-    assert stats["win_rate"] is None
-    assert stats["total_result"] == {"pips": "0.00", "percent": "0.00"}
+    assert (stats["win_rate"], stats["expectancy_r"], stats["total_r"]) == (None, None, "0.00")
 
 
 def test_stats_follow_filters(auth_client):
-    SignalFactory(status="tp_hit", result=Decimal("10"))
+    SignalFactory(status="tp_hit", result_r=Decimal("1"), exit_price=Decimal("1.09"), closed_at=clock.now())
     SignalFactory(
-        market=Market.INDICES, instrument="DAX40", status="sl_hit", result=Decimal("-1"), result_unit="percent"
+        market=Market.INDICES,
+        instrument="DAX40",
+        entry_price=Decimal("18350"),
+        stop_loss=Decimal("18200"),
+        take_profits=[Decimal("18600")],
+        status="sl_hit",
+        result_r=Decimal("-1"),
+        exit_price=Decimal("18200"),
+        closed_at=clock.now(),
     )
 
     stats = auth_client.get(STATS_URL, {"market": "indices"}).json()
 
     assert stats["count"] == 1
     assert stats["win_rate"] == "0.0"
+
+
+def test_a_subscriber_sees_each_result_in_r_pips_and_percent_with_its_history(subscriber):
+    admin = UserFactory(is_staff=True)
+    signal = SignalFactory(take_profits=[Decimal("1.0900"), Decimal("1.0950")])
+    signal_take_profit_reached(signal_id=signal.pk, order=1, by=admin)
+    signal_correct(signal_id=signal.pk, by=admin, stop_loss=Decimal("1.0830"))
+    signal_take_profit_reached(signal_id=signal.pk, order=2, by=admin)
+
+    [item] = client_for(subscriber).get(LIST_URL).json()["results"]
+
+    # Entry 1.0850, stop 1.0800 corrected to 1.0830 (20 pips of risk), TP2 1.0950: +100 pips, +5 R, +0.92 %.
+    assert (item["status"], item["take_profits_reached"], item["exit_price"]) == ("tp_hit", 2, "1.095000")
+    assert (item["result_r"], item["result_move"], item["move_unit"], item["result_percent"]) == (
+        "5.00",
+        "100.0",
+        "pips",
+        "0.92",
+    )
+    assert item["corrected_at"] is not None
+    assert [(entry["type"], entry["text"]) for entry in item["history"]] == [
+        ("event", "TP1 atteint"),
+        ("revision", "stop-loss : 1,0800 → 1,0830"),
+        ("event", "TP2 atteint"),
+    ]
+
+
+def test_the_list_reads_history_in_a_constant_number_of_queries(subscriber, django_assert_num_queries):
+    admin = UserFactory(is_staff=True)
+    client = client_for(subscriber)
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(LIST_URL).status_code == 200
+        return len(queries)
+
+    signal = SignalFactory()
+    signal_close(signal_id=signal.pk, exit_price=Decimal("1.09"), by=admin)
+    one = page_queries()
+    for _ in range(4):
+        signal = SignalFactory()
+        signal_correct(signal_id=signal.pk, by=admin, stop_loss=Decimal("1.0820"))
+        signal_cancel(signal_id=signal.pk, by=admin)
+
+    assert page_queries() == one
 
 
 def test_queued_subscription_not_yet_started_does_not_unlock_details(member):
@@ -178,18 +246,6 @@ def test_queued_subscription_not_yet_started_does_not_unlock_details(member):
     SignalFactory()
 
     assert client_for(member).get(LIST_URL).json()["results"][0]["locked"] is True
-
-
-@pytest.mark.parametrize("with_subscription", [False, True])
-def test_stats_take_a_fixed_number_of_queries(member, with_subscription, django_assert_max_num_queries):
-    if with_subscription:
-        SubscriptionFactory(user=member)
-    for n in range(12):
-        SignalFactory(market=list(Market.values)[n % 5], status="tp_hit", result=Decimal("1"))
-    client = client_for(member)
-
-    with django_assert_max_num_queries(4):
-        assert client.get(STATS_URL).json()["count"] == 12
 
 
 def test_admin_pages_render(admin_client):

@@ -57,7 +57,7 @@ def refused(fragment: str):
     assert fragment in " ".join(caught.value.messages)
 
 
-def two_targets(**kwargs) -> Signal:
+def two_targets(**kwargs):
     """EUR/USD buy at 1.0850, stop 1.0810 (40 pips of risk), TP1 1.0900 (+1.25 R), TP2 1.0950 (+2.5 R)."""
     defaults = {
         "entry_price": Decimal("1.0850"),
