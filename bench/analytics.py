@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -312,10 +313,12 @@ def main() -> int:
                 market="forex",
                 instrument="EUR/USD",
                 direction="buy",
-                entry_price=1,
-                stop_loss=1,
+                entry_price=Decimal("1.0850"),
+                stop_loss=Decimal("1.0810"),
                 status=("tp_hit", "sl_hit", "open")[n % 3],
-                result=(40, -20, None)[n % 3],
+                exit_price=(Decimal("1.0950"), Decimal("1.0810"), None)[n % 3],
+                result_r=(Decimal("2.50"), Decimal("-1.00"), None)[n % 3],
+                is_published=True,
                 published_at=now - timedelta(hours=n * 7),
                 closed_at=now - timedelta(hours=n * 7) if n % 3 != 2 else None,
             )

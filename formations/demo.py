@@ -149,6 +149,42 @@ def _demo_ending(demo: DemoSignal) -> dict:
     return {"exit_price": exit_price, "result_r": r, "take_profits_reached": reached}
 
 
+def _demo_ending_events(signal: Signal, demo: DemoSignal) -> list[SignalEvent]:
+    """The events that ended a finished demo signal, as the services would have recorded them (written directly:
+    the demo's past is not posted to the channels): each take-profit reached in turn, the stop-loss hit, the close
+    or the cancellation, the last one at closed_at."""
+    assert signal.closed_at is not None
+    Kind = SignalEvent.Kind
+    if demo.status == Signal.Status.TP_HIT:
+        count = len(demo.take_profits)
+        span = signal.closed_at - signal.published_at
+        return [
+            SignalEvent(
+                signal=signal,
+                kind=Kind.TP_REACHED,
+                take_profit_order=order,
+                price=Decimal(price),
+                result_r=signal.result_r if order == count else None,
+                created_at=signal.published_at + span * order / count,
+            )
+            for order, price in enumerate(demo.take_profits, start=1)
+        ]
+    kind: dict[str, str] = {
+        Signal.Status.SL_HIT: Kind.SL_HIT,
+        Signal.Status.CLOSED: Kind.CLOSED,
+        Signal.Status.CANCELLED: Kind.CANCELLED,
+    }
+    return [
+        SignalEvent(
+            signal=signal,
+            kind=kind[demo.status],
+            price=signal.exit_price,
+            result_r=signal.result_r,
+            created_at=signal.closed_at,
+        )
+    ]
+
+
 @transaction.atomic
 def demo_content_create() -> dict:
     """Create what is missing of the demo formations and signals; returns what was created."""
@@ -198,5 +234,7 @@ def demo_content_create() -> dict:
                 for order, price in enumerate(demo.take_profits, start=1)
             )
             SignalEvent.objects.create(signal=signal, kind=SignalEvent.Kind.PUBLISHED, created_at=published_at)
+            if signal.closed_at is not None:
+                SignalEvent.objects.bulk_create(_demo_ending_events(signal, demo))
             created_signals += 1
     return {"courses": created_courses, "signals": created_signals, "reserved_plan": yearly.name if yearly else None}

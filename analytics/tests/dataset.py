@@ -91,7 +91,7 @@ def build() -> dict:
         with time_machine.travel(NOW - age, tick=False):
             PaymentFactory(plan=monthly, payment_method=methods[PaymentKind.BANK_TRANSFER])
 
-    SignalFactory(status=Signal.Status.TP_HIT, result=Decimal("50"), closed_at=NOW - timedelta(hours=1))
-    SignalFactory(status=Signal.Status.SL_HIT, result=Decimal("-20"), closed_at=NOW - timedelta(hours=1))
+    SignalFactory(status=Signal.Status.TP_HIT, result_r=Decimal("2.50"), closed_at=NOW - timedelta(hours=2))
+    SignalFactory(status=Signal.Status.SL_HIT, result_r=Decimal("-1.00"), closed_at=NOW - timedelta(hours=1))
     SignalFactory(status=Signal.Status.OPEN)
     return {"monthly": monthly, "yearly": yearly, "dollars": dollars}

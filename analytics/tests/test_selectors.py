@@ -162,6 +162,11 @@ def test_pending_payments_count_and_ages(stats):
 
 def test_signals_summary_includes_results_for_staff(stats):
     signals = stats["signals"]
-    assert (signals["count"], signals["open"], signals["tp_hit"], signals["sl_hit"]) == (3, 1, 1, 1)
+    assert (signals["count"], signals["open"], signals["wins"], signals["losses"]) == (3, 1, 1, 1)
     assert signals["win_rate"] == Decimal("50.0")
-    assert signals["total_result"] == {"pips": Decimal("30.00"), "percent": Decimal("0")}
+    assert (signals["total_r"], signals["expectancy_r"], signals["max_drawdown_r"]) == (
+        Decimal("1.50"),
+        Decimal("0.75"),
+        Decimal("1.00"),
+    )
+    assert [(month["month"], month["cumulative_r"]) for month in signals["per_month"]] == [("2026-04", Decimal("1.50"))]

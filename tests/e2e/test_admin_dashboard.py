@@ -77,8 +77,12 @@ def a_year_of_business():
     for hours in (3, 80):
         with time_machine.travel(now - timedelta(hours=hours), tick=False):
             PaymentFactory(user=UserFactory(), plan=plans[0], payment_method=methods[0])
-    for status, result in ((Signal.Status.TP_HIT, 45), (Signal.Status.TP_HIT, 30), (Signal.Status.SL_HIT, -20)):
-        SignalFactory(status=status, result=Decimal(result), closed_at=now - timedelta(hours=1))
+    for status, result_r in (
+        (Signal.Status.TP_HIT, "2.50"),
+        (Signal.Status.TP_HIT, "1.25"),
+        (Signal.Status.SL_HIT, "-1"),
+    ):
+        SignalFactory(status=status, result_r=Decimal(result_r), closed_at=now - timedelta(hours=1))
 
 
 def test_the_dashboard_on_a_laptop(page, a_year_of_business):
