@@ -88,15 +88,16 @@ class _Frame:
     top: Decimal
     bottom: Decimal
     months: int
-    height: int
+    width: int
+    height: int  # with the horizontal axis' title under the months, when there is one
 
     @property
     def plot_bottom(self) -> int:
-        return self.height - BOTTOM
+        return HEIGHT - BOTTOM
 
     @property
     def group(self) -> float:
-        return (WIDTH - LEFT - RIGHT) / max(self.months, 1)
+        return (self.width - LEFT - RIGHT) / max(self.months, 1)
 
     def y_of(self, value: Decimal) -> float:
         return TOP + float((self.top - value) / (self.top - self.bottom)) * (self.plot_bottom - TOP)
@@ -105,10 +106,11 @@ class _Frame:
         return LEFT + self.group * (index + 0.5)
 
 
-def _frame(values: list[Decimal], *, months: int, x_title: str) -> _Frame:
+def _frame(values: list[Decimal], *, months: int, width: int, x_title: str) -> _Frame:
     top = _nice_top(max([*values, Decimal(0)]))
     bottom = -_nice_top(-min(values)) if values and min(values) < 0 else Decimal(0)
-    return _Frame(top=top, bottom=bottom, months=months, height=HEIGHT + (X_TITLE_HEIGHT if x_title else 0))
+    height = HEIGHT + (X_TITLE_HEIGHT if x_title else 0)
+    return _Frame(top=top, bottom=bottom, months=months, width=width, height=height)
 
 
 def _axes(chart: BarChart, frame: _Frame, months: list[str]) -> None:
@@ -120,9 +122,10 @@ def _axes(chart: BarChart, frame: _Frame, months: list[str]) -> None:
     for value in sorted({frame.bottom, frame.bottom / 2, Decimal(0), frame.top / 2, frame.top}):
         chart.value_labels.append({"y": round(frame.y_of(value), 1), "text": axis_text(value)})
     chart.zero_y = round(frame.y_of(Decimal(0)), 1)
+    chart.width = frame.width
     chart.height = frame.height
     chart.plot_bottom = frame.plot_bottom
-    chart.x_title_x = round(LEFT + (WIDTH - LEFT - RIGHT) / 2, 1)
+    chart.x_title_x = round(LEFT + (frame.width - LEFT - RIGHT) / 2, 1)
     chart.x_title_y = frame.height - 4
 
 
@@ -134,11 +137,13 @@ def bar_chart(
     unit: str = "",
     x_title: str = "",
     negative_css_class: str = "",
+    width: int = WIDTH,
 ) -> BarChart:
     """Grouped bars: one group per month, one bar per series, on an axis from the lowest to the highest value.
-    `negative_css_class` colours the bars below zero (a losing month) apart from their series'."""
+    `negative_css_class` colours the bars below zero (a losing month) apart from their series'. A narrower `width`
+    suits a chart shown small (its text is scaled down with it)."""
     values = [Decimal(value) for one in series for value in one.values]
-    frame = _frame(values, months=len(months), x_title=x_title)
+    frame = _frame(values, months=len(months), width=width, x_title=x_title)
     chart = BarChart(title=title, unit=unit, x_title=x_title)
     bar = frame.group * 0.8 / max(len(series), 1)
     suffix = f" {unit}" if unit else ""
@@ -161,11 +166,13 @@ def bar_chart(
     return chart
 
 
-def line_chart(*, title: str, months: list[str], series: Series, unit: str = "", x_title: str = "") -> LineChart:
+def line_chart(
+    *, title: str, months: list[str], series: Series, unit: str = "", x_title: str = "", width: int = WIDTH
+) -> LineChart:
     """One line through the months' values (a point per month, at the middle of its step), on the same axes as
     bar_chart: an equity curve drawn above the monthly bars lines up with them."""
     values = [Decimal(value) for value in series.values]
-    frame = _frame(values, months=len(months), x_title=x_title)
+    frame = _frame(values, months=len(months), width=width, x_title=x_title)
     chart = LineChart(title=title, unit=unit, x_title=x_title, css_class=series.css_class)
     suffix = f" {unit}" if unit else ""
     for index, (key, value) in enumerate(zip(months, values, strict=True)):

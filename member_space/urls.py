@@ -1,7 +1,7 @@
 from django.urls import path
 
 from invoicing import views as invoicing_views
-from member_space import alert_views, views
+from member_space import alert_views, signal_views, views
 
 app_name = "member_space"
 
@@ -26,7 +26,8 @@ urlpatterns = [
     path("formations/<slug:slug>/", views.formation_detail, name="formation_detail"),
     path("formations/<slug:slug>/lecons/<int:pk>/", views.lesson_detail, name="lesson_detail"),
     path("lecons/<int:pk>/terminer/", views.lesson_complete, name="lesson_complete"),
-    path("signaux/", views.signals, name="signals"),
+    path("signaux/", signal_views.signals, name="signals"),
+    path("signaux/<int:pk>/", signal_views.signal_detail, name="signal_detail"),
     path("formules/", views.plans, name="plans"),
     path("formules/essai/", views.plan_trial_start, name="plan_trial"),
     path("paiements/", views.payments, name="payments"),

@@ -67,10 +67,6 @@ from payments.serializers import PaymentDeclareInputSerializer
 from subscriptions.models import Plan
 from subscriptions.selectors import plans_offered, plans_offered_with_formations, subscriptions_active_list_for
 from subscriptions.serializers import plan_features
-from trading_signals import policies as signal_policies
-from trading_signals import selectors as signal_selectors
-from trading_signals.models import Market, Signal
-from trading_signals.serializers import SignalFilterSerializer
 from trials import services as trial_services
 
 PAGE_SIZE = 20
@@ -385,40 +381,6 @@ def lesson_complete(request, pk: int):
     lesson = completion.lesson
     messages.success(request, _("Leçon « %(title)s » terminée.") % {"title": lesson.title})
     return redirect("member_space:lesson_detail", slug=lesson.course.slug, pk=lesson.pk)
-
-
-@login_required
-def signals(request):
-    filter_form = SignalFilterSerializer(data=request.GET)
-    valid = filter_form.is_valid()
-    filters = filter_form.filters() if valid else signal_selectors.SignalFilters()
-    errors = {} if valid else _errors(filter_form.errors)
-    stats = signal_selectors.signal_stats(user=request.user, filters=filters)
-    page = _page(request, signal_selectors.signals_published(filters=filters)) if valid else None
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "member_space/signals.html",
-        {
-            "stats": stats,
-            "page": page,
-            "errors": errors,
-            "filters": {key: request.GET.get(key, "") for key in ("status", "market", "date_from", "date_to")},
-            "query": query.urlencode(),
-            "sees_details": signal_policies.member_sees_signal_details(user=request.user),
-            "locked_message": signal_policies.LOCKED_MESSAGE,
-            "status_choices": Signal.Status.choices,
-            "market_choices": Market.choices,
-            "chart_data": [
-                {"month": row["month"], "pips": str(row["total_result"]["pips"]),
-                 "percent": str(row["total_result"]["percent"])}
-                for row in stats["per_month"]
-                if row["total_result"] is not None
-            ],
-            "nav": "signals",
-        },
-    )  # fmt: skip
 
 
 def _plan_action(*, plan: Plan, current: Plan | None) -> str:

@@ -112,7 +112,7 @@ def _member_pages(member) -> list[str]:
     course = CourseFactory(slug="bases")
     lesson = LessonFactory.create(course=course, order=1)
     LessonFactory(course=course, order=2)
-    SignalFactory.create_batch(3)
+    signal = SignalFactory.create_batch(3)[0]
     return [
         "/espace/",
         "/espace/profil/",
@@ -120,6 +120,7 @@ def _member_pages(member) -> list[str]:
         "/espace/formations/bases/",
         f"/espace/formations/bases/lecons/{lesson.pk}/",
         "/espace/signaux/",
+        f"/espace/signaux/{signal.pk}/",
         "/espace/paiements/",
         "/espace/notifications/",
     ]
@@ -156,7 +157,14 @@ def test_public_and_error_pages_have_no_inline_script_or_style():
 
 def test_admin_and_api_docs_pages_have_no_inline_script_or_style(admin_client):
     payment = PaymentFactory()  # pending: its change form shows the "Confirmer" button
-    urls = ["/admin/", reverse("admin:payments_payment_change", args=[payment.pk]), "/api/docs/"]
+    signal = SignalFactory()  # published and open: its change form shows the follow-up forms
+    urls = [
+        "/admin/",
+        reverse("admin:payments_payment_change", args=[payment.pk]),
+        reverse("admin:trading_signals_signal_change", args=[signal.pk]),
+        reverse("admin:trading_signals_signal_correct", args=[signal.pk]),
+        "/api/docs/",
+    ]
     for model in apps.get_models():
         if admin.site.is_registered(model):
             for view in ("changelist", "add"):

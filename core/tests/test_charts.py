@@ -3,6 +3,8 @@ month names thinned when many, a line chart on the same axes as the bars."""
 
 from decimal import Decimal
 
+import pytest
+
 from core.charts import HEIGHT, X_TITLE_HEIGHT, Series, axis_text, bar_chart, line_chart, month_label
 
 
@@ -24,10 +26,10 @@ def test_bars_go_up_from_zero_and_down_below_it_with_their_own_class():
     )
 
     up, down = chart.bars
-    assert up["y"] + up["height"] == chart.zero_y  # stands on the zero line
+    assert up["y"] + up["height"] == pytest.approx(chart.zero_y, abs=0.11)  # stands on the zero line (rounded)
     assert down["y"] == chart.zero_y  # hangs from it
     assert (up["css_class"], down["css_class"]) == ("bar-positive", "bar-negative")
-    assert up["height"] == 2 * down["height"]  # 3 R against 1.5 R on one scale
+    assert up["height"] == pytest.approx(2 * down["height"], abs=0.2)  # 3 R against 1.5 R on one scale
     assert down["title"] == "R, févr. 26 : \u22121,5 R"
     assert [label["text"] for label in chart.value_labels] == ["5", "2,5", "0", "\u22121", "\u22122"][::-1]
     assert chart.height == HEIGHT + X_TITLE_HEIGHT
@@ -63,3 +65,13 @@ def test_the_line_passes_through_each_month_at_the_bars_places():
     assert [point["y"] for point in line.points][1] > line.zero_y  # below zero is lower on the screen
     assert line.polyline == " ".join(f"{point['x']},{point['y']}" for point in line.points)
     assert line.points[2]["title"] == "R cumulés, mars 26 : 4 R"
+
+
+def test_a_narrower_chart_keeps_its_height_and_puts_the_axis_title_under_the_months():
+    chart = bar_chart(
+        title="t", months=["2026-01", "2026-02"], series=[Series("a", "a", [1, 2])], x_title="Mois", width=440
+    )
+
+    assert (chart.width, chart.height) == (440, HEIGHT + X_TITLE_HEIGHT)
+    assert chart.bars[-1]["x"] + chart.bars[-1]["width"] < 440
+    assert chart.x_title_y > chart.plot_bottom + 18  # below the months' names

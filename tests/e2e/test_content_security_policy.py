@@ -52,8 +52,8 @@ def test_member_pages_work_under_the_policy_without_violation(watched_page, test
     assert_no_violation(page, "dashboard")
 
     page.goto("/espace/signaux/")
-    assert page.locator("#monthly-chart svg").count() == 2  # chart.js drew from the JSON data block
-    assert page.locator("#monthly-chart").get_attribute("data-rendered") == "true"
+    assert page.locator("#monthly-chart svg rect").count() > 0  # server-drawn SVG, coloured by app.css classes
+    assert page.locator("#equity-chart svg polyline").count() == 1
     screenshot(page, "csp-signals")
     assert_no_violation(page, "signals")
 
@@ -95,7 +95,9 @@ def test_admin_works_under_the_policy_without_violation(watched_page, test_membe
     assert_no_violation(page, "payment change form")
 
     page.goto("/admin/trading_signals/signal/add/")
-    page.locator(".datetimeshortcuts a").first.click()  # DateTimeShortcuts.js: "Aujourd'hui"/"Maintenant"
+    take_profits = page.locator(".dynamic-take_profits").count()
+    page.locator("#take_profits-group .add-row a").click()  # inlines.js adds a take-profit's row
+    assert page.locator(".dynamic-take_profits").count() == take_profits + 1
     assert_no_violation(page, "signal add form")
 
 
