@@ -386,8 +386,9 @@ def signal_post_retry(*, post: SignalPost) -> bool:
 @transaction.atomic
 def signal_post_mark_sent(*, post: SignalPost, message_id: str) -> bool:
     """« Marquer comme publié »: the admin found the message of a post left to check in the channel; its id is
-    recorded, and the original is edited to the signal's current text (an identical text changes nothing)."""
-    from publishing.tasks import post_edit
+    recorded, the original is edited to the signal's current text (an identical text changes nothing), and its
+    replies that gave up waiting for it are tried again."""
+    from publishing.tasks import post_edit, post_send
 
     post = SignalPost.objects.select_for_update().select_related("event").get(pk=post.pk)
     if post.state != State.UNCERTAIN or not message_id.strip():
@@ -398,6 +399,15 @@ def signal_post_mark_sent(*, post: SignalPost, message_id: str) -> bool:
     post.save()
     if post.event.kind == SignalEvent.Kind.PUBLISHED:
         task_enqueue(post_edit, post_id=post.pk)
+        replies = (
+            SignalPost.objects.select_for_update()
+            .filter(signal_id=post.signal_id, platform=post.platform, state=State.FAILED)
+            .exclude(event__kind=SignalEvent.Kind.PUBLISHED)
+        )
+        for reply in replies:
+            reply.state = State.PENDING
+            reply.save(update_fields=["state", "updated_at"])
+            task_enqueue(post_send, post_id=reply.pk)
     return True
 
 

@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection, transaction
 
 from core import clock
-from core.tasks import task_enqueue
+from core.tasks import retry_delay, task_enqueue
 from core.tests.queue import run_worker
 from publishing import services
 from publishing.models import SignalPost
@@ -58,7 +58,7 @@ def test_discord_without_an_answer_past_the_nonce_window_is_left_to_check(channe
     assert len(discord.messages_in()) == 1  # every retry within the window was deduplicated
 
 
-def test_telegram_answering_too_late_is_not_posted_again_but_left_to_the_admin(channels, publish, admin):
+def test_telegram_answering_too_late_is_not_posted_again_but_left_to_the_admin(channels, publish, admin, settings):
     telegram, _ = channels
     telegram.delay_answer("sendMessage", 2)
     with time_machine.travel(clock.now(), tick=False) as traveller:
@@ -73,9 +73,16 @@ def test_telegram_answering_too_late_is_not_posted_again_but_left_to_the_admin(c
     assert "« Marquer comme publié »" in left.last_error and "« Republier »" in left.last_error
     assert len(telegram.calls("sendMessage")) == 1
 
-    # The admin finds the message in the channel and gives its id: the post is done, later replies answer it.
-    assert services.signal_post_mark_sent(post=left, message_id=str(arrived["message_id"])) is True
+    # Meanwhile TP1 is reached: its reply waits for the original until the queue gives up.
     signal_services.signal_take_profit_reached(signal_id=signal.pk, order=1, by=admin)
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        for attempt in range(1, settings.TASKS_MAX_ATTEMPTS + 1):
+            run_worker()
+            traveller.shift(retry_delay(attempt))
+    assert post(signal, "telegram", SignalEvent.Kind.TP_REACHED, 1).state == State.FAILED
+
+    # The admin finds the message in the channel and gives its id: the post is done, the reply answers it.
+    assert services.signal_post_mark_sent(post=left, message_id=str(arrived["message_id"])) is True
     run_worker()
 
     assert post(signal, "telegram").state == State.SENT
