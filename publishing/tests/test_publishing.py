@@ -167,26 +167,32 @@ def test_discord_without_a_signals_channel_is_off(channels, publish, settings, a
     assert channels[1].messages_in() == []
 
 
-def test_telegram_down_is_retried_later_by_the_queue_and_posts_once(channels, publish, settings):
-    telegram, _ = channels
-    real_url = settings.TELEGRAM_API_BASE_URL
-    settings.TELEGRAM_API_BASE_URL = f"http://127.0.0.1:{free_port()}/bot"  # nothing listens there
+@pytest.mark.parametrize(
+    ("platform", "setting", "path"),
+    [("telegram", "TELEGRAM_API_BASE_URL", "/bot"), ("discord", "DISCORD_API_BASE_URL", "")],
+)
+def test_a_platform_down_is_retried_later_by_the_queue_and_posts_once(
+    channels, publish, settings, platform, setting, path
+):
+    telegram, discord = channels
+    real_url = getattr(settings, setting)
+    setattr(settings, setting, f"http://127.0.0.1:{free_port()}{path}")  # nothing listens there
     start = clock.now()
     with time_machine.travel(start, tick=False) as traveller:
         signal = publish()
         run_worker()
-        waiting = post(signal, "telegram")
+        waiting = post(signal, platform)
         assert (waiting.state, waiting.attempts) == (State.PENDING, 1)
         assert "injoignable" in waiting.last_error
 
-        settings.TELEGRAM_API_BASE_URL = real_url
+        setattr(settings, setting, real_url)
         run_worker()  # the retry is not due yet
-        assert telegram.channel_posts() == []
+        assert len(telegram.channel_posts()) + len(discord.messages_in()) == 1  # the other platform's
         traveller.shift(retry_delay(1))
         run_worker()
 
-    assert len(telegram.channel_posts()) == 1
-    sent = post(signal, "telegram")
+    assert len(telegram.channel_posts()) == 1 and len(discord.messages_in()) == 1
+    sent = post(signal, platform)
     assert (sent.state, sent.attempts, sent.last_error) == (State.SENT, 2, "")
 
 
