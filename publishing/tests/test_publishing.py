@@ -11,7 +11,7 @@ from core import clock
 from core.tasks import TaskResultStatus, retry_delay
 from core.tests.queue import run_worker
 from publishing.models import SignalPost
-from publishing.services import signal_post_edit
+from publishing.services import signal_post_edit, signal_post_retry
 from tests.smtp_server import free_port
 from trading_signals import services as signal_services
 from trading_signals.models import SignalEvent
@@ -274,3 +274,26 @@ def test_a_reply_waits_for_its_original(channels, publish, admin):
     original, answer = telegram.channel_posts()
     assert answer["reply_to"] == original["message_id"]
     assert post(signal, "telegram", SignalEvent.Kind.TP_REACHED, 1).state == State.SENT
+
+
+def test_an_edit_refused_for_the_bots_rights_is_said_on_the_original_and_retried_by_the_admin(channels, publish, admin):
+    telegram, _ = channels
+    signal = publish()
+    run_worker()
+    telegram.bot_can_edit = False
+
+    signal_services.signal_take_profit_reached(signal_id=signal.pk, order=1, by=admin)
+    run_worker()
+
+    original = post(signal, "telegram")
+    signal.refresh_from_db()
+    assert original.state == State.SENT and original.rendered_version < signal.version
+    assert original.last_error.startswith("Modification impossible : Telegram : le bot ne peut pas publier")
+    assert "✅" not in telegram.channel_posts()[0]["text"]
+
+    telegram.bot_can_edit = True
+    assert signal_post_retry(post=original) is True
+    run_worker()
+
+    assert "✅" in telegram.channel_posts()[0]["text"]
+    assert post(signal, "telegram").last_error == ""
