@@ -96,6 +96,7 @@ def test_without_a_subscription_no_r_figure_and_no_chart_of_results(browser):
     assert "<svg" not in html
     assert "1,085" not in html and "pips" not in html
     assert 'id="stat-results-locked"' in html
+    assert 'id="monthly-locked"' in html and 'id="monthly-table"' not in html
 
 
 def test_the_list_takes_the_same_number_of_queries_for_more_signals(browser, subscriber):
