@@ -69,6 +69,7 @@ VALID_ONLY_WITH_WHAT_THE_SCHEMA_CANNOT_SAY = {
     "PATCH /api/auth/user/profile/": "a WhatsApp number valid in its country's numbering plan",
     "GET /api/auth/user/signals/": "date_from <= date_to (a rule across two parameters)",
     "GET /api/auth/user/signals/stats/": "date_from <= date_to (a rule across two parameters)",
+    "PUT /api/auth/user/signal-alerts/": "telegram only with a bot configured and the member's account linked",
 }
 
 
