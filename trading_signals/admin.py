@@ -7,11 +7,14 @@ per changed value, shown to members); it cannot be deleted (cancel it instead). 
 shown as the admin's messages or next to the form's fields.
 """
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import models
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -41,10 +44,15 @@ def _refusals(error: ValidationError) -> list[str]:
     return [str(message) for message in error.messages]
 
 
+# Prices typed the French way ("1,0830") as well as with a point, as in the correction form.
+LOCALIZED_PRICES: Mapping[type[models.Field], Mapping[str, Any]] = {models.DecimalField: {"localize": True}}
+
+
 class TakeProfitInline(admin.TabularInline):
     """Edited with a draft; read-only once published (corrected through "Corriger le signal")."""
 
     model = TakeProfit
+    formfield_overrides = LOCALIZED_PRICES
     extra = 1
     ordering = ("order", "id")
 
@@ -144,6 +152,7 @@ class SignalAdmin(admin.ModelAdmin):
     search_fields = ("instrument", "comment")
     date_hierarchy = "published_at"
     inlines = [TakeProfitInline, SignalEventInline, SignalRevisionInline]
+    formfield_overrides = LOCALIZED_PRICES
     actions = ["publish"]
     change_form_template = "admin/trading_signals/signal/change_form.html"
 
@@ -197,6 +206,15 @@ class SignalAdmin(admin.ModelAdmin):
             readonly = ["market", "instrument", *TRADE_FIELDS, *readonly]
         return readonly
 
+    def save_model(self, request, obj, form, change):
+        """Saves only what the form edits: the status, the result and the publication belong to the services, which
+        change them under the row's lock, and a save of the whole row read at the start of this request would undo
+        one that ran in between."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        concrete = {model_field.name for model_field in Signal._meta.concrete_fields}
+        obj.save(update_fields=[name for name in form.fields if name in concrete] + ["updated_at"])
+
     @admin.display(description=_("messages dans les canaux"))
     def channel_posts_state(self, signal: Signal) -> str:
         """Per platform, the state of each message posted for this signal (publishing.SignalPost rows, read through
@@ -204,7 +222,7 @@ class SignalAdmin(admin.ModelAdmin):
         if signal.pk is None:
             return "—"
         posts = sorted(
-            signal.channel_posts.select_related("event").all(),  # type: ignore[attr-defined]
+            signal.channel_posts.select_related("event").all(),
             key=lambda post: (post.platform, post.event.created_at, post.pk),
         )
         if not posts:

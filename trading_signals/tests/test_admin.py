@@ -270,3 +270,41 @@ def test_the_change_page_shows_each_platforms_messages_with_their_state_and_erro
     assert "403 Missing Access" in html
     assert "Telegram" in html and "Discord" in html
     assert "Échec" in html
+
+
+def test_a_drafts_form_saves_its_trade_and_take_profits_and_leaves_the_rest_to_the_services(staff):
+    draft = SignalFactory(is_published=False)
+    tp = draft.take_profits.get()
+    data = {
+        "market": "forex",
+        "instrument": "EUR/USD",
+        "direction": "buy",
+        "entry_price": "1,0860",  # typed the French way
+        "stop_loss": "1.0810",
+        "comment": "Corrigé avant publication",
+        "take_profits-TOTAL_FORMS": "1",
+        "take_profits-INITIAL_FORMS": "1",
+        "take_profits-0-id": str(tp.pk),
+        "take_profits-0-signal": str(draft.pk),
+        "take_profits-0-order": "1",
+        "take_profits-0-price": "1.0950",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+        "status": "tp_hit",  # not a field of the form: ignored
+        "is_published": "on",
+    }
+
+    response = staff.post(change_url(draft), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    draft.refresh_from_db()
+    assert (draft.entry_price, draft.stop_loss, draft.comment) == (
+        Decimal("1.086"),
+        Decimal("1.081"),
+        "Corrigé avant publication",
+    )
+    assert [tp.price for tp in draft.take_profits.all()] == [Decimal("1.095")]
+    assert (draft.status, draft.is_published) == (Signal.Status.OPEN, False)
+    assert not SignalRevision.objects.exists()  # a draft is edited freely
