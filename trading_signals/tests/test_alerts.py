@@ -270,3 +270,16 @@ def test_publishing_a_draft_through_the_service_alerts_once_even_when_clicked_tw
 
     assert UserNotification.objects.filter(user=member).count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_the_in_app_alert_links_to_the_signal_on_the_notifications_page(publish, client):
+    member = subscriber()
+    signal = forex_signal()
+    publish(signal)
+    client.force_login(member)
+
+    page = client.get("/espace/notifications/").content.decode()
+
+    link = f"http://localhost:8000/espace/signaux/{signal.pk}/"
+    assert f'<a href="{link}" rel="nofollow">{link}</a>' in page
+    assert "Forex · EUR/USD · Achat.<br>Entrée : 1,0850." in page
