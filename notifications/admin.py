@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications.models import NotificationDelivery, UserNotification
+from notifications.models import NotificationDelivery, SignalAlertPreference, UserNotification
 from notifications.services import deliveries_retry_failed
 
 
@@ -44,6 +44,7 @@ class UserNotificationAdmin(admin.ModelAdmin):
     readonly_fields = (
         "user",
         "subscription",
+        "reference",
         "notification_type",
         "title",
         "message",
@@ -97,3 +98,24 @@ class NotificationDeliveryAdmin(admin.ModelAdmin):
     @admin.action(description=_("Renvoyer les envois en échec sélectionnés"), permissions=["change"])
     def retry_failed(self, request, queryset):
         _report_retry(self, request, deliveries_retry_failed(deliveries=queryset))
+
+
+@admin.register(SignalAlertPreference)
+class SignalAlertPreferenceAdmin(admin.ModelAdmin):
+    """The members' new-signal alerts, to read (how many members follow a market, on which channel): the member
+    chooses them (profile page or API), never the staff."""
+
+    list_display = ("user", "market", "channel", "created_at")
+    list_filter = ("market", "channel")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    readonly_fields = ("user", "market", "channel", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

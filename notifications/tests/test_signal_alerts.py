@@ -149,3 +149,16 @@ def test_the_choices_are_in_the_export_and_gone_after_erasure(member):
     assert all(a["created_at"] for a in exported)
     assert saved(member) == set()
     assert saved(other) == {("forex", "email")}
+
+
+def test_the_admin_lists_the_alerts_and_cannot_change_them(admin_client, member):
+    preference = SignalAlertPreference.objects.create(user=member, market="forex", channel="email")
+    url = "/admin/notifications/signalalertpreference/"
+
+    listing = admin_client.get(url)
+
+    assert listing.status_code == 200
+    assert member.email in listing.content.decode()
+    assert admin_client.get(url + "add/").status_code == 403
+    assert admin_client.post(url + f"{preference.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert SignalAlertPreference.objects.filter(pk=preference.pk).exists()
