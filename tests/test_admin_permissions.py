@@ -27,7 +27,8 @@ from notifications.models import NotificationDelivery, UserNotification
 from notifications.tests.factories import NotificationDeliveryFactory
 from payments.models import Payment
 from payments.tests.factories import PaymentFactory
-from trading_signals.models import Signal
+from publishing.models import SignalPost
+from trading_signals.models import Signal, SignalEvent
 from trading_signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +112,12 @@ def _failed_delivery():
     return NotificationDeliveryFactory(status=NotificationDelivery.Status.FAILED, attempts=5)
 
 
+def _signal_post(state: str) -> SignalPost:
+    signal = SignalFactory()
+    event = SignalEvent.objects.create(signal=signal, kind=SignalEvent.Kind.PUBLISHED)
+    return SignalPost.objects.create(signal=signal, event=event, platform=Platform.TELEGRAM, chat_id="-1", state=state)
+
+
 WRITING_ACTIONS = {
     "course-publish": WritingAction(
         Course,
@@ -162,6 +169,20 @@ WRITING_ACTIONS = {
         lambda payment: Payment.objects.get(pk=payment.pk).status,
         "payments.change_payment",
         extra={"apply": "1", "reason": "Référence inconnue"},
+    ),
+    "signal-post-retry": WritingAction(
+        SignalPost,
+        "retry_now",
+        lambda: _signal_post(SignalPost.State.FAILED),
+        lambda post: SignalPost.objects.get(pk=post.pk).state,
+        "publishing.change_signalpost",
+    ),
+    "signal-post-republish": WritingAction(
+        SignalPost,
+        "republish",
+        lambda: _signal_post(SignalPost.State.UNCERTAIN),
+        lambda post: SignalPost.objects.get(pk=post.pk).state,
+        "publishing.change_signalpost",
     ),
     # A member's erasure asked by e-mail (accounts.privacy.member_erase), past its confirmation page.
     "member-erase": WritingAction(
@@ -260,6 +281,8 @@ def test_every_writing_action_is_tried_here_with_a_view_only_account(rf):
         # Reads, reserved to the change permission: analytics/tests/test_admin.py tries them view-only.
         (User, "members_export_csv"),
         (Payment, "payments_export_csv"),
+        # Only leads to its form, which answers 403 without the change permission: publishing/tests/test_admin.py.
+        (SignalPost, "mark_sent"),
     }
 
     assert offered == tried

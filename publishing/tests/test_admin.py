@@ -1,6 +1,7 @@
 """The messages in the channels in the admin: their state and errors, and the actions on them."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -91,3 +92,17 @@ def test_posts_cannot_be_added_or_deleted_in_the_admin(channels, publish, staff_
 
     assert staff_client.get(reverse("admin:publishing_signalpost_add")).status_code == 403
     assert staff_client.get(reverse("admin:publishing_signalpost_delete", args=[post.pk])).status_code == 403
+
+
+def test_view_only_staff_cannot_mark_a_post_published(channels, publish, client):
+    signal = publish()
+    uncertain = SignalPost.objects.get(signal=signal, platform="telegram")
+    SignalPost.objects.filter(pk=uncertain.pk).update(state=State.UNCERTAIN)
+    reader = UserFactory(is_staff=True)
+    reader.user_permissions.add(Permission.objects.get(codename="view_signalpost"))
+    client.force_login(reader)
+    url = reverse("admin:publishing_signalpost_mark_sent", args=[uncertain.pk])
+
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"message_id": "12"}).status_code == 403
+    assert SignalPost.objects.get(pk=uncertain.pk).state == State.UNCERTAIN
