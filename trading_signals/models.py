@@ -53,6 +53,13 @@ class Signal(models.Model):
         indexes = [
             models.Index(fields=["is_published", "-published_at"]),
             models.Index(fields=["market", "status"]),
+            # The statistics' drawdown and losing streak read the closed signals in closing order
+            # (selectors.signal_stats): read in the index's order, without a sort of every closed signal.
+            models.Index(
+                fields=["closed_at", "id"],
+                condition=models.Q(result_r__isnull=False),
+                name="trading_signals_closing_order",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(market__in=Market.values), name="trading_signals_market_valid"),

@@ -178,20 +178,6 @@ LOCKED_R_FIGURES = dict.fromkeys(
 )
 
 
-def _curve(results_r: Iterable[Decimal]) -> tuple[Decimal, int]:
-    """Maximum drawdown (the deepest fall of the cumulative R from its previous peak, the start counting as a peak at
-    0; a positive number) and the longest run of consecutive losses, over results in closing order."""
-    cumulative = peak = drawdown = ZERO_R
-    streak = longest = 0
-    for result in results_r:
-        cumulative += result
-        peak = max(peak, cumulative)
-        drawdown = max(drawdown, peak - cumulative)
-        streak = streak + 1 if result < 0 else 0
-        longest = max(longest, streak)
-    return drawdown.quantize(R), longest
-
-
 SUMS = ("total_r", "won_r", "lost_r")
 
 
@@ -204,6 +190,27 @@ def _sum_rows(rows: Iterable[Mapping[str, Any]], *, keys: Iterable[str]) -> dict
             if row[key] is not None:
                 total[key] = row[key] if total[key] is None else total[key] + row[key]
     return total
+
+
+def _curve(results_r: Iterable[Decimal]) -> tuple[Decimal, int]:
+    """Maximum drawdown (the deepest fall of the cumulative R from its previous peak, the start counting as a peak at
+    0; a positive number) and the longest run of consecutive losses, over results in closing order. A plain loop
+    with no call per row: it runs over every closed signal that matches the filters (bench/signal_stats.py)."""
+    cumulative = peak = drawdown = ZERO_R
+    streak = longest = 0
+    for result in results_r:
+        cumulative += result
+        if cumulative > peak:
+            peak = cumulative
+        elif peak - cumulative > drawdown:
+            drawdown = peak - cumulative
+        if result < 0:
+            streak += 1
+            if streak > longest:
+                longest = streak
+        else:
+            streak = 0
+    return drawdown.quantize(R), longest
 
 
 def _per_month(queryset: QuerySet[Signal]) -> list[dict]:
@@ -248,8 +255,9 @@ def signal_stats(*, user, filters: SignalFilters | None = None, with_results: bo
     `results_locked` True, no months): a date range and a market narrow any figure down to one signal, and a total
     over the whole history moves by exactly the result of the signal that has just closed.
 
-    Constant queries: one aggregate per market (the totals add the rows up); with results, one per month and one
-    reading the closed signals' R in closing order (values_list, no model instances) for the drawdown and streak.
+    Constant queries: one aggregate per market (the totals add the rows up); with results, one per month of closing
+    and one reading the closed signals' R in closing order (values_list, no model instances) for the drawdown and the
+    streak, in one pass.
     `with_results` overrides the policy for staff reads (analytics' dashboard).
     """
     if with_results is None:
@@ -284,6 +292,7 @@ def signal_stats(*, user, filters: SignalFilters | None = None, with_results: bo
     streak: int | None = None
     per_month: list[dict] = []
     if with_results:
+        # Closing order, then id: the order of the partial index trading_signals_closing_order.
         closed = queryset.filter(result_r__isnull=False).order_by("closed_at", "pk")
         drawdown, streak = _curve(cast(Iterable[Decimal], closed.values_list("result_r", flat=True)))
         per_month = _per_month(queryset)

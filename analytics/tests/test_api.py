@@ -95,7 +95,7 @@ def test_the_figures_take_eleven_queries(django_assert_num_queries, is_postgres)
         dataset.build()
         staff = UserFactory(is_staff=True)
         # 2 members and MRR, 3 revenue (plans, payments, refunds), 2 coverage ends and cohorts, 1 pending, 3 signals
-        # (per market, the closing order for the drawdown, per month);
+        # (per market, per month, the closed ones in closing order);
         # on PostgreSQL, SET LOCAL jit = off in a transaction (a savepoint within the test's, and its release).
         with django_assert_num_queries(14 if is_postgres else 11):
             selectors.admin_stats(user=staff)
