@@ -19,7 +19,7 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, 
 
 from core import clock
 from notifications.calendar import FIRST_OFFSET, LAST_OFFSET, CalendarEntry, already_covered, entry_due
-from notifications.models import NotificationDelivery, UserNotification
+from notifications.models import NotificationDelivery, NotificationType, UserNotification
 from notifications.selectors import (
     UNREAD_STATUSES,
     deliveries_claimable,
@@ -380,14 +380,18 @@ def deliveries_send_pending(
 
 
 SUPERSEDED_REASON = "Remplacée par un rappel plus récent ou un renouvellement : non envoyée en retard."
+STALE_ALERT_REASON = "Alerte de nouveau signal trop ancienne : non envoyée en retard."
+# A new signal's alert still undelivered after this long is skipped: its task retried it for minutes already, and
+# the daily run must not announce hours later a signal that may have moved since.
+SIGNAL_ALERT_FRESHNESS = timedelta(hours=2)
 
 
 def deliveries_skip_superseded(*, now: datetime) -> int:
     """Pending deliveries of reminders that are no longer true are skipped, never sent late: the subscription
     got a newer calendar row (a failed "Dernière chance !" is not retried once "Abonnement expiré" exists), or
-    the member renewed (another non-cancelled subscription ends later). One UPDATE per reason: with the two
-    EXISTS in one OR, PostgreSQL checks them one pending delivery at a time (8 s for 1,000,000 pending); alone,
-    each can be a join."""
+    the member renewed (another non-cancelled subscription ends later); and a new signal's alerts older than
+    SIGNAL_ALERT_FRESHNESS. One UPDATE per reason: with the two EXISTS in one OR, PostgreSQL checks them one
+    pending delivery at a time (8 s for 1,000,000 pending); alone, each can be a join."""
     newer_reminder = UserNotification.objects.filter(
         subscription_id=OuterRef("notification__subscription_id"), pk__gt=OuterRef("notification_id")
     )
@@ -396,7 +400,7 @@ def deliveries_skip_superseded(*, now: datetime) -> int:
         ends_at=OuterRef("notification__subscription__ends_at"),
         pk=OuterRef("notification__subscription_id"),
     )
-    return sum(
+    skipped = sum(
         NotificationDelivery.objects.filter(Exists(reason), status=NotificationDelivery.Status.PENDING).update(
             status=NotificationDelivery.Status.SKIPPED,
             last_error=SUPERSEDED_REASON,
@@ -404,6 +408,13 @@ def deliveries_skip_superseded(*, now: datetime) -> int:
             updated_at=now,
         )
         for reason in (newer_reminder, renewal)
+    )
+    return skipped + NotificationDelivery.objects.filter(
+        status=NotificationDelivery.Status.PENDING,
+        notification__notification_type=NotificationType.SIGNAL_PUBLISHED,
+        notification__created_at__lt=now - SIGNAL_ALERT_FRESHNESS,
+    ).update(
+        status=NotificationDelivery.Status.SKIPPED, last_error=STALE_ALERT_REASON, next_attempt_at=None, updated_at=now
     )
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -13,6 +14,7 @@ from accounts.tests.factories import UserFactory
 from channels_sync.tests.factories import link_telegram
 from core import clock
 from notifications.models import NotificationDelivery, NotificationType, SignalAlertPreference, UserNotification
+from notifications.services import SIGNAL_ALERT_FRESHNESS, STALE_ALERT_REASON, deliveries_send_pending
 from subscriptions.models import Subscription
 from subscriptions.tests.factories import SubscriptionFactory
 from tests.fakes.fixtures import fake_telegram  # noqa: F401
@@ -283,3 +285,32 @@ def test_the_in_app_alert_links_to_the_signal_on_the_notifications_page(publish,
     link = f"http://localhost:8000/espace/signaux/{signal.pk}/"
     assert f'<a href="{link}" rel="nofollow">{link}</a>' in page
     assert "Forex · EUR/USD · Achat.<br>Entrée : 1,0850." in page
+
+
+def test_an_alert_still_undelivered_hours_later_is_skipped_by_the_daily_run_not_sent_late(publish, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1  # nothing listens
+    member = subscriber(channels=(Channel.EMAIL,))
+    publish(forex_signal())
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the SMTP server is back
+
+    with time_machine.travel(clock.now() + SIGNAL_ALERT_FRESHNESS + timedelta(minutes=1)):
+        deliveries_send_pending()
+
+    delivery = NotificationDelivery.objects.get(notification__user=member)
+    assert (delivery.status, delivery.last_error) == (Status.SKIPPED, STALE_ALERT_REASON)
+    assert mail.outbox == []
+
+
+def test_an_alert_that_failed_minutes_ago_is_sent_by_the_next_run(publish, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
+    member = subscriber(channels=(Channel.EMAIL,))
+    publish(forex_signal())
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    with time_machine.travel(clock.now() + timedelta(minutes=5)):
+        deliveries_send_pending()
+
+    assert NotificationDelivery.objects.get(notification__user=member).status == Status.SENT
+    assert [m.to for m in mail.outbox] == [[member.email]]
