@@ -18,6 +18,7 @@ RIGHT = 8
 TOP = 12
 BOTTOM = 28  # room for the months
 X_TITLE_HEIGHT = 16  # the horizontal axis' title under the months, when there is one
+MIN_LABEL_GAP = 14  # px between two values written on the axis
 MAX_MONTH_LABELS = 12  # beyond, one month in every few is named (the latest always), so the names never overlap
 MONTH_NAMES = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
@@ -119,7 +120,13 @@ def _axes(chart: BarChart, frame: _Frame, months: list[str]) -> None:
     for index, key in enumerate(months):
         if (len(months) - 1 - index) % step == 0:
             chart.month_labels.append({"x": round(frame.x_of(index), 1), "text": month_label(key)})
-    for value in sorted({frame.bottom, frame.bottom / 2, Decimal(0), frame.top / 2, frame.top}):
+    # Zero and the ends first, then the halves, each only where it leaves room to read its neighbours (a small
+    # negative end under a large positive top would print "−0,25" over "0").
+    kept: list[Decimal] = []
+    for value in (Decimal(0), frame.top, frame.bottom, frame.top / 2, frame.bottom / 2):
+        if value not in kept and all(abs(frame.y_of(value) - frame.y_of(other)) >= MIN_LABEL_GAP for other in kept):
+            kept.append(value)
+    for value in sorted(kept):
         chart.value_labels.append({"y": round(frame.y_of(value), 1), "text": axis_text(value)})
     chart.zero_y = round(frame.y_of(Decimal(0)), 1)
     chart.width = frame.width

@@ -1,6 +1,7 @@
 """The server-drawn charts' geometry (core/charts.py): values placed on a readable axis, negatives below zero, the
 month names thinned when many, a line chart on the same axes as the bars."""
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -75,3 +76,14 @@ def test_a_narrower_chart_keeps_its_height_and_puts_the_axis_title_under_the_mon
     assert (chart.width, chart.height) == (440, HEIGHT + X_TITLE_HEIGHT)
     assert chart.bars[-1]["x"] + chart.bars[-1]["width"] < 440
     assert chart.x_title_y > chart.plot_bottom + 18  # below the months' names
+
+
+def test_a_value_too_close_to_another_is_not_written_over_it():
+    chart = line_chart(
+        title="t", months=["2026-01", "2026-02"], series=Series("a", "a", [Decimal("4.6"), Decimal("-0.4")])
+    )
+
+    texts = [label["text"] for label in chart.value_labels]
+    assert texts == ["\u22120,5", "0", "2,5", "5"]  # "−0,25" would sit on "0" and "−0,5"
+    ys = [label["y"] for label in chart.value_labels]  # lowest value first: lowest on the screen (largest y)
+    assert all(lower - higher >= 14 for lower, higher in itertools.pairwise(ys))

@@ -5,6 +5,7 @@ published signal with its follow-up forms. Screenshots land in artifacts/screens
 signals-desktop.png, signals-phone.png, signal-detail.png and admin-signal.png."""
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,21 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
 from formations.tests.factories import SubscriptionFactory
-from member_space.tests.signals_data import MONTHS, signal_series
+from member_space.tests.signals_data import MONTHS, TOTAL_R, at, signal_series
 from tests.e2e.helpers import DESKTOP, PHONE, admin_login, horizontal_overflow, login, screenshot
+from trading_signals import results
 from trading_signals.models import Signal
+from trading_signals.templatetags.signal_format import r_result
+from trading_signals.tests.factories import SignalFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "MotDePasse123!"  # UserFactory's
 DOCS_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
-SIGNALS_SHOWN = 8  # the series: 6 closed, 1 open, 1 cancelled
+SIGNALS_SHOWN = 9  # the series (6 closed, 1 open, 1 cancelled) and a wide one
+WIDE_R = results.result_r(
+    direction="buy", entry=Decimal("78.4525"), stop_loss=Decimal("76.1050"), exit_price=Decimal("86.9875")
+)
 
 
 def _keep(name: str) -> None:
@@ -37,7 +44,22 @@ def trader(transactional_db, settings):
     member = UserFactory(email="trader@example.com", first_name="Camille")
     SubscriptionFactory(user=member)
     admin = UserFactory(email="chef@example.com", is_staff=True, is_superuser=True)
-    return {"member": member, "admin": admin, "signals": signal_series(by=admin)}
+    signals = signal_series(by=admin)
+    # The widest row a page may hold: a long instrument, the longest market and status, three take-profits.
+    SignalFactory(
+        market="commodities",
+        instrument="BRENT-CRUDE-OIL/USD-JAN27",
+        entry_price=Decimal("78.4525"),
+        stop_loss=Decimal("76.1050"),
+        take_profits=[Decimal("80.8750"), Decimal("83.2500"), Decimal("86.9875")],
+        status=Signal.Status.TP_HIT,
+        take_profits_reached=3,
+        exit_price=Decimal("86.9875"),
+        result_r=WIDE_R,
+        published_at=at(11, 18),
+        closed_at=at(11, 20),  # in the series' last month: the charts keep their three months
+    )
+    return {"member": member, "admin": admin, "signals": signals}
 
 
 def _inside_viewport(page, selector: str) -> list[str]:
@@ -72,7 +94,7 @@ def test_on_a_laptop_every_column_fits_and_the_charts_are_drawn(open_page, trade
     assert page.locator("#equity-chart svg circle").count() == len(MONTHS)
     assert page.locator("#monthly-chart svg rect").count() == len(MONTHS)
     expect(page.locator("#equity-chart")).to_contain_text("Mois (de clôture)")
-    expect(page.locator("#stat-total-r")).to_have_text("+0,50\xa0R")
+    expect(page.locator("#stat-total-r")).to_have_text(r_result(TOTAL_R + WIDE_R))  # +0,50 R + 3,64 R
     screenshot(page, "signals-desktop")
     _keep("signals-desktop")
 
