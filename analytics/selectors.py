@@ -1,4 +1,4 @@
-"""Revenue analytics for the admins: every figure is an SQL aggregate, eleven queries whatever the data size.
+"""Revenue analytics for the admins: every figure is an SQL aggregate, ten queries whatever the data size.
 
 Conventions (docs/architecture/analytics.md):
 - Months are calendar months in TIME_ZONE (Europe/Paris); the window is the current month and the 11 before it.
@@ -360,7 +360,7 @@ def _without_jit() -> Iterator[None]:
 
 
 def admin_stats(*, user) -> dict:
-    """Every figure of the admins' dashboard and of GET /api/admin/stats/, in eleven queries (on PostgreSQL, one more
+    """Every figure of the admins' dashboard and of GET /api/admin/stats/, in ten queries (on PostgreSQL, one more
     and a transaction: _without_jit)."""
     now = clock.now()
     window = _window(now)

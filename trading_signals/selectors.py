@@ -213,31 +213,25 @@ def _curve(results_r: Iterable[Decimal]) -> tuple[Decimal, int]:
     return drawdown.quantize(R), longest
 
 
-def _per_month(queryset: QuerySet[Signal]) -> list[dict]:
-    """Closed signals per calendar month of their closing (TIME_ZONE), with the cumulative R: the equity curve."""
-    months = (
-        queryset.filter(result_r__isnull=False)
-        .annotate(month=TruncMonth("closed_at", tzinfo=timezone.get_current_timezone()))
-        .values("month")
-        .annotate(
-            closed=Count("pk"),
-            wins=Count("pk", filter=Q(result_r__gt=0)),
-            losses=Count("pk", filter=Q(result_r__lt=0)),
-            total_r=Sum("result_r"),
-        )
-        .order_by("month")
-    )
+def _per_month(rows: Iterable[Mapping[str, Any]]) -> list[dict]:
+    """Closed signals per calendar month of their closing (TIME_ZONE), with the cumulative R (the equity curve),
+    from the (market, month) rows: a month's figures add up its markets'."""
+    months: dict[datetime, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        if row["month"] is not None and row["closed"]:
+            months.setdefault(row["month"], []).append(row)
     cumulative = ZERO_R
     per_month = []
-    for row in months:
-        cumulative += row["total_r"]
+    for month in sorted(months):
+        total = _sum_rows(months[month], keys=("closed", "wins", "losses", "total_r"))
+        cumulative += total["total_r"]
         per_month.append(
             {
-                "month": timezone.localtime(row["month"]).strftime("%Y-%m"),
-                "closed": row["closed"],
-                "wins": row["wins"],
-                "losses": row["losses"],
-                "total_r": row["total_r"].quantize(R),
+                "month": timezone.localtime(month).strftime("%Y-%m"),
+                "closed": total["closed"],
+                "wins": total["wins"],
+                "losses": total["losses"],
+                "total_r": total["total_r"].quantize(R),
                 "cumulative_r": cumulative.quantize(R),
             }
         )
@@ -255,17 +249,28 @@ def signal_stats(*, user, filters: SignalFilters | None = None, with_results: bo
     `results_locked` True, no months): a date range and a market narrow any figure down to one signal, and a total
     over the whole history moves by exactly the result of the signal that has just closed.
 
-    Constant queries: one aggregate per market (the totals add the rows up); with results, one per month of closing
-    and one reading the closed signals' R in closing order (values_list, no model instances) for the drawdown and the
-    streak, in one pass.
+    Constant queries: one aggregate grouped by market (with results, by market and month of closing), whose rows add
+    up to the markets, the months and the totals; with results, one more reading the closed signals' R in closing
+    order (values_list, no model instances) for the drawdown and the streak, in one pass.
     `with_results` overrides the policy for staff reads (analytics' dashboard).
     """
     if with_results is None:
         with_results = policies.member_sees_signal_details(user=user)
     aggregates = {**_counts(), **_outcomes(with_results=with_results)}
     queryset = signals_published(filters=filters).order_by().prefetch_related(None)
-    markets: dict[str, Mapping[str, Any]] = {
-        row["market"]: cast(Mapping[str, Any], row) for row in queryset.values("market").annotate(**aggregates)
+    # One aggregate: per market, and with results per market and calendar month of closing in TIME_ZONE (open
+    # signals in a month None); the markets, the months and the totals add these rows up.
+    grouped = (
+        queryset.annotate(month=TruncMonth("closed_at", tzinfo=timezone.get_current_timezone())).values(
+            "market", "month"
+        )
+        if with_results
+        else queryset.values("market")
+    )
+    rows = [cast(Mapping[str, Any], row) for row in grouped.annotate(**aggregates)]
+    markets = {
+        value: _sum_rows([row for row in rows if row["market"] == value], keys=aggregates)
+        for value in {row["market"] for row in rows}
     }
 
     def figures(row: Mapping[str, Any]) -> dict:
@@ -295,7 +300,7 @@ def signal_stats(*, user, filters: SignalFilters | None = None, with_results: bo
         # Closing order, then id: the order of the partial index trading_signals_closing_order.
         closed = queryset.filter(result_r__isnull=False).order_by("closed_at", "pk")
         drawdown, streak = _curve(cast(Iterable[Decimal], closed.values_list("result_r", flat=True)))
-        per_month = _per_month(queryset)
+        per_month = _per_month(rows)
     return {
         **{key: total[key] for key in ("count", "open", "cancelled", "closed", "wins", "losses")},
         **figures(total),

@@ -90,12 +90,12 @@ def test_the_number_of_queries_does_not_grow_with_the_data(django_assert_num_que
     assert Payment.objects.count() > 100
 
 
-def test_the_figures_take_eleven_queries(django_assert_num_queries, is_postgres):
+def test_the_figures_take_ten_queries(django_assert_num_queries, is_postgres):
     with time_machine.travel(dataset.NOW, tick=False):
         dataset.build()
         staff = UserFactory(is_staff=True)
-        # 2 members and MRR, 3 revenue (plans, payments, refunds), 2 coverage ends and cohorts, 1 pending, 3 signals
-        # (per market, per month, the closed ones in closing order);
+        # 2 members and MRR, 3 revenue (plans, payments, refunds), 2 coverage ends and cohorts, 1 pending, 2 signals
+        # (per market and month, the closed ones in closing order);
         # on PostgreSQL, SET LOCAL jit = off in a transaction (a savepoint within the test's, and its release).
-        with django_assert_num_queries(14 if is_postgres else 11):
+        with django_assert_num_queries(13 if is_postgres else 10):
             selectors.admin_stats(user=staff)

@@ -175,7 +175,7 @@ def test_members_without_subscription_get_counts_and_the_status_win_rate_only(se
     assert (stats["results_locked"], stats["locked_message"]) == (True, "Abonnez-vous pour voir les détails")
 
 
-@pytest.mark.parametrize(("with_subscription", "queries"), [(True, 4), (False, 2)])
+@pytest.mark.parametrize(("with_subscription", "queries"), [(True, 3), (False, 2)])
 def test_a_constant_number_of_queries_whatever_the_signals(
     member, with_subscription, queries, django_assert_num_queries
 ):
