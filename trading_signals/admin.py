@@ -145,6 +145,7 @@ class SignalAdmin(admin.ModelAdmin):
         "status",
         "result",
         "publication",
+        "channels",
         "published_at",
         "closed_at",
     )
@@ -178,6 +179,19 @@ class SignalAdmin(admin.ModelAdmin):
         if signal.published_at > clock.now():
             return gettext("Programmé")
         return gettext("Publié") + (gettext(" (modifié)") if signal.corrected_at else "")
+
+    def get_queryset(self, request):
+        # The list's "canaux" column reads each signal's channel messages: two queries for the page, not one a row.
+        return super().get_queryset(request).prefetch_related("channel_posts__event")
+
+    @admin.display(description=_("canaux"))
+    def channels(self, signal: Signal) -> str:
+        """Per platform, the state of the signal's original message (its status changes are replies to it)."""
+        originals = sorted(
+            (post for post in signal.channel_posts.all() if post.event.kind == SignalEvent.Kind.PUBLISHED),
+            key=lambda post: post.platform,
+        )
+        return " · ".join(f"{post.get_platform_display()} : {post.get_state_display()}" for post in originals) or "—"
 
     @admin.action(description=_("Publier les signaux sélectionnés"), permissions=["change"])
     def publish(self, request, queryset):

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
@@ -265,7 +267,9 @@ def test_the_change_page_shows_each_platforms_messages_with_their_state_and_erro
     )
 
     html = staff.get(change_url(signal)).content.decode()
+    listed = staff.get(CHANGELIST).content.decode()
 
+    assert "Discord : Échec · Telegram : Publié" in listed
     assert "4242" in html
     assert "403 Missing Access" in html
     assert "Telegram" in html and "Discord" in html
@@ -308,3 +312,19 @@ def test_a_drafts_form_saves_its_trade_and_take_profits_and_leaves_the_rest_to_t
     assert [tp.price for tp in draft.take_profits.all()] == [Decimal("1.095")]
     assert (draft.status, draft.is_published) == (Signal.Status.OPEN, False)
     assert not SignalRevision.objects.exists()  # a draft is edited freely
+
+
+def test_the_list_takes_the_same_number_of_queries_for_more_signals(staff, admin_user):
+    def published(count: int) -> None:
+        for _ in range(count):
+            draft = SignalFactory(is_published=False)
+            services.signal_publish(signal_id=draft.pk, by=admin_user)
+
+    published(2)
+    with CaptureQueriesContext(connection) as few:
+        staff.get(CHANGELIST)
+    published(4)
+    with CaptureQueriesContext(connection) as more:
+        staff.get(CHANGELIST)
+
+    assert len(more) == len(few)
