@@ -317,7 +317,7 @@ def test_a_drafts_form_saves_its_trade_and_take_profits_and_leaves_the_rest_to_t
 def test_the_list_takes_the_same_number_of_queries_for_more_signals(staff, admin_user):
     def published(count: int) -> None:
         for _ in range(count):
-            draft = SignalFactory(is_published=False)
+            draft: Signal = SignalFactory.create(is_published=False)
             services.signal_publish(signal_id=draft.pk, by=admin_user)
 
     published(2)
