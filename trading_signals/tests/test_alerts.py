@@ -129,8 +129,8 @@ def test_telegram_alert_is_a_private_message_through_the_bot(publish, telegram_s
 
     publish(signal)
 
-    [message] = telegram_sender.messages
-    assert message["chat_id"] == 4242
+    # Only the private message to the member (the channel post of the signal is publishing's).
+    [message] = [m for m in telegram_sender.messages if m["chat_id"] == 4242]
     assert message["text"].startswith("Nouveau signal : EUR/USD (achat)\n\nForex · EUR/USD · Achat.")
     assert f"/signaux/{signal.pk}/" in message["text"]
     delivery = NotificationDelivery.objects.get(notification__user=member)
