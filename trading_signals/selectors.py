@@ -182,8 +182,9 @@ SUMS = ("total_r", "won_r", "lost_r")
 
 
 def _sum_rows(rows: Iterable[Mapping[str, Any]], *, keys: Iterable[str]) -> dict[str, Any]:
-    """The totals of every market: each published signal is in exactly one market (a database constraint). Sums of
-    R stay None when no row has one, as SQL's SUM does."""
+    """Grouped rows added up (a market's months, a month's markets, every market): each published signal is in
+    exactly one market and one month of closing or none, so nothing is counted twice. Sums of R stay None when no
+    row has one, as SQL's SUM does."""
     total: dict[str, Any] = {key: None if key in SUMS else 0 for key in keys}
     for row in rows:
         for key in total:
