@@ -66,6 +66,8 @@ NOT_PERSONAL = {
     "token_blacklist.OutstandingToken": "security records of issued JWTs (blacklisted on deletion)",
     "subscriptions.MemberFigures": "counters derived from the exported rows",
     "payments.Refund": "its user fields are the staff who recorded it; the refund is exported with its payment",
+    "trading_signals.SignalEvent": "created_by is the staff member who moved a signal on; nothing about a member",
+    "trading_signals.SignalRevision": "changed_by is the staff member who corrected a signal; nothing about a member",
 }
 
 
