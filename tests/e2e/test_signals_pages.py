@@ -88,9 +88,12 @@ def test_on_a_laptop_every_column_fits_and_the_charts_are_drawn(open_page, trade
     won = table.locator(f"tr[data-id='{trader['signals']['won'].pk}']")
     expect(won.locator(".result-cell")).to_contain_text("+2,00\xa0R")
     expect(won.locator(".result-cell")).to_contain_text("+100,0 pips · +0,92 %")
-    # The table stays inside its card: no column hides past the card's edge.
-    card_right = page.locator("#signals-table").evaluate("el => el.parentElement.getBoundingClientRect().right")
-    assert table.evaluate("el => el.getBoundingClientRect().right") <= card_right
+    # The table stays inside its card's content box: no column pushes into the padding or past the edge.
+    content_right = table.evaluate(
+        "el => el.parentElement.getBoundingClientRect().right"
+        " - parseFloat(getComputedStyle(el.parentElement).paddingRight)"
+    )
+    assert table.evaluate("el => el.getBoundingClientRect().right") <= content_right + 0.5
     assert page.locator("#equity-chart svg circle").count() == len(MONTHS)
     assert page.locator("#monthly-chart svg rect").count() == len(MONTHS)
     expect(page.locator("#equity-chart")).to_contain_text("Mois (de clôture)")
