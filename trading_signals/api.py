@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -99,12 +99,24 @@ def _signal_out(signal_id: int) -> dict:
     return dict(SignalSerializer(_signal_fresh(signal_id)).data)
 
 
+class SignalWritePermission(BasePermission):
+    """Staff with the model permission the admin asks for the same write (`view.required_permission`): staff who
+    may only view signals in the admin cannot publish, close or correct one here either."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm(view.required_permission)
+
+
 Kind = SignalEvent.Kind
-STAFF_ONLY = "Staff uniquement (401 sans authentification, 403 pour un membre)."
+STAFF_ONLY = (
+    "Staff avec la permission d'ajouter (création) ou de modifier les signaux (401 sans authentification, 403 pour "
+    "un membre ou un staff en lecture seule)."
+)
 
 
 class AdminSignalCreateApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsAdminUser, SignalWritePermission]
+    required_permission = "trading_signals.add_signal"
 
     @extend_schema(
         operation_id="admin_signals_create",
@@ -127,7 +139,8 @@ class AdminSignalCreateApi(APIView):
 
 
 class AdminSignalCorrectApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsAdminUser, SignalWritePermission]
+    required_permission = "trading_signals.change_signal"
 
     @extend_schema(
         operation_id="admin_signals_correct",
@@ -150,7 +163,8 @@ class AdminSignalCorrectApi(APIView):
 
 
 class AdminSignalEventApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsAdminUser, SignalWritePermission]
+    required_permission = "trading_signals.change_signal"
 
     @extend_schema(
         operation_id="admin_signals_event",

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from accounts.tests.factories import UserFactory
 from conftest import client_for
@@ -31,9 +32,21 @@ def events_url(signal: Signal) -> str:
     return f"/api/admin/signals/{signal.pk}/events/"
 
 
+def grant(user, *codenames: str):
+    """Real Permission rows of trading_signals, as the admin checks them."""
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="trading_signals", codename__in=codenames)
+    )
+    return user
+
+
+def staff_with(*codenames: str):
+    return client_for(grant(UserFactory(is_staff=True), *codenames))
+
+
 @pytest.fixture
 def staff():
-    return client_for(UserFactory(is_staff=True))
+    return staff_with("add_signal", "change_signal", "view_signal")
 
 
 def test_staff_creates_and_publishes_a_signal(staff):
@@ -192,3 +205,16 @@ def test_members_get_403_and_strangers_401(auth_client, api_client):
         assert client.post(events_url(signal), {"kind": "sl_hit"}, format="json").status_code == code
     assert not SignalEvent.objects.exists()
     assert Signal.objects.count() == 1
+
+
+def test_staff_who_may_only_view_signals_get_403(admin_user):
+    reader = staff_with("view_signal")
+    adder = staff_with("add_signal")
+    signal = SignalFactory()
+
+    assert reader.post(CREATE_URL, NEW_SIGNAL, format="json").status_code == 403
+    assert reader.patch(correct_url(signal), {"stop_loss": "1.082"}, format="json").status_code == 403
+    assert reader.post(events_url(signal), {"kind": "sl_hit"}, format="json").status_code == 403
+    assert adder.post(events_url(signal), {"kind": "sl_hit"}, format="json").status_code == 403
+    assert adder.post(CREATE_URL, NEW_SIGNAL, format="json").status_code == 201
+    assert client_for(admin_user).post(events_url(signal), {"kind": "sl_hit"}, format="json").status_code == 200
