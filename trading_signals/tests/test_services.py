@@ -398,3 +398,23 @@ def test_a_draft_can_be_deleted(admin):
     signal.delete()
 
     assert not Signal.objects.exists()
+
+
+def test_the_hook_runs_inside_the_transaction_so_a_failing_receiver_undoes_the_change(admin):
+    """Receivers enqueue their durable tasks in the service's transaction: if that fails, nothing was recorded."""
+    signal = two_targets()
+
+    def failing(sender, event, **kwargs):
+        assert SignalEvent.objects.filter(pk=event.pk).exists()  # the row is there, not yet committed
+        raise RuntimeError("queue unavailable")
+
+    hooks.signal_event_recorded.connect(failing, dispatch_uid="test-failing")
+    try:
+        with pytest.raises(RuntimeError):
+            signal_close(signal_id=signal.pk, exit_price=Decimal("1.0900"), by=admin)
+    finally:
+        hooks.signal_event_recorded.disconnect(dispatch_uid="test-failing")
+
+    signal.refresh_from_db()
+    assert (signal.status, signal.result_r, signal.version) == (Signal.Status.OPEN, None, 1)
+    assert not SignalEvent.objects.filter(signal=signal).exists()
