@@ -7,6 +7,7 @@ the custom buttons check the same permission. Tested through the admin's own pag
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
 import pytest
 from django.contrib import admin
@@ -113,7 +114,7 @@ def _failed_delivery():
 
 
 def _signal_post(state: str) -> SignalPost:
-    signal = SignalFactory()
+    signal = cast(Signal, SignalFactory())
     event = SignalEvent.objects.create(signal=signal, kind=SignalEvent.Kind.PUBLISHED)
     return SignalPost.objects.create(signal=signal, event=event, platform=Platform.TELEGRAM, chat_id="-1", state=state)
 
