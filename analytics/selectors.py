@@ -37,7 +37,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    ValueRange,
+    WindowFrameExclusion,
 )
+from django.db.models import Window as Over  # this module's Window is the months shown
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -233,38 +236,48 @@ def members_per_month(*, window: Window, cohorts: list[dict]) -> dict:
     """New members (the cohorts' sizes: first paid payment) and coverage ends, renewed or churned, per month, and
     the renewal rate."""
     churn_after = timedelta(days=settings.CHURN_AFTER_DAYS)
-    # Ending after the outer subscription, it is never that subscription itself: no test on the id, so the probe
-    # reads analytics' covering index alone.
-    renewal = Subscription.objects.filter(
-        user_id=OuterRef("user_id"),
-        starts_at__lte=ExpressionWrapper(OuterRef("ends_at") + churn_after, output_field=DateTimeField()),
-        ends_at__gt=OuterRef("ends_at"),
-    ).exclude(status=Subscription.Status.CANCELLED)
-    ends = (
-        Subscription.objects.filter(ends_at__gte=window.starts, ends_at__lte=window.now - churn_after)
-        .exclude(status=Subscription.Status.CANCELLED)
-        .annotate(month=_truncated_month("ends_at"))
-        .values("month")
-        # The renewal's EXISTS written once: each aggregate naming it would run it again for every row.
-        .annotate(ended=Count("pk"), renewed_count=Count("pk", filter=Exists(renewal)))
-        .order_by()
+    counted_until = window.now - churn_after  # an end counts once its renewal days have passed
+    # A renewal ends after the subscription it renews, so "another subscription covers an instant of the days after
+    # the end" is "the earliest start among the member's subscriptions ending later is within those days": one pass
+    # in (member, end) order over analytics' covering index, instead of one probe per end (ends sharing the instant
+    # are excluded, as a subscription ending at the same instant covers none of the days after it).
+    next_start = Over(
+        Min("starts_at"),
+        partition_by=F("user_id"),
+        order_by=F("ends_at").asc(),
+        frame=ValueRange(start=0, end=None, exclusion=WindowFrameExclusion.GROUP),
     )
+    # Only the later-ending subscriptions feed the window: the filter on ends_at <= counted_until is in the
+    # aggregates' conditions, so a renewal still in force is seen.
+    subscriptions = (
+        Subscription.objects.filter(ends_at__gte=window.starts)
+        .exclude(status=Subscription.Status.CANCELLED)
+        .annotate(next_starts_at=next_start)
+    )
+    renewed = Q(next_starts_at__lte=F("ends_at") + churn_after)
+    counts = {}
+    for index, month_start in enumerate(window.month_starts):
+        in_month = Q(ends_at__gte=month_start, ends_at__lt=_next_month_start(month_start), ends_at__lte=counted_until)
+        # "ends_at", not "pk": the rows are read from the index alone.
+        counts[f"ended_{index}"] = Count("ends_at", filter=in_month)
+        counts[f"renewed_{index}"] = Count("ends_at", filter=in_month & renewed)
+    # One row: the window is computed in a subquery and the months counted over it (Django wraps it for aggregate()).
+    ends = subscriptions.aggregate(**counts)
     per_month: dict[str, dict[str, Any]] = {
         key: {"month": key, "new": 0, "ended": 0, "renewed": 0, "churned": 0} for key in window.keys
     }
     for cohort in cohorts:
         per_month[cohort["month"]]["new"] = cohort["members"]
-    for end in ends:
-        per_month[_month_key(end["month"])].update(
-            ended=end["ended"], renewed=end["renewed_count"], churned=end["ended"] - end["renewed_count"]
-        )
-    ended = sum(month["ended"] for month in per_month.values())
-    renewed = sum(month["renewed"] for month in per_month.values())
+    for index, month in enumerate(per_month.values()):
+        ended, renewed_count = ends[f"ended_{index}"], ends[f"renewed_{index}"]
+        month.update(ended=ended, renewed=renewed_count, churned=ended - renewed_count)
+    ended_total = sum(month["ended"] for month in per_month.values())
+    renewed_total = sum(month["renewed"] for month in per_month.values())
     for month in per_month.values():
         month["renewal_rate"] = _percent(month["renewed"], month["ended"])
     return {
         "churn_after_days": settings.CHURN_AFTER_DAYS,
-        "renewal_rate": _percent(renewed, ended),
+        "renewal_rate": _percent(renewed_total, ended_total),
         "months": list(per_month.values()),
     }
 
