@@ -238,17 +238,17 @@ def members_per_month(*, window: Window, cohorts: list[dict]) -> dict:
     churn_after = timedelta(days=settings.CHURN_AFTER_DAYS)
     counted_until = window.now - churn_after  # an end counts once its renewal days have passed
     # A renewal ends after the subscription it renews, so "another subscription covers an instant of the days after
-    # the end" is "the earliest start among the member's subscriptions ending later is within those days": one pass
-    # in (member, end) order over analytics' covering index, instead of one probe per end (ends sharing the instant
-    # are excluded, as a subscription ending at the same instant covers none of the days after it).
+    # this end" is "the earliest start among the member's subscriptions ending later is within those days": one
+    # window over the subscriptions in (member, end) order, read from analytics' covering index alone, instead of one
+    # EXISTS probe per end. EXCLUDE GROUP: a subscription ending at the same instant covers none of those days.
     next_start = Over(
         Min("starts_at"),
         partition_by=F("user_id"),
         order_by=F("ends_at").asc(),
         frame=ValueRange(start=0, end=None, exclusion=WindowFrameExclusion.GROUP),
     )
-    # Only the later-ending subscriptions feed the window: the filter on ends_at <= counted_until is in the
-    # aggregates' conditions, so a renewal still in force is seen.
+    # Every subscription ending since the window's start feeds the window; the ends still within their renewal days
+    # are left out by the counts' conditions below, not here, so a renewal still running is seen.
     subscriptions = (
         Subscription.objects.filter(ends_at__gte=window.starts)
         .exclude(status=Subscription.Status.CANCELLED)
@@ -261,7 +261,7 @@ def members_per_month(*, window: Window, cohorts: list[dict]) -> dict:
         # "ends_at", not "pk": the rows are read from the index alone.
         counts[f"ended_{index}"] = Count("ends_at", filter=in_month)
         counts[f"renewed_{index}"] = Count("ends_at", filter=in_month & renewed)
-    # One row: the window is computed in a subquery and the months counted over it (Django wraps it for aggregate()).
+    # One row: aggregate() puts the window in a subquery and counts the months over it (Django 4.2.4+).
     ends = subscriptions.aggregate(**counts)
     per_month: dict[str, dict[str, Any]] = {
         key: {"month": key, "new": 0, "ended": 0, "renewed": 0, "churned": 0} for key in window.keys
@@ -360,8 +360,8 @@ def pending_payments(*, now: datetime) -> dict:
 
 @contextmanager
 def _without_jit() -> Iterator[None]:
-    """On PostgreSQL, a transaction whose queries are not JIT-compiled: the renewal and cohort queries' cost estimates
-    (a correlated EXISTS per row) pass jit_above_cost, and compiling them took ~0.6 s of a 1.4 s answer on the
+    """On PostgreSQL, a transaction whose queries are not JIT-compiled: the cohort query's cost estimate (correlated
+    EXISTS per row) passes jit_above_cost, and compiling such queries took ~0.6 s of a 1.4 s answer on the
     benchmark's data, for queries that run in a few hundred milliseconds without it. Nothing elsewhere changes."""
     if connection.vendor != "postgresql":
         yield
