@@ -27,6 +27,7 @@ from tests.hostile import (
     date_query_parameters,
     json_body_operations,
 )
+from trading_signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -335,7 +336,7 @@ def test_an_unhandled_error_is_a_500_json_without_traceback(url, caplog):
 DEEP_NESTING_MESSAGE = "Requête invalide : le JSON est imbriqué trop profondément."
 LONE_SURROGATE_MESSAGE = "Requête invalide : le JSON contient un caractère Unicode isolé (substitut UTF-16 sans paire)."
 # The French refusals of a NUL byte: DRF's ProhibitNullCharactersValidator, or a choice field's "not a choice".
-NUL_REFUSALS = ("Le caractère nul n’est pas autorisé.", "n'est pas un choix valide.")
+NUL_REFUSALS = ("Le caractère nul n’est pas autorisé.", "n'est pas un choix valide.", "Un nombre valide est requis.")
 DATE_OUT_OF_RANGE = "Date hors limites : choisissez une date du 0001-01-02 au 9999-12-30."
 WEBHOOK_URL = "/api/telegram/webhook/"
 WEBHOOK_SECRET = "webhook-secret-for-hostile-input-tests"
@@ -377,7 +378,12 @@ def _webhook_configured(settings):
 
 
 def _send_hostile(method: str, url: str, auth: bool, body: bytes | str):
-    client = _client(auth)
+    if url.startswith("/api/admin/"):
+        # Staff endpoints: an admin with every permission, on an object that exists (a signal, the only one there).
+        client = client_for(UserFactory(is_staff=True, is_superuser=True))
+        url = url.replace("{id}", str(SignalFactory().pk))
+    else:
+        client = _client(auth)
     client.raise_request_exception = False
     return client.generic(
         method.upper(),

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.tests.factories import UserFactory
 from core.parsers import LONE_SURROGATE
 from tests.hostile import (
     EXTREME_DATES,
@@ -38,6 +39,7 @@ from tests.hostile import (
     json_body_operations,
     poisoned_strings,
 )
+from trading_signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +109,13 @@ def _platforms_configured(settings):
 def bearer(member):
     """A real access token for a complete, verified member (the fuzzer's requests act as them)."""
     return {"Authorization": f"Bearer {RefreshToken.for_user(member).access_token}"}
+
+
+@pytest.fixture
+def staff_bearer(db):
+    """A real access token for an admin with every permission (the staff endpoints' hostile-input cases)."""
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    return {"Authorization": f"Bearer {RefreshToken.for_user(admin).access_token}"}
 
 
 # Loaded at collection, from the app's own /api/schema/ (no database needed). schemathesis.pytest.from_fixture would
@@ -271,7 +280,7 @@ def _poison_body(data, case, fields: dict[str, bool]) -> str:
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_hostile_values_in_generated_requests_are_refused_without_error(method, url, data, bearer):
+def test_hostile_values_in_generated_requests_are_refused_without_error(method, url, data, bearer, staff_bearer):
     cache.clear()  # throttle counters are not under test here: every example gets a fresh budget
     case = data.draw(schema[url][method].as_strategy(), label="case")
     expected, date_parameter = "", None
@@ -286,6 +295,11 @@ def test_hostile_values_in_generated_requests_are_refused_without_error(method, 
         case.query = {**(case.query or {}), name: value}
         if is_date and value in EXTREME_DATES:
             expected, date_parameter = "date", name
+    if url.startswith("/api/admin/"):
+        # Staff endpoints: an admin with every permission, on an object that exists (a signal, the only one there).
+        bearer = staff_bearer
+        if case.path_parameters and "id" in case.path_parameters:
+            case.path_parameters = {**case.path_parameters, "id": SignalFactory().pk}
     headers = {**bearer, "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 
     response = case.call_and_validate(
