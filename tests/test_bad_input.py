@@ -6,6 +6,7 @@ Other apps add their endpoints to the tables below.
 """
 
 import json
+from typing import cast
 
 import pytest
 from django.urls import get_resolver, path
@@ -27,6 +28,7 @@ from tests.hostile import (
     date_query_parameters,
     json_body_operations,
 )
+from trading_signals.models import Signal
 from trading_signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
@@ -381,7 +383,7 @@ def _send_hostile(method: str, url: str, auth: bool, body: bytes | str):
     if url.startswith("/api/admin/"):
         # Staff endpoints: an admin with every permission, on an object that exists (a signal, the only one there).
         client = client_for(UserFactory(is_staff=True, is_superuser=True))
-        url = url.replace("{id}", str(SignalFactory().pk))
+        url = url.replace("{id}", str(cast(Signal, SignalFactory()).pk))
     else:
         client = _client(auth)
     client.raise_request_exception = False
