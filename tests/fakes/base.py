@@ -68,6 +68,7 @@ class FakeServer:
         self.latency = 0.0  # seconds added to every answer (to make concurrent runs overlap)
         self.on_request: Callable[[RecordedRequest], None] | None = None
         self.lock = threading.RLock()
+        self._delays: dict[str, list[float]] = {}  # call name -> seconds to hold its next answers back
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -171,7 +172,22 @@ class FakeServer:
     def name_of(self, method: str, path: str) -> str:
         raise NotImplementedError
 
+    def delay_answer(self, name: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls named `name` take effect, then their answer waits `seconds` (the client gives up
+        first: an outcome it cannot know)."""
+        with self.lock:
+            self._delays.setdefault(name, []).extend([seconds] * times)
+
     def dispatch(self, method: str, raw_path: str, raw: bytes, headers: dict):
+        answer = self._answer(method, raw_path, raw, headers)
+        with self.lock:
+            delays = self._delays.get(self.name_of(method, urlsplit(raw_path).path))
+            delay = delays.pop(0) if delays else 0.0
+        if delay:
+            time.sleep(delay)
+        return answer
+
+    def _answer(self, method: str, raw_path: str, raw: bytes, headers: dict):
         path = urlsplit(raw_path).path
         body = self.parse_body(raw, headers)
         query = dict(parse_qsl(urlsplit(raw_path).query))

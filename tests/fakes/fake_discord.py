@@ -87,7 +87,6 @@ class FakeDiscord(FakeServer):
         self.bot_can_read_history = True
         self._nonces: dict[tuple[str, str], tuple[dict, float]] = {}  # (channel, nonce) -> (message, when)
         self._message_ids = itertools.count(1)
-        self._delays: dict[str, list[float]] = {}
 
     @property
     def base_url(self) -> str:
@@ -233,20 +232,6 @@ class FakeDiscord(FakeServer):
         return self.error(404, "404: Not Found", 0)
 
     # The signals channel
-    def delay_answer(self, name: str, seconds: float, *, times: int = 1) -> None:
-        """The next `times` calls named `name` take effect, then their answer waits `seconds` (the client gives up)."""
-        with self.lock:
-            self._delays.setdefault(name, []).extend([seconds] * times)
-
-    def dispatch(self, method, raw_path, raw, headers):
-        answer = super().dispatch(method, raw_path, raw, headers)
-        with self.lock:
-            delays = self._delays.get(self.name_of(method, raw_path.split("?", 1)[0]))
-            delay = delays.pop(0) if delays else 0.0
-        if delay:
-            time.sleep(delay)
-        return answer
-
     def messages_in(self, channel_id: str | None = None) -> list[dict]:
         return self.channel_messages.get(channel_id or self.signals_channel_id, [])
 

@@ -61,7 +61,6 @@ class FakeTelegram(FakeServer):
         self.bot_can_post = True
         self.bot_can_edit = True
         self._post_ids: dict[str, itertools.count] = {}
-        self._delays: dict[str, list[float]] = {}  # method -> seconds to hold the next answers back
 
     @property
     def base_url(self) -> str:
@@ -157,20 +156,6 @@ class FakeTelegram(FakeServer):
             return self.error(400, "Bad Request: INVITE_HASH_EXPIRED")
         invite["is_revoked"] = True
         return self.ok(invite)
-
-    def delay_answer(self, method: str, seconds: float, *, times: int = 1) -> None:
-        """The next `times` calls of `method` take effect, then their answer waits `seconds` (the client gives up)."""
-        with self.lock:
-            self._delays.setdefault(method, []).extend([seconds] * times)
-
-    def dispatch(self, method, raw_path, raw, headers):
-        answer = super().dispatch(method, raw_path, raw, headers)
-        with self.lock:
-            delays = self._delays.get(self.name_of(method, raw_path.split("?", 1)[0]))
-            delay = delays.pop(0) if delays else 0.0
-        if delay:
-            time.sleep(delay)
-        return answer
 
     def channel_posts(self, chat_id: str | None = None) -> list[dict]:
         chat = chat_id or self.chat_id
