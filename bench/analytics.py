@@ -18,20 +18,19 @@ the time goes: each SQL statement of one more computation of the figures (`admin
 
 import argparse
 import os
-import secrets
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import throwaway  # noqa: E402
 
 TARGET_SECONDS = 1.0
 BASELINE_MEMBERS = 1_000
@@ -47,14 +46,7 @@ def parse_args() -> argparse.Namespace:
 
 
 ARGS = parse_args()
-SERVER_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres:postgres@127.0.0.1:5432/postgres")
-BENCH_DB = f"calmnessfi_bench_{secrets.token_hex(4)}"
-with psycopg.connect(SERVER_URL, autocommit=True) as server:
-    server.execute(f'CREATE DATABASE "{BENCH_DB}"')
-os.environ["DATABASE_URL"] = urlunsplit(urlsplit(SERVER_URL)._replace(path=f"/{BENCH_DB}"))
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-os.environ["DJANGO_DEBUG"] = "0"
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+BENCH_DB = throwaway.database_create()
 
 import django  # noqa: E402
 
@@ -289,11 +281,6 @@ def print_statements(staff: User) -> None:
         print(f"  {float(query['time']) * 1000:6.0f} ms  {query['sql'][:100]}")
 
 
-def uptime() -> str:
-    # Django has set TZ to TIME_ZONE in this process: uptime's clock in UTC, as the docs give times.
-    return subprocess.run(["uptime"], env={**os.environ, "TZ": "UTC"}, capture_output=True, text=True).stdout.strip()
-
-
 def counts() -> str:
     return (
         f"{User.objects.filter(is_staff=False).count():,} membres, {Payment.objects.count():,} paiements, "
@@ -311,7 +298,7 @@ def main() -> int:
     ).enable()
     try:
         call_command("migrate", verbosity=0)
-        print(f"Base : PostgreSQL, {BENCH_DB} ; charge de la machine (UTC) : {uptime()}")
+        print(f"Base : PostgreSQL, {BENCH_DB} ; charge de la machine (UTC) : {throwaway.uptime()}")
         plans = [
             Plan.objects.create(name=slug.capitalize(), slug=slug, duration_days=days, price=price, currency=currency)
             for slug, days, price, currency in PLANS
@@ -354,7 +341,7 @@ def main() -> int:
         print(f"Données complètes : {counts()} (chargés en {loaded:.1f} s, VACUUM ANALYZE {vacuumed:.1f} s)")
         full = measure(staff)
 
-        print(f"Charge après les mesures (UTC) : {uptime()}")
+        print(f"Charge après les mesures (UTC) : {throwaway.uptime()}")
         reached = True
         for label, seconds in full.items():
             ratio = seconds / baseline[label]
@@ -369,8 +356,7 @@ def main() -> int:
     finally:
         connection.close()
         if not ARGS.keep:
-            with psycopg.connect(SERVER_URL, autocommit=True) as server:
-                server.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+            throwaway.database_drop(BENCH_DB)
 
 
 if __name__ == "__main__":

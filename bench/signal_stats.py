@@ -16,19 +16,19 @@ the ratios say how the time grows with 100 times the data. Target: p95 under 300
 
 import argparse
 import os
-import secrets
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import throwaway  # noqa: E402
 
 TARGET_SECONDS = 0.300
 BASELINE_SIGNALS = 1_000
@@ -43,14 +43,7 @@ def parse_args() -> argparse.Namespace:
 
 
 ARGS = parse_args()
-SERVER_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres:postgres@127.0.0.1:5432/postgres")
-BENCH_DB = f"calmnessfi_bench_{secrets.token_hex(4)}"
-with psycopg.connect(SERVER_URL, autocommit=True) as server:
-    server.execute(f'CREATE DATABASE "{BENCH_DB}"')
-os.environ["DATABASE_URL"] = urlunsplit(urlsplit(SERVER_URL)._replace(path=f"/{BENCH_DB}"))
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-os.environ["DJANGO_DEBUG"] = "0"
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+BENCH_DB = throwaway.database_create()
 
 import django  # noqa: E402
 
@@ -151,11 +144,6 @@ def measure(subscriber: User, member: User) -> dict[str, tuple[float, float]]:
     return figures
 
 
-def uptime() -> str:
-    # Django has set TZ to TIME_ZONE in this process: uptime's clock in UTC, as the docs give times.
-    return subprocess.run(["uptime"], env={**os.environ, "TZ": "UTC"}, capture_output=True, text=True).stdout.strip()
-
-
 def counts() -> str:
     closed = Signal.objects.filter(result_r__isnull=False).count()
     return f"{Signal.objects.count():,} signaux publiés dont {closed:,} clôturés"
@@ -164,7 +152,7 @@ def counts() -> str:
 def main() -> int:
     try:
         call_command("migrate", verbosity=0)
-        print(f"Base : PostgreSQL, {BENCH_DB} ; charge de la machine (UTC) : {uptime()}")
+        print(f"Base : PostgreSQL, {BENCH_DB} ; charge de la machine (UTC) : {throwaway.uptime()}")
         now = clock.now()
         plan = Plan.objects.create(name="Mensuel", slug="mensuel", duration_days=30, price="49.00", currency="EUR")
         subscriber = User.objects.create_user(email="abonne@bench.example.org", password="x")
@@ -188,7 +176,7 @@ def main() -> int:
         print(f"Données complètes : {counts()} (chargés en {loaded:.1f} s, VACUUM ANALYZE {vacuumed:.1f} s)")
         full = measure(subscriber, member)
 
-        print(f"Charge après les mesures (UTC) : {uptime()}")
+        print(f"Charge après les mesures (UTC) : {throwaway.uptime()}")
         reached = True
         for label, (median, high) in full.items():
             base_median, base_high = baseline[label]
@@ -204,8 +192,7 @@ def main() -> int:
     finally:
         connection.close()
         if not ARGS.keep:
-            with psycopg.connect(SERVER_URL, autocommit=True) as server:
-                server.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+            throwaway.database_drop(BENCH_DB)
 
 
 if __name__ == "__main__":
