@@ -425,3 +425,44 @@ def signal_post_republish(*, post: SignalPost) -> bool:
     post.save()
     task_enqueue(post_send, post_id=post.pk)
     return True
+
+
+# --- the cron's catch-up (manage.py signal_posts_retry) ---
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    posts: int  # failed posts queued again
+    edits: int  # originals whose edit is queued again
+
+    def summary(self) -> dict:
+        return {"posts": self.posts, "edits": self.edits}
+
+
+def signal_posts_catch_up(*, since: datetime, dry_run: bool = False) -> CatchUp:
+    """What an outage longer than the queue's retries left behind, for posts created since `since`: failed posts go
+    back to the queue, and originals a failed edit left behind their signal are edited again. Safe to repeat and on
+    several hosts: each post changes under its row lock (signal_post_retry), and an edit brings a message to the
+    signal's version once (identical text is a success). Posts left to check (« À vérifier ») stay with the admin."""
+    from django.db.models import F
+
+    failed = SignalPost.objects.filter(state=State.FAILED, created_at__gte=since).order_by("id")
+    behind = SignalPost.objects.filter(
+        state=State.SENT,
+        created_at__gte=since,
+        event__kind=SignalEvent.Kind.PUBLISHED,
+        rendered_version__lt=F("signal__version"),
+    ).order_by("id")
+    if dry_run:
+        return CatchUp(posts=failed.count(), edits=behind.count())
+    posts = sum(signal_post_retry(post=post) for post in failed)
+    edits = 0
+    for post in behind:
+        if publishing_target(post.platform).off_reason:
+            continue
+        with transaction.atomic():
+            from publishing.tasks import post_edit
+
+            task_enqueue(post_edit, post_id=post.pk)
+        edits += 1
+    return CatchUp(posts=posts, edits=edits)

@@ -74,8 +74,9 @@ def test_every_cron_job_runs_a_management_command_that_exists():
     # A job that runs no manage.py command keeps its whole line here, which is no command's name.
     named = [match.group(1) if (match := re.search(r" manage\.py ([a-z_]+)", job)) else job for job in jobs]
 
-    # reminders, channel access, old task results pruned, Stripe reconciliation (docs/operations.md)
-    assert len(named) == 4
+    # reminders, channel access, old task results pruned, Stripe reconciliation, signals' channel messages caught up
+    # (docs/operations.md)
+    assert len(named) == 5
     commands = get_commands()
     assert [name for name in named if name not in commands] == []
     for name in named:

@@ -1,10 +1,13 @@
 """Signals posted to the channels through the real queue: enqueued in the signal's transaction, run by the real
 `task_worker` against the fake Telegram and Discord servers, with the real client libraries."""
 
+from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from core import clock
@@ -297,3 +300,62 @@ def test_an_edit_refused_for_the_bots_rights_is_said_on_the_original_and_retried
 
     assert "✅" in telegram.channel_posts()[0]["text"]
     assert post(signal, "telegram").last_error == ""
+
+
+def test_the_cron_catch_up_posts_what_an_outage_longer_than_the_retries_left_failed(channels, publish, settings):
+    telegram, discord = channels
+    telegram.fail("sendMessage", 500, times=settings.TASKS_MAX_ATTEMPTS)
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        signal = publish()
+        for attempt in range(1, settings.TASKS_MAX_ATTEMPTS + 1):
+            run_worker()
+            traveller.shift(retry_delay(attempt))
+        assert post(signal, "telegram").state == State.FAILED
+
+        out = StringIO()
+        call_command("signal_posts_retry", "--dry-run", stdout=out)
+        assert "1 message en échec à remettre" in out.getvalue()
+        assert post(signal, "telegram").state == State.FAILED  # a dry run changes nothing
+
+        call_command("signal_posts_retry", stdout=out)
+        run_worker()
+        call_command("signal_posts_retry", stdout=out)  # again, as the next cron run or another host would
+        run_worker()
+
+    assert len(telegram.channel_posts()) == 1 and len(discord.messages_in()) == 1
+    assert post(signal, "telegram").state == State.SENT
+
+
+def test_the_cron_catch_up_leaves_a_day_old_post_alone(channels, publish, settings):
+    telegram, _ = channels
+    telegram.fail("sendMessage", 500, times=99)
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        signal = publish()
+        for attempt in range(1, settings.TASKS_MAX_ATTEMPTS + 1):
+            run_worker()
+            traveller.shift(retry_delay(attempt))
+        traveller.shift(timedelta(hours=25))
+        call_command("signal_posts_retry", stdout=StringIO())
+
+    assert post(signal, "telegram").state == State.FAILED  # a day-old signal is not announced late
+
+
+def test_the_cron_catch_up_edits_an_original_left_behind_its_signal(channels, publish, admin, settings):
+    telegram, _ = channels
+    signal = publish()
+    run_worker()
+    telegram.fail("editMessageText", 500, times=settings.TASKS_MAX_ATTEMPTS)
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        signal_services.signal_take_profit_reached(signal_id=signal.pk, order=1, by=admin)
+        for attempt in range(1, settings.TASKS_MAX_ATTEMPTS + 1):
+            run_worker()
+            traveller.shift(retry_delay(attempt))
+        signal.refresh_from_db()
+        assert post(signal, "telegram").rendered_version < signal.version
+
+        call_command("signal_posts_retry", stdout=StringIO())
+        run_worker()
+
+    original = post(signal, "telegram")
+    assert (original.rendered_version, original.last_error) == (signal.version, "")
+    assert "Statut : En cours (TP1 atteint)" in telegram.channel_posts()[0]["text"]
