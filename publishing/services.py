@@ -444,9 +444,18 @@ def signal_posts_catch_up(*, since: datetime, dry_run: bool = False) -> CatchUp:
     back to the queue, and originals a failed edit left behind their signal are edited again. Safe to repeat and on
     several hosts: each post changes under its row lock (signal_post_retry), and an edit brings a message to the
     signal's version once (identical text is a success). Posts left to check (« À vérifier ») stay with the admin."""
-    from django.db.models import F
+    from django.db.models import Exists, F, OuterRef, Q
 
-    failed = SignalPost.objects.filter(state=State.FAILED, created_at__gte=since).order_by("id")
+    original_sent = SignalPost.objects.filter(
+        signal=OuterRef("signal"),
+        platform=OuterRef("platform"),
+        event__kind=SignalEvent.Kind.PUBLISHED,
+        state=State.SENT,
+    )
+    # A reply waits for its original: while that one is not in the channel, queuing the reply again only fails it.
+    failed = SignalPost.objects.filter(
+        Q(event__kind=SignalEvent.Kind.PUBLISHED) | Exists(original_sent), state=State.FAILED, created_at__gte=since
+    ).order_by("id")
     behind = SignalPost.objects.filter(
         state=State.SENT,
         created_at__gte=since,
