@@ -165,7 +165,8 @@ def signals(request):
             "errors": errors,
             "filters": {key: request.GET.get(key, "") for key in FILTER_KEYS},
             "query": query.urlencode(),
-            "sees_details": signal_policies.member_sees_signal_details(user=request.user),
+            # signal_stats applied the same policy (trading_signals.policies): no second look-up.
+            "sees_details": not stats["results_locked"],
             "locked_message": signal_policies.LOCKED_MESSAGE,
             "status_choices": Signal.Status.choices,
             "market_choices": Market.choices,

@@ -5,10 +5,10 @@ text typed by the admin (the instrument) is escaped for it. Every figure comes f
 from decimal import Decimal
 
 from discord.utils import escape_markdown
-from django.conf import settings
 from django.utils import timezone
 
 from channels_sync.models import Platform
+from notifications.references import signal_link
 from trading_signals import results
 from trading_signals.models import Signal, SignalEvent
 
@@ -37,7 +37,7 @@ def r_multiple(value: Decimal) -> str:
 
 
 def signal_url(signal: Signal) -> str:
-    return f"{settings.FRONTEND_URL}/signaux/{signal.pk}/"
+    return signal_link(signal.pk)
 
 
 def _user_text(text: str, platform: str) -> str:
